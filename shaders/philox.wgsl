@@ -1,0 +1,74 @@
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011):
+// a counter-based generator, so every value is a pure function of (key, counter) and the
+// same seed gives the same numbers in any dispatch order on any adapter.
+// Engine convention: key = 64-bit seed, counter = (block, 0, stream, domain); element i of
+// a stream uses word i % 4 of block i / 4. Domains keep different uses of one seed apart.
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u;
+const PHILOX_W1: u32 = 0xBB67AE85u;
+
+// (high, low) words of the 64-bit product a * b, from 16-bit halves (WGSL has no u64).
+fn philox_mulhilo(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  let hi = a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+  return vec2<u32>(hi, a * b);
+}
+
+fn philox_round(c: vec4<u32>, k: vec2<u32>) -> vec4<u32> {
+  let r0 = philox_mulhilo(PHILOX_M0, c.x);
+  let r1 = philox_mulhilo(PHILOX_M1, c.z);
+  return vec4<u32>(r1.x ^ c.y ^ k.x, r1.y, r0.x ^ c.w ^ k.y, r0.y);
+}
+
+// Ten rounds, unrolled by hand: a loop would count against lavapipe's per-invocation cap.
+fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+  let w = vec2<u32>(PHILOX_W0, PHILOX_W1);
+  var c = philox_round(counter, key);
+  var k = key + w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  c = philox_round(c, k);
+  k += w;
+  return philox_round(c, k);
+}
+
+fn philox_block(seed: vec2<u32>, stream: u32, domain: u32, block: u32) -> vec4<u32> {
+  return philox4x32_10(vec4<u32>(block, 0u, stream, domain), seed);
+}
+
+// Uniform in (0, 1]: the top 24 bits, so every value is exact in f32.
+fn philox_unit(bits: u32) -> f32 {
+  return (f32(bits >> 8u) + 1.0) * 5.9604644775390625e-8;
+}
+
+// Box-Muller on word pairs (0, 1) and (2, 3): four standard normal values. The angle lies in
+// (-pi, pi], where WGSL bounds the error of sin and cos.
+fn philox_gaussian4(bits: vec4<u32>) -> vec4<f32> {
+  let pi = 3.14159265358979;
+  let r0 = sqrt(-2.0 * log(philox_unit(bits.x)));
+  let t0 = pi * (2.0 * philox_unit(bits.y) - 1.0);
+  let r1 = sqrt(-2.0 * log(philox_unit(bits.z)));
+  let t1 = pi * (2.0 * philox_unit(bits.w) - 1.0);
+  return vec4<f32>(r0 * cos(t0), r0 * sin(t0), r1 * cos(t1), r1 * sin(t1));
+}

@@ -1,0 +1,19 @@
+import { bundle } from "../src/bundle.ts";
+import { normal, sum } from "../mod.ts";
+import { assertBitwiseEqual, gpuTest } from "./helpers.ts";
+
+gpuTest("the esbuild bundle carries the shaders and computes what Deno computes", async (gpu) => {
+  const text = await bundle();
+  const file = await Deno.makeTempFile({ suffix: ".js" });
+  try {
+    await Deno.writeTextFile(file, text);
+    const lib = await import(`file://${file}`);
+    const bundled = await lib.Gpu.create();
+    const a = await lib.sum(lib.normal(bundled, [5000], { seed: 3 })).read();
+    const b = await sum(normal(gpu, [5000], { seed: 3 })).read();
+    assertBitwiseEqual(a, b, "sum of normals, bundle vs source");
+    bundled.destroy();
+  } finally {
+    await Deno.remove(file);
+  }
+});

@@ -1,0 +1,23 @@
+/** Float64 reference for the Gaussian fill: Box-Muller on the same Philox words. */
+import { philoxBlock, unitFloat } from "../../src/rng/philox.ts";
+
+export function normalRef(
+  n: number,
+  seed: number,
+  stream: number,
+  domain: number,
+  offset = 0,
+): { values: Float64Array; radius: Float64Array } {
+  const values = new Float64Array(n);
+  const radius = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = offset + i;
+    const w = philoxBlock(seed, stream, domain, Math.floor(e / 4));
+    const pair = (e & 3) < 2 ? 0 : 2;
+    const r = Math.sqrt(-2 * Math.log(unitFloat(w[pair])));
+    const t = Math.PI * (2 * unitFloat(w[pair + 1]) - 1);
+    values[i] = (e & 1) === 0 ? r * Math.cos(t) : r * Math.sin(t);
+    radius[i] = r;
+  }
+  return { values, radius };
+}
