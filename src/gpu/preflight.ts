@@ -1,26 +1,43 @@
 /**
- * Preflight run before every task: is there a WebGPU adapter? If not, say why and how to fix
- * it; on Debian as root, install Mesa's software Vulkan driver after saying so.
+ * Preflight run before every task: is there a WebGPU adapter, and on Linux a Vulkan one? If not,
+ * say why and how to fix it in one line; on Debian as root, install Mesa's software Vulkan
+ * driver after saying so. Without Vulkan, Deno's WebGPU may still find Mesa's llvmpipe through
+ * OpenGL, which works but runs this engine's tests about 5x slower with lower limits.
  *
- * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose]`
+ * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose] [--json]`
+ * (`--json` only probes this process's default backend and prints the result).
  * @module
  */
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 
 const DRIVER_PACKAGE = "mesa-vulkan-drivers";
 
-/** Result of {@link preflight}: the adapter description, or why there is none. */
-export interface PreflightResult {
+/** What a probe found: the adapter's description, or nothing. */
+export interface ProbeResult {
   ok: boolean;
   adapter?: string;
-  message?: string;
 }
 
-/** Checks for an adapter in this process. */
-export async function preflight(): Promise<PreflightResult> {
+/** Probes for an adapter in this process. */
+export async function probe(): Promise<ProbeResult> {
   const adapter = await findAdapter();
-  if (adapter) return { ok: true, adapter: describeAdapter(adapter) };
-  return { ok: false, message: NO_ADAPTER_MESSAGE };
+  return adapter ? { ok: true, adapter: describeAdapter(adapter) } : { ok: false };
+}
+
+/** Probes in a fresh process (the Vulkan loader enumerates drivers once per process). */
+async function probeChild(backend?: string): Promise<ProbeResult> {
+  const env: Record<string, string> = backend ? { DENO_WEBGPU_BACKEND: backend } : {};
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL(import.meta.url).pathname, "--json"],
+    env,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  try {
+    return JSON.parse(new TextDecoder().decode(out.stdout)) as ProbeResult;
+  } catch {
+    return { ok: false };
+  }
 }
 
 function isDebianRoot(): boolean {
@@ -43,44 +60,42 @@ async function run(cmd: string, args: string[]): Promise<boolean> {
 }
 
 async function installDriver(): Promise<boolean> {
-  console.error(
-    `preflight: no WebGPU adapter; installing ${DRIVER_PACKAGE} with apt-get (running as root on Debian)`,
-  );
+  console.error(`preflight: installing ${DRIVER_PACKAGE} with apt-get (running as root on Debian)`);
   if (await run("apt-get", ["install", "-y", "-q", DRIVER_PACKAGE])) return true;
   return await run("apt-get", ["update", "-q"]) &&
     await run("apt-get", ["install", "-y", "-q", DRIVER_PACKAGE]);
 }
 
-/** Re-checks in a fresh process: the Vulkan loader of this one has already enumerated. */
-async function checkInChild(): Promise<PreflightResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      import.meta.filename ?? new URL(import.meta.url).pathname,
-      "--json",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  try {
-    return JSON.parse(new TextDecoder().decode(out.stdout)) as PreflightResult;
-  } catch {
-    return { ok: false, message: NO_ADAPTER_MESSAGE };
+const GL_ONLY_MESSAGE =
+  "WebGPU found no Vulkan driver and falls back to OpenGL (slower, lower limits): install your " +
+  "GPU's Vulkan driver, or Mesa's software one (Debian/Ubuntu: sudo apt-get install " +
+  `${DRIVER_PACKAGE}).`;
+
+/** Checks the adapter, installing the software Vulkan driver when allowed; returns exit code. */
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--json")) {
+    const result = await probe();
+    console.log(JSON.stringify(result));
+    return result.ok ? 0 : 1;
   }
+  const wantVulkan = Deno.build.os === "linux" && !Deno.env.get("DENO_WEBGPU_BACKEND");
+  const hasVulkan = async () => !wantVulkan || (await probeChild("vulkan")).ok;
+  let any = await probeChild();
+  let vulkan = await hasVulkan();
+  if (!vulkan && isDebianRoot()) {
+    console.error(any.ok ? `preflight: ${GL_ONLY_MESSAGE}` : `preflight: ${NO_ADAPTER_MESSAGE}`);
+    if (await installDriver()) {
+      any = await probeChild();
+      vulkan = await hasVulkan();
+    }
+  }
+  if (!any.ok) {
+    console.error(NO_ADAPTER_MESSAGE);
+    return 1;
+  }
+  if (!vulkan) console.error(`preflight: warning: ${GL_ONLY_MESSAGE}`);
+  if (args.includes("--verbose")) console.error(`preflight: WebGPU adapter: ${any.adapter}`);
+  return 0;
 }
 
-if (import.meta.main) {
-  const verbose = Deno.args.includes("--verbose");
-  let result = await preflight();
-  if (Deno.args.includes("--json")) {
-    console.log(JSON.stringify(result));
-    Deno.exit(result.ok ? 0 : 1);
-  }
-  if (!result.ok && isDebianRoot() && await installDriver()) result = await checkInChild();
-  if (!result.ok) {
-    console.error(result.message);
-    Deno.exit(1);
-  }
-  if (verbose) console.error(`preflight: WebGPU adapter: ${result.adapter}`);
-}
+if (import.meta.main) Deno.exit(await main(Deno.args));
