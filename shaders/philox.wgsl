@@ -1,8 +1,9 @@
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011):
 // a counter-based generator, so every value is a pure function of (key, counter) and the
 // same seed gives the same numbers in any dispatch order on any adapter.
-// Engine convention: key = 64-bit seed, counter = (block, 0, stream, domain); element i of
-// a stream uses word i % 4 of block i / 4. Domains keep different uses of one seed apart.
+// Engine convention: key = 64-bit seed, counter = (block, substream, stream, domain); element i
+// of a stream uses word i % 4 of block i / 4. Domains keep different uses of one seed apart;
+// substreams tell apart users of one stream (e.g. the dropout layers of a model at one step).
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
@@ -55,6 +56,10 @@ fn philox4x32_10(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 
 fn philox_block(seed: vec2<u32>, stream: u32, domain: u32, block: u32) -> vec4<u32> {
   return philox4x32_10(vec4<u32>(block, 0u, stream, domain), seed);
+}
+
+fn philox_block_sub(seed: vec2<u32>, stream: u32, substream: u32, domain: u32, block: u32) -> vec4<u32> {
+  return philox4x32_10(vec4<u32>(block, substream, stream, domain), seed);
 }
 
 // Uniform in (0, 1]: the top 24 bits, so every value is exact in f32.

@@ -10,7 +10,7 @@
  */
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 import { BufferPool } from "./buffer_pool.ts";
-import type { Params } from "./params.ts";
+import { Params } from "./params.ts";
 import { type Kernel, PipelineCache } from "./pipeline_cache.ts";
 import { foldWorkgroups } from "./workgroups.ts";
 
@@ -88,8 +88,11 @@ export class GpuError extends Error {
 export interface Dispatch {
   /** What to run. */
   kernel: Kernel;
-  /** Storage buffers, bound at @binding(1), @binding(2), ... of @group(0). */
-  bindings: readonly GpuBufferView[];
+  /**
+   * Bound at @binding(1), @binding(2), ... of @group(0): views as storage buffers, Params as
+   * uniforms; null leaves a binding number unused.
+   */
+  bindings: readonly (GpuBufferView | Params | null)[];
   /** The kernel's parameter struct, bound as a uniform at @binding(0). */
   params?: Params;
   /** A linear workgroup count (folded past the per-dimension limit), or explicit x, y, z. */
@@ -253,19 +256,21 @@ export class Gpu {
           `maxComputeWorkgroupsPerDimension (${max})`,
       );
     }
-    d.bindings.forEach((view, i) => this.#checkBinding(view, i, d.kernel));
+    d.bindings.forEach((b, i) => {
+      if (b && !(b instanceof Params)) this.#checkBinding(b, i, d.kernel);
+    });
     if (x * y * z === 0) return;
     this.#open();
     const pipeline = this.pipelines.get(d.kernel);
-    const entries: GPUBindGroupEntry[] = d.bindings.map((view, i) => ({
-      binding: i + 1,
-      resource: {
-        buffer: view.buffer,
-        offset: view.byteOffset,
-        size: Math.max(4, view.byteLength),
-      },
-    }));
-    if (d.params) entries.push({ binding: 0, resource: this.#placeParams(d.params.bytes()) });
+    const entries: GPUBindGroupEntry[] = [];
+    const bind = (binding: number, b: GpuBufferView | Params) => {
+      const resource = b instanceof Params
+        ? this.#placeParams(b.bytes())
+        : { buffer: b.buffer, offset: b.byteOffset, size: Math.max(4, b.byteLength) };
+      entries.push({ binding, resource });
+    };
+    if (d.params) bind(0, d.params);
+    d.bindings.forEach((b, i) => b && bind(i + 1, b));
     const bindGroup = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries,

@@ -4,7 +4,13 @@
  * kept and rethrown, naming its file and line, by every later use of that shader.
  * @module
  */
-import { assemble, compileError, type ShaderCompileError, type ShaderSource } from "./shader.ts";
+import {
+  assemble,
+  compileError,
+  type ShaderCompileError,
+  shaderKey,
+  type ShaderSource,
+} from "./shader.ts";
 
 /** A compute entry point of a shader with values for its `override` constants. */
 export interface Kernel {
@@ -31,35 +37,36 @@ export class PipelineCache {
   /** A cache for `device`. */
   constructor(private readonly device: GPUDevice) {}
 
-  #module(shader: ShaderSource): ModuleEntry {
-    let entry = this.#modules.get(shader.file);
+  #module(shader: ShaderSource): { entry: ModuleEntry; key: string } {
+    const key = shaderKey(shader);
+    let entry = this.#modules.get(key);
     if (entry) {
       if (entry.error) throw entry.error;
-      return entry;
+      return { entry, key };
     }
     const assembled = assemble(shader);
-    const module = this.device.createShaderModule({ code: assembled.code, label: shader.file });
+    const module = this.device.createShaderModule({ code: assembled.code, label: key });
     const created: ModuleEntry = { module, error: null, checked: Promise.resolve() };
     created.checked = module.getCompilationInfo().then((info) => {
       created.error = compileError(assembled, info);
     });
     this.#unchecked.push(created);
-    this.#modules.set(shader.file, entry = created);
-    return entry;
+    this.#modules.set(key, entry = created);
+    return { entry, key };
   }
 
   /** The pipeline for a kernel, created on first use (layout inferred from the shader). */
   get(kernel: Kernel): GPUComputePipeline {
     const constants = kernel.constants ?? {};
-    const key = `${kernel.shader.file}|${kernel.entryPoint}|` +
+    const { entry, key: moduleKey } = this.#module(kernel.shader);
+    const key = `${moduleKey}|${kernel.entryPoint}|` +
       Object.keys(constants).sort().map((k) => `${k}=${constants[k]}`).join(",");
-    const { module } = this.#module(kernel.shader);
     const cached = this.#pipelines.get(key);
     if (cached) return cached;
     const pipeline = this.device.createComputePipeline({
       label: `${kernel.shader.file}:${kernel.entryPoint}`,
       layout: "auto",
-      compute: { module, entryPoint: kernel.entryPoint, constants: { ...constants } },
+      compute: { module: entry.module, entryPoint: kernel.entryPoint, constants: { ...constants } },
     });
     this.#pipelines.set(key, pipeline);
     return pipeline;

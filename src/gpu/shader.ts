@@ -40,6 +40,16 @@ function flatten(src: ShaderSource, seen: Set<string>, out: ShaderSource[]): voi
   out.push(src);
 }
 
+/**
+ * Identity of an assembled shader: its files in assembly order. One file assembled with
+ * different dependencies (a layer with or without perturbation, say) is a different shader.
+ */
+export function shaderKey(src: ShaderSource): string {
+  const files: ShaderSource[] = [];
+  flatten(src, new Set(), files);
+  return files.map((f) => f.file).join("+");
+}
+
 /** Concatenates a shader with its dependencies, remembering where each file starts. */
 export function assemble(src: ShaderSource): AssembledShader {
   const files: ShaderSource[] = [];

@@ -55,14 +55,18 @@ export function seedKey(seed: number): [number, number] {
   return [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0];
 }
 
-/** The four words of block `block` of (seed, stream, domain), as the GPU computes them. */
+/**
+ * The four words of block `block` of (seed, stream, domain[, substream]), as the GPU's
+ * `philox_block` / `philox_block_sub` compute them: counter (block, substream, stream, domain).
+ */
 export function philoxBlock(
   seed: number,
   stream: number,
   domain: number,
   block: number,
+  substream = 0,
 ): [number, number, number, number] {
-  return philox4x32([block, 0, stream, domain], seedKey(seed));
+  return philox4x32([block, substream, stream, domain], seedKey(seed));
 }
 
 /** Uniform in (0, 1] from the top 24 bits of a word, exactly as `philox_unit`. */

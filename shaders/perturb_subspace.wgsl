@@ -1,0 +1,23 @@
+// Parameter reads at points of a subspace, w_g = w* + sum_j a[g, j] d_j: for `dim` directions
+// (random, filter-normalized, or two of them for a 2D landscape grid). Same signature as
+// perturb_none.wgsl; the perturbation is formed on the fly, never stored.
+// Layouts, dim padded to a multiple of 4 (padding zero):
+//   directions   [N, dim4] vec4: d_j[i] at directions[i * dim4 + j / 4][j % 4]
+//   coefficients [G, dim4] vec4: a[g, j] likewise
+
+struct PerturbSubspace {
+  dim4: u32,
+}
+
+@group(0) @binding(12) var<uniform> perturbSubspace: PerturbSubspace;
+@group(0) @binding(13) var<storage, read> perturbDirections: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> perturbCoefficients: array<vec4<f32>>;
+
+fn perturbed(g: u32, index: u32, base: f32) -> f32 {
+  let dim4 = perturbSubspace.dim4;
+  var acc = vec4<f32>(0.0);
+  for (var j = 0u; j < dim4; j++) {
+    acc += perturbCoefficients[g * dim4 + j] * perturbDirections[index * dim4 + j];
+  }
+  return base + (acc.x + acc.y) + (acc.z + acc.w);
+}

@@ -1,0 +1,81 @@
+/**
+ * Evaluating many parameter points in one pass without writing perturbed weights: layers with
+ * parameters are assembled with one of three `perturbed(g, index, base)` implementations and
+ * bind its inputs at @binding(12..14).
+ * @module
+ */
+import { type Params, params } from "../gpu/params.ts";
+import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { philoxShader } from "../ops/random.ts";
+import { seedKey } from "../rng/philox.ts";
+import type { Tensor } from "../tensor.ts";
+import noneSource from "../../shaders/perturb_none.wgsl" with { type: "text" };
+import fullSource from "../../shaders/perturb_full.wgsl" with { type: "text" };
+import subspaceSource from "../../shaders/perturb_subspace.wgsl" with { type: "text" };
+
+/**
+ * G parameter points around w*.
+ * - full: w_t = w* + sigma * eps_t, eps_t ~ N(0, I) over every trainable parameter, t =
+ *   firstPoint + g; eps regenerated from (seed, t, parameter index).
+ * - subspace: w_g = w* + sum_j coefficients[g, j] * directions[:, j] (random directions for
+ *   Δk in `dim` dimensions, or two directions and grid coefficients for a landscape).
+ */
+export type Perturbation =
+  | { mode: "full"; points: number; seed: number; sigma: number; firstPoint?: number }
+  | {
+    mode: "subspace";
+    points: number;
+    /** [N, dim4 * 4] with dim padded to a multiple of 4 by zero columns. */
+    directions: Tensor;
+    /** [points, dim4 * 4], zero-padded likewise. */
+    coefficients: Tensor;
+  };
+
+const none = wgsl("shaders/perturb_none.wgsl", noneSource);
+const full = wgsl("shaders/perturb_full.wgsl", fullSource, philoxShader);
+const subspace = wgsl("shaders/perturb_subspace.wgsl", subspaceSource);
+
+/** The `perturbed()` implementation a layer shader is assembled with. */
+export function perturbationShader(p: Perturbation | undefined): ShaderSource {
+  return !p ? none : p.mode === "full" ? full : subspace;
+}
+
+/** Number of parameter points: G of the perturbation, or 1. */
+export function pointCount(p: Perturbation | undefined): number {
+  return p ? p.points : 1;
+}
+
+/**
+ * Bindings 12-14 for a perturbed layer kernel, to append to a dispatch whose own bindings
+ * end before 12: returns the array padded with nulls.
+ */
+export function withPerturbation(
+  bindings: readonly (Tensor | Params | null)[],
+  p: Perturbation | undefined,
+): (Tensor | Params | null)[] {
+  if (bindings.length > 11) throw new RangeError("layer bindings must stay below 12");
+  const out: (Tensor | Params | null)[] = [...bindings];
+  if (!p) return out;
+  while (out.length < 11) out.push(null);
+  if (p.mode === "full") {
+    if (!(p.sigma >= 0) || !Number.isFinite(p.sigma)) {
+      throw new RangeError(`perturbation sigma must be finite and >= 0, got ${p.sigma}`);
+    }
+    const [lo, hi] = seedKey(p.seed);
+    out.push(params().u32(lo).u32(hi).u32(p.firstPoint ?? 0).f32(p.sigma));
+  } else {
+    const width = p.directions.shape[1];
+    if (p.directions.shape.length !== 2 || width % 4 !== 0) {
+      throw new RangeError(
+        `subspace directions must be [N, dim padded to 4], got [${p.directions.shape}]`,
+      );
+    }
+    if (p.coefficients.shape.join() !== `${p.points},${width}`) {
+      throw new RangeError(
+        `subspace coefficients must be [${p.points}, ${width}], got [${p.coefficients.shape}]`,
+      );
+    }
+    out.push(params().u32(width / 4), p.directions, p.coefficients);
+  }
+  return out;
+}
