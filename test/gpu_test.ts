@@ -136,6 +136,9 @@ Deno.test("parameter structs pack 4-byte fields and pad to 16 bytes", () => {
   assert.equal(view.getInt32(8, true), -1);
   assert.equal(view.getUint32(16, true), 9);
   assert.throws(() => params().u32(-1), /not a u32/);
+  const many = params();
+  for (let i = 0; i < 40; i++) many.u32(i);
+  assert.equal(new DataView(many.bytes().buffer).getUint32(39 * 4, true), 39);
   assert.equal(sizeClass(1000), 1024);
   assert.ok(sizeClass(5_000_000) >= 5_000_000 && sizeClass(5_000_000) < 1.25 * 5_000_000);
 });

@@ -28,7 +28,8 @@ export class Params {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
       throw new RangeError(`kernel parameter ${value} is not a u32`);
     }
-    this.#view.setUint32(this.#slot(), value, true);
+    const at = this.#slot(); // before reading #view: the slot may grow it
+    this.#view.setUint32(at, value, true);
     return this;
   }
 
@@ -37,13 +38,15 @@ export class Params {
     if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
       throw new RangeError(`kernel parameter ${value} is not an i32`);
     }
-    this.#view.setInt32(this.#slot(), value, true);
+    const at = this.#slot();
+    this.#view.setInt32(at, value, true);
     return this;
   }
 
   /** Appends an f32 field. */
   f32(value: number): this {
-    this.#view.setFloat32(this.#slot(), value, true);
+    const at = this.#slot();
+    this.#view.setFloat32(at, value, true);
     return this;
   }
 

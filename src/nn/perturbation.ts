@@ -4,6 +4,7 @@
  * bind its inputs at @binding(12..14).
  * @module
  */
+import type { GpuBufferView } from "../gpu/gpu.ts";
 import { type Params, params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { philoxShader } from "../ops/random.ts";
@@ -50,11 +51,11 @@ export function pointCount(p: Perturbation | undefined): number {
  * end before 12: returns the array padded with nulls.
  */
 export function withPerturbation(
-  bindings: readonly (Tensor | Params | null)[],
+  bindings: readonly (GpuBufferView | Params | null)[],
   p: Perturbation | undefined,
-): (Tensor | Params | null)[] {
+): (GpuBufferView | Params | null)[] {
   if (bindings.length > 11) throw new RangeError("layer bindings must stay below 12");
-  const out: (Tensor | Params | null)[] = [...bindings];
+  const out: (GpuBufferView | Params | null)[] = [...bindings];
   if (!p) return out;
   while (out.length < 11) out.push(null);
   if (p.mode === "full") {

@@ -1,0 +1,204 @@
+/**
+ * 2D convolution (PyTorch's nn.Conv2d, NCHW, zero padding), as implicit GEMM on the GEMM core.
+ * @module
+ */
+import type { Params } from "../gpu/params.ts";
+import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { Tensor } from "../tensor.ts";
+import { gemmShader, recordGemm } from "./gemm.ts";
+import {
+  activationDims,
+  type ForwardContext,
+  type Layer,
+  type ParamBinding,
+  type ParamSpec,
+} from "./layer.ts";
+import { span } from "./param_store.ts";
+import {
+  type Perturbation,
+  perturbationShader,
+  pointCount,
+  withPerturbation,
+} from "./perturbation.ts";
+import source from "../../shaders/conv2d.wgsl" with { type: "text" };
+
+const shaders = new Map<ShaderSource, ShaderSource>();
+function convShader(p: Perturbation | undefined): ShaderSource {
+  const variant = perturbationShader(p);
+  let s = shaders.get(variant);
+  if (!s) shaders.set(variant, s = wgsl("shaders/conv2d.wgsl", source, gemmShader, variant));
+  return s;
+}
+
+/** Options of a convolution. */
+export interface Conv2dOptions {
+  /** Step between windows (default 1). */
+  stride?: number;
+  /** Zeros added on every side (default 0). */
+  padding?: number;
+}
+
+/** Convolution of [C, H, W] samples with W [out, in, k, k] and a bias per output channel. */
+export class Conv2d implements Layer {
+  /** Layer kind. */
+  readonly kind = "conv2d";
+  /** Step between windows. */
+  readonly stride: number;
+  /** Zero padding on every side. */
+  readonly padding: number;
+  #weight?: ParamBinding;
+  #bias?: ParamBinding;
+  #input?: Tensor;
+
+  /** A convolution from `inChannels` to `outChannels` with square `kernelSize` windows. */
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    { stride = 1, padding = 0 }: Conv2dOptions = {},
+  ) {
+    for (
+      const [name, v, min] of [
+        ["in channels", inChannels, 1],
+        ["out channels", outChannels, 1],
+        ["kernel size", kernelSize, 1],
+        ["stride", stride, 1],
+        ["padding", padding, 0],
+      ] as const
+    ) {
+      if (!Number.isInteger(v) || v < min) {
+        throw new RangeError(`conv2d ${name} must be an integer >= ${min}, got ${v}`);
+      }
+    }
+    this.stride = stride;
+    this.padding = padding;
+  }
+
+  /** [outChannels, OH, OW] with OH = floor((H + 2 padding - k) / stride) + 1. */
+  outputShape(input: readonly number[]): number[] {
+    if (input.length !== 3 || input[0] !== this.inChannels) {
+      throw new RangeError(`conv2d expects [${this.inChannels}, H, W] samples, got [${input}]`);
+    }
+    const size = (n: number) =>
+      Math.floor((n + 2 * this.padding - this.kernelSize) / this.stride) + 1;
+    const [oh, ow] = [size(input[1]), size(input[2])];
+    if (oh < 1 || ow < 1) {
+      throw new RangeError(
+        `conv2d kernel ${this.kernelSize} does not fit [${input}] with padding ${this.padding}`,
+      );
+    }
+    return [this.outChannels, oh, ow];
+  }
+
+  /** weight [out, in, k, k] and bias [out], uniform(±1/sqrt(in k k)) as in PyTorch. */
+  paramSpecs(): ParamSpec[] {
+    const bound = 1 / Math.sqrt(this.inChannels * this.kernelSize ** 2);
+    const k = this.kernelSize;
+    return [
+      {
+        name: "weight",
+        shape: [this.outChannels, this.inChannels, k, k],
+        kind: "weight",
+        init: { kind: "uniform", bound },
+      },
+      { name: "bias", shape: [this.outChannels], kind: "bias", init: { kind: "uniform", bound } },
+    ];
+  }
+
+  /** Attaches weight and bias storage. */
+  bind([weight, bias]: ParamBinding[]): void {
+    this.#weight = weight;
+    this.#bias = bias;
+  }
+
+  #params(): { weight: ParamBinding; bias: ParamBinding } {
+    if (!this.#weight || !this.#bias) throw new Error("conv2d layer used before bind()");
+    return { weight: this.#weight, bias: this.#bias };
+  }
+
+  /** The geometry fields of the shader's parameter struct after m, n, k, splits, kChunk. */
+  #fields(batch: number, input: readonly number[], xGroupStride: number, bAt: number) {
+    const [, oh, ow] = this.outputShape(input);
+    const { weight, bias } = this.#params();
+    return (p: Params) =>
+      p.u32(batch).u32(input[0]).u32(input[1]).u32(input[2])
+        .u32(this.outChannels).u32(oh).u32(ow).u32(this.kernelSize).u32(this.kernelSize)
+        .u32(this.stride).u32(this.padding).u32(xGroupStride)
+        .u32(0).u32(bAt).u32(weight.offset).u32(bias.offset);
+  }
+
+  /** y [G, B, out, OH, OW] for x [1 or G, B, in, H, W]. */
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    const { weight, bias } = this.#params();
+    const { groups, batch, sample, features } = activationDims(x);
+    const [oc, oh, ow] = this.outputShape(sample);
+    const points = pointCount(ctx.perturbation);
+    if (groups !== 1 && groups !== points) {
+      throw new RangeError(`input has ${groups} groups for ${points} parameter points`);
+    }
+    if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
+    const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
+    const params = span(weight.value, bias.value);
+    recordGemm(ctx.gpu, {
+      shader: convShader(ctx.perturbation),
+      constants: { MODE: 0 },
+      m: oc,
+      n: batch * oh * ow,
+      k: this.inChannels * this.kernelSize ** 2 + 1,
+      slices: points,
+      fields: this.#fields(
+        batch,
+        sample,
+        groups === 1 ? 0 : batch * features,
+        params.at(bias.value),
+      ),
+      loadBindings: withPerturbation([x, params.view], ctx.perturbation),
+      storeBindings: [null, null, y],
+    });
+    if (ctx.training) this.#input = x;
+    return y;
+  }
+
+  /** dx for dy [1, B, out, OH, OW]; writes the weight and bias gradients. */
+  backward(ctx: ForwardContext, dy: Tensor): Tensor {
+    const { weight, bias } = this.#params();
+    const x = this.#input;
+    if (!x) throw new Error("conv2d backward without a training forward");
+    if (!weight.grad || !bias.grad) throw new Error("conv2d parameters have no gradient storage");
+    const { batch, sample } = activationDims(x);
+    const [, oh, ow] = this.outputShape(sample);
+    const dx = Tensor.empty(ctx.gpu, x.shape);
+    const params = span(weight.value, bias.value);
+    const grads = span(weight.grad, bias.grad);
+    const shader = convShader(undefined);
+    const kk = this.inChannels * this.kernelSize ** 2;
+    recordGemm(ctx.gpu, {
+      shader,
+      constants: { MODE: 1 },
+      m: this.inChannels,
+      n: batch * sample[1] * sample[2],
+      k: this.outChannels * this.kernelSize ** 2,
+      slices: 1,
+      fields: this.#fields(batch, sample, 0, params.at(bias.value)),
+      loadBindings: [dy, params.view],
+      storeBindings: [null, null, dx],
+    });
+    recordGemm(ctx.gpu, {
+      shader,
+      constants: { MODE: 2 },
+      m: this.outChannels,
+      n: kk + 1,
+      k: batch * oh * ow,
+      slices: 1,
+      fields: this.#fields(batch, sample, 0, grads.at(bias.grad)),
+      loadBindings: [dy, x],
+      storeBindings: [null, null, grads.view],
+    });
+    return dx;
+  }
+
+  /** Forgets the saved input. */
+  release(): void {
+    this.#input = undefined;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Fully connected layer y = x W^T + b (PyTorch's nn.Linear), on the GEMM core.
+ * @module
+ */
+import type { Params } from "../gpu/params.ts";
+import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { Tensor } from "../tensor.ts";
+import { gemmShader, recordGemm } from "./gemm.ts";
+import {
+  activationDims,
+  type ForwardContext,
+  type Layer,
+  type ParamBinding,
+  type ParamSpec,
+  sampleSize,
+} from "./layer.ts";
+import { span } from "./param_store.ts";
+import {
+  type Perturbation,
+  perturbationShader,
+  pointCount,
+  withPerturbation,
+} from "./perturbation.ts";
+import source from "../../shaders/dense.wgsl" with { type: "text" };
+
+const shaders = new Map<ShaderSource, ShaderSource>();
+function denseShader(p: Perturbation | undefined): ShaderSource {
+  const variant = perturbationShader(p);
+  let s = shaders.get(variant);
+  if (!s) shaders.set(variant, s = wgsl("shaders/dense.wgsl", source, gemmShader, variant));
+  return s;
+}
+
+/** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
+export class Dense implements Layer {
+  /** Layer kind. */
+  readonly kind = "dense";
+  #weight?: ParamBinding;
+  #bias?: ParamBinding;
+  #input?: Tensor;
+
+  /** A layer from `inFeatures` to `outFeatures`. */
+  constructor(readonly inFeatures: number, readonly outFeatures: number) {
+    if (!(inFeatures > 0 && outFeatures > 0)) {
+      throw new RangeError(`dense layer needs positive sizes, got ${inFeatures} -> ${outFeatures}`);
+    }
+  }
+
+  /** [outFeatures]; the input must hold inFeatures values per sample. */
+  outputShape(input: readonly number[]): number[] {
+    if (sampleSize(input) !== this.inFeatures) {
+      throw new RangeError(`dense layer expects ${this.inFeatures} inputs, got [${input}]`);
+    }
+    return [this.outFeatures];
+  }
+
+  /** weight [out, in] and bias [out], uniform(±1/sqrt(in)) as in PyTorch. */
+  paramSpecs(): ParamSpec[] {
+    const bound = 1 / Math.sqrt(this.inFeatures);
+    return [
+      {
+        name: "weight",
+        shape: [this.outFeatures, this.inFeatures],
+        kind: "weight",
+        init: { kind: "uniform", bound },
+      },
+      { name: "bias", shape: [this.outFeatures], kind: "bias", init: { kind: "uniform", bound } },
+    ];
+  }
+
+  /** Attaches weight and bias storage. */
+  bind([weight, bias]: ParamBinding[]): void {
+    this.#weight = weight;
+    this.#bias = bias;
+  }
+
+  #params(): { weight: ParamBinding; bias: ParamBinding } {
+    if (!this.#weight || !this.#bias) throw new Error("dense layer used before bind()");
+    return { weight: this.#weight, bias: this.#bias };
+  }
+
+  /** y [G, B, out] for x [1 or G, B, ...]. */
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    const { weight, bias } = this.#params();
+    const { groups, batch, features } = activationDims(x);
+    if (features !== this.inFeatures) this.outputShape(x.shape.slice(2));
+    const points = pointCount(ctx.perturbation);
+    if (groups !== 1 && groups !== points) {
+      throw new RangeError(`input has ${groups} groups for ${points} parameter points`);
+    }
+    if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
+    const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
+    const params = span(weight.value, bias.value);
+    recordGemm(ctx.gpu, {
+      shader: denseShader(ctx.perturbation),
+      constants: { MODE: 0 },
+      m: batch,
+      n: this.outFeatures,
+      k: this.inFeatures + 1,
+      slices: points,
+      fields: (p) =>
+        p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
+          .u32(groups === 1 ? 0 : batch * this.inFeatures)
+          .u32(0).u32(params.at(bias.value)).u32(weight.offset).u32(bias.offset),
+      loadBindings: withPerturbation([x, params.view], ctx.perturbation),
+      storeBindings: [null, null, y],
+    });
+    if (ctx.training) this.#input = x;
+    return y;
+  }
+
+  /** dx for dy [1, B, out]; writes the weight and bias gradients. */
+  backward(ctx: ForwardContext, dy: Tensor): Tensor {
+    const { weight, bias } = this.#params();
+    const x = this.#input;
+    if (!x) throw new Error("dense backward without a training forward");
+    if (!weight.grad || !bias.grad) throw new Error("dense parameters have no gradient storage");
+    const batch = x.shape[1];
+    const dx = Tensor.empty(ctx.gpu, x.shape);
+    const params = span(weight.value, bias.value);
+    const grads = span(weight.grad, bias.grad);
+    const common = (bAt: number) => (p: Params) =>
+      p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
+        .u32(weight.offset).u32(bias.offset);
+    const shader = denseShader(undefined);
+    recordGemm(ctx.gpu, {
+      shader,
+      constants: { MODE: 1 },
+      m: batch,
+      n: this.inFeatures,
+      k: this.outFeatures,
+      slices: 1,
+      fields: common(params.at(bias.value)),
+      loadBindings: [dy, params.view],
+      storeBindings: [null, null, dx],
+    });
+    recordGemm(ctx.gpu, {
+      shader,
+      constants: { MODE: 2 },
+      m: this.outFeatures,
+      n: this.inFeatures + 1,
+      k: batch,
+      slices: 1,
+      fields: common(grads.at(bias.grad)),
+      loadBindings: [dy, x],
+      storeBindings: [null, null, grads.view],
+    });
+    return dx;
+  }
+
+  /** Forgets the saved input. */
+  release(): void {
+    this.#input = undefined;
+  }
+}
