@@ -1,0 +1,265 @@
+// Batch normalization with PyTorch semantics over activations [groups, batch, C, S]: S = 1 for
+// per-feature input [F] (BatchNorm1d), S = H * W for per-channel input [C, H, W] (BatchNorm2d).
+// A channel's n = batch * S values lie in `batch` runs of S, C * S apart.
+//
+// Training (one group):
+//   partialSum, partialSquares  per-(channel, chunk) partial sums of x, then of (x - mean)^2
+//                               (two passes: no E[x^2] - E[x]^2 cancellation); the host sums
+//                               the partials (ops/reduce), so no invocation loops over a whole
+//                               channel (lavapipe stops an invocation after 65,535 iterations).
+//   trainCoefficients           per channel: coefficients and the updated running statistics.
+//   normalize                   y = (x - mean) * scale + shift, one invocation per element.
+// Evaluation: evalCoefficients reads gamma and beta through perturbed() for each parameter
+// point g (the file is assembled after a perturb_*.wgsl), then normalize.
+// Backward: partialBackward (partial sums of dy and dy * xhat), then backwardInput (dx).
+//
+// Coefficients, [G, 4, C]: mean, invstd, scale = gamma * invstd, shift = beta (of point g).
+// Parameters are bound from an aligned byte offset at or before their first element, which
+// sits p.gammaAt (betaAt, meanAt, varAt) elements into the binding.
+// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
+
+override WG: u32 = 256; // power of two
+override ITEMS: u32 = 16; // values per invocation in the partial-sum passes
+
+struct Params {
+  groups: u32, // G, groups of the output
+  batch: u32,
+  channels: u32,
+  spatial: u32, // S
+  chunks: u32, // partial sums per channel
+  xGroupStride: u32, // elements between groups of x: 0 when every point reads one input
+  gammaAt: u32,
+  betaAt: u32,
+  meanAt: u32,
+  varAt: u32,
+  gammaIndex: u32, // position of gamma[0] in the model's flat trainable vector
+  betaIndex: u32,
+  eps: f32,
+  momentum: f32,
+  invCount: f32, // 1 / n
+  invCountM1: f32, // 1 / (n - 1), for the unbiased running variance
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read> sums: array<f32>;
+@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(5) var<storage, read> coef: array<f32>;
+@group(0) @binding(6) var<storage, read> squares: array<f32>;
+@group(0) @binding(7) var<storage, read> gammaW: array<f32>;
+@group(0) @binding(8) var<storage, read> betaW: array<f32>;
+@group(0) @binding(9) var<storage, read> runMean: array<f32>;
+@group(0) @binding(10) var<storage, read> runVar: array<f32>;
+@group(0) @binding(11) var<storage, read_write> running: array<f32>;
+
+var<workgroup> part0: array<f32, WG>;
+var<workgroup> part1: array<f32, WG>;
+
+fn linearId(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.x + wid.y * nwg.x;
+}
+
+// Element of x holding value j (< batch * S) of channel c.
+fn channelElement(c: u32, j: u32) -> u32 {
+  let b = j / p.spatial;
+  let s = j - b * p.spatial;
+  return (b * p.channels + c) * p.spatial + s;
+}
+
+// Tree sum of part0 (and part1 when `both`) over the workgroup; the result is in [0].
+fn treeSum(lid: u32, both: bool) {
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (lid < s) {
+      part0[lid] += part0[lid + s];
+      if (both) {
+        part1[lid] += part1[lid + s];
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+// Partial sums of x: out[c * chunks + k] for chunk k of channel c.
+@compute @workgroup_size(WG)
+fn partialSum(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  if (w >= p.channels * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial;
+  var v = 0.0;
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      v += x[channelElement(c, j)];
+    }
+  }
+  part0[lid] = v;
+  treeSum(lid, false);
+  if (lid == 0u) {
+    out[w] = part0[0];
+  }
+}
+
+// Partial sums of (x - mean)^2 with mean = sums[c] / n.
+@compute @workgroup_size(WG)
+fn partialSquares(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  if (w >= p.channels * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial;
+  let mean = sums[c] * p.invCount;
+  var v = 0.0;
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      let d = x[channelElement(c, j)] - mean;
+      v += d * d;
+    }
+  }
+  part0[lid] = v;
+  treeSum(lid, false);
+  if (lid == 0u) {
+    out[w] = part0[0];
+  }
+}
+
+// One invocation per channel: batch mean and biased variance to coefficients [4, C] (out), and
+// the running statistics updated as PyTorch does (unbiased variance) to running [2, C].
+@compute @workgroup_size(WG)
+fn trainCoefficients(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let c = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  if (c >= C) {
+    return;
+  }
+  let mean = sums[c] * p.invCount;
+  let invstd = inverseSqrt(squares[c] * p.invCount + p.eps);
+  out[c] = mean;
+  out[C + c] = invstd;
+  out[2u * C + c] = gammaW[p.gammaAt + c] * invstd;
+  out[3u * C + c] = betaW[p.betaAt + c];
+  let m = p.momentum;
+  running[c] = (1.0 - m) * runMean[p.meanAt + c] + m * mean;
+  running[C + c] = (1.0 - m) * runVar[p.varAt + c] + m * (squares[c] * p.invCountM1);
+}
+
+// One invocation per (point g, channel c): running statistics, gamma and beta of point g.
+@compute @workgroup_size(WG)
+fn evalCoefficients(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  if (i >= p.groups * C) {
+    return;
+  }
+  let g = i / C;
+  let c = i - g * C;
+  let invstd = inverseSqrt(runVar[p.varAt + c] + p.eps);
+  let gamma = perturbed(g, p.gammaIndex + c, gammaW[p.gammaAt + c]);
+  let beta = perturbed(g, p.betaIndex + c, betaW[p.betaAt + c]);
+  let base = g * 4u * C;
+  out[base + c] = runMean[p.meanAt + c];
+  out[base + C + c] = invstd;
+  out[base + 2u * C + c] = gamma * invstd;
+  out[base + 3u * C + c] = beta;
+}
+
+// y[g, b, c, s] = (x[g or 0, b, c, s] - mean[c]) * scale[g, c] + shift[g, c].
+@compute @workgroup_size(WG)
+fn normalize(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  let perGroup = p.batch * C * p.spatial;
+  if (i >= p.groups * perGroup) {
+    return;
+  }
+  let g = i / perGroup;
+  let r = i - g * perGroup;
+  let c = (r / p.spatial) % C;
+  let base = g * 4u * C;
+  out[i] = (x[g * p.xGroupStride + r] - coef[base + c]) * coef[base + 2u * C + c] +
+    coef[base + 3u * C + c];
+}
+
+// Partial sums of dy (out[c * chunks + k]) and of dy * xhat (out[(C + c) * chunks + k]).
+@compute @workgroup_size(WG)
+fn partialBackward(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  let C = p.channels;
+  if (w >= C * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial;
+  let mean = coef[c];
+  let invstd = coef[C + c];
+  var sdy = 0.0;
+  var sdyx = 0.0;
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      let e = channelElement(c, j);
+      let g = dy[e];
+      sdy += g;
+      sdyx += g * ((x[e] - mean) * invstd);
+    }
+  }
+  part0[lid] = sdy;
+  part1[lid] = sdyx;
+  treeSum(lid, true);
+  if (lid == 0u) {
+    out[w] = part0[0];
+    out[C * p.chunks + w] = part1[0];
+  }
+}
+
+// dx = gamma * invstd * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n); sums = [2, C].
+@compute @workgroup_size(WG)
+fn backwardInput(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  if (i >= p.batch * C * p.spatial) {
+    return;
+  }
+  let c = (i / p.spatial) % C;
+  let xhat = (x[i] - coef[c]) * coef[C + c];
+  let meanDy = sums[c] * p.invCount;
+  let meanDyXhat = sums[C + c] * p.invCount;
+  out[i] = coef[2u * C + c] * ((dy[i] - meanDy) - xhat * meanDyXhat);
+}

@@ -1,0 +1,411 @@
+/**
+ * Batch normalization with PyTorch's semantics (`shaders/batchnorm.wgsl`): BatchNorm1d for
+ * per-sample input [F], BatchNorm2d for [C, H, W] (any [C, ...] normalizes per channel).
+ * @module
+ */
+import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
+import { type Params, params } from "../gpu/params.ts";
+import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { ceilDiv } from "../gpu/workgroups.ts";
+import { reduceRows } from "../ops/reduce.ts";
+import { Tensor } from "../tensor.ts";
+import {
+  activationDims,
+  type ForwardContext,
+  type Layer,
+  type ParamBinding,
+  type ParamSpec,
+  sampleSize,
+} from "./layer.ts";
+import {
+  type Perturbation,
+  perturbationShader,
+  pointCount,
+  withPerturbation,
+} from "./perturbation.ts";
+import source from "../../shaders/batchnorm.wgsl" with { type: "text" };
+
+const WG = 256;
+const ITEMS = 16;
+/**
+ * Largest workgroup size and values per invocation of the per-channel partial sums (with the
+ * reduction of the partials by `reduceRows`, this sets the rounding depth of the statistics).
+ */
+export const BATCHNORM_LAYOUT = { workgroupSize: WG, items: ITEMS } as const;
+
+const shaders = new Map<ShaderSource, ShaderSource>();
+/** batchnorm.wgsl assembled after the perturbation variant (none, full or subspace). */
+function shaderFor(p: Perturbation | undefined): ShaderSource {
+  const dep = perturbationShader(p);
+  let s = shaders.get(dep);
+  if (!s) shaders.set(dep, s = wgsl("shaders/batchnorm.wgsl", source, dep));
+  return s;
+}
+
+/** Workgroup size of a partial-sum pass: a power of two, no wider than a channel needs. */
+function reductionWorkgroup(n: number): number {
+  let wg = 32;
+  while (wg < WG && wg * ITEMS < n) wg *= 2;
+  return wg;
+}
+
+/**
+ * A parameter view bound from the aligned offset at or before it: storage bindings must start
+ * at multiples of minStorageBufferOffsetAlignment, views into a flat parameter vector need not.
+ */
+function window(gpu: Gpu, t: Tensor): { view: GpuBufferView; at: number } {
+  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
+  const start = Math.floor(t.byteOffset / align) * align;
+  return {
+    view: { buffer: t.buffer, byteOffset: start, byteLength: t.byteOffset + t.byteLength - start },
+    at: (t.byteOffset - start) / 4,
+  };
+}
+
+/** Options of {@link BatchNorm}, PyTorch's defaults. */
+export interface BatchNormOptions {
+  /** Weight of the new batch statistic in the running averages (default 0.1). */
+  momentum?: number;
+  /** Added to the variance before the square root (default 1e-5). */
+  eps?: number;
+}
+
+interface Dims {
+  batch: number;
+  channels: number;
+  spatial: number;
+}
+
+interface Saved extends Dims {
+  x: Tensor;
+  /** Coefficients [4, C]: mean, invstd, gamma * invstd, beta. */
+  coef: Tensor;
+}
+
+/**
+ * Batch normalization, as PyTorch's BatchNorm1d / BatchNorm2d with affine parameters and
+ * running statistics. Per-sample input [C] or [C, H, W]; statistics per channel over batch
+ * and spatial positions.
+ *
+ * - Training (one group): normalizes with the batch mean and biased variance, and updates
+ *   running_mean and running_var in place with `momentum`, the variance unbiased (n / (n - 1)),
+ *   as PyTorch does. Like PyTorch it rejects a batch with one value per channel.
+ * - Evaluation: running statistics (never perturbed); gamma and beta are read through the
+ *   context's perturbation, so G parameter points give G output groups. The input may have one
+ *   group (shared by every point) or G.
+ *
+ * Parameters, in order: weight (gamma, 1), bias (beta, 0), running_mean (0), running_var (1),
+ * each of shape [C].
+ */
+export class BatchNorm implements Layer {
+  /** Layer kind, "batchnorm". */
+  readonly kind = "batchnorm";
+  /** Weight of the new batch statistic in the running averages. */
+  readonly momentum: number;
+  /** Added to the variance before the square root. */
+  readonly eps: number;
+  #bound: ParamBinding[] | null = null;
+  #saved: Saved | null = null;
+
+  /** A batch-norm layer; `momentum` in [0, 1], `eps` > 0. */
+  constructor({ momentum = 0.1, eps = 1e-5 }: BatchNormOptions = {}) {
+    if (!(momentum >= 0 && momentum <= 1)) {
+      throw new RangeError(`batchnorm momentum must be in [0, 1], got ${momentum}`);
+    }
+    if (!(eps > 0) || !Number.isFinite(eps)) {
+      throw new RangeError(`batchnorm eps must be finite and > 0, got ${eps}`);
+    }
+    this.momentum = momentum;
+    this.eps = eps;
+  }
+
+  #channels(input: readonly number[]): number {
+    if (input.length < 1 || input.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new RangeError(`batchnorm needs a per-sample shape [C] or [C, H, W], got [${input}]`);
+    }
+    return input[0];
+  }
+
+  /** The input shape: normalization keeps shapes. */
+  outputShape(input: readonly number[]): number[] {
+    this.#channels(input);
+    return [...input];
+  }
+
+  /** weight, bias (trainable, kind "norm"), running_mean, running_var (kind "running"), [C]. */
+  paramSpecs(input: readonly number[]): ParamSpec[] {
+    const shape = [this.#channels(input)];
+    return [
+      { name: "weight", shape: [...shape], kind: "norm", init: { kind: "constant", value: 1 } },
+      { name: "bias", shape: [...shape], kind: "norm", init: { kind: "constant", value: 0 } },
+      {
+        name: "running_mean",
+        shape: [...shape],
+        kind: "running",
+        init: { kind: "constant", value: 0 },
+      },
+      {
+        name: "running_var",
+        shape: [...shape],
+        kind: "running",
+        init: { kind: "constant", value: 1 },
+      },
+    ];
+  }
+
+  /** Attaches weight, bias (with gradients), running_mean and running_var, in that order. */
+  bind(bound: ParamBinding[]): void {
+    if (bound.length !== 4) {
+      throw new RangeError(`batchnorm binds 4 parameters, got ${bound.length}`);
+    }
+    const c = bound[0].value.size;
+    if (bound.some((b) => b.value.size !== c)) {
+      throw new RangeError(
+        `batchnorm parameters must all have C elements, got sizes ${
+          bound.map((b) => b.value.size)
+        }`,
+      );
+    }
+    for (const b of bound.slice(0, 2)) {
+      if (!b.grad || b.grad.size !== c) {
+        throw new RangeError("batchnorm weight and bias need [C] gradients");
+      }
+      if (!Number.isInteger(b.offset) || b.offset < 0) {
+        throw new RangeError(`batchnorm weight and bias need flat offsets >= 0, got ${b.offset}`);
+      }
+    }
+    this.#bound = bound;
+  }
+
+  #params(): ParamBinding[] {
+    if (!this.#bound) throw new Error("batchnorm: bind() its parameters before forward");
+    return this.#bound;
+  }
+
+  /** Dimensions of x, checked against the bound parameters. */
+  #dims(x: Tensor): Dims & { groups: number } {
+    const { groups, batch, sample } = activationDims(x);
+    const channels = this.#params()[0].value.size;
+    if (sample[0] !== channels) {
+      throw new RangeError(
+        `batchnorm with ${channels} channels got activations [${x.shape}] ([groups, batch, C, ...])`,
+      );
+    }
+    return { groups, batch, channels, spatial: sampleSize(sample.slice(1)) };
+  }
+
+  /** The parameter struct every batchnorm kernel reads. */
+  #struct(
+    gpu: Gpu,
+    d: Dims,
+    o: { groups: number; chunks: number; xGroupStride: number },
+  ): Params {
+    const [gamma, beta, mean, variance] = this.#params();
+    const n = d.batch * d.spatial;
+    return params()
+      .u32(o.groups).u32(d.batch).u32(d.channels).u32(d.spatial).u32(o.chunks)
+      .u32(o.xGroupStride)
+      .u32(window(gpu, gamma.value).at).u32(window(gpu, beta.value).at)
+      .u32(window(gpu, mean.value).at).u32(window(gpu, variance.value).at)
+      .u32(gamma.offset).u32(beta.offset)
+      .f32(this.eps).f32(this.momentum).f32(1 / n).f32(n > 1 ? 1 / (n - 1) : 0);
+  }
+
+  /**
+   * Records the forward pass of x [groups, batch, C, ...]: batch statistics and running-stat
+   * update in training mode (one group), running statistics and perturbed gamma/beta otherwise.
+   */
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    return ctx.training ? this.#forwardTrain(ctx, x) : this.#forwardEval(ctx, x);
+  }
+
+  #forwardTrain(ctx: ForwardContext, x: Tensor): Tensor {
+    const gpu = ctx.gpu;
+    if (ctx.perturbation) throw new RangeError("batchnorm: perturbations are for eval mode only");
+    const d = this.#dims(x);
+    if (d.groups !== 1) {
+      throw new RangeError(`batchnorm trains on one group, got activations [${x.shape}]`);
+    }
+    const n = d.batch * d.spatial;
+    if (n < 2) {
+      throw new RangeError(
+        `Expected more than 1 value per channel when training, got input size ` +
+          `[${x.shape.slice(1)}] (as PyTorch: batch norm needs batch * H * W > 1)`,
+      );
+    }
+    const [gamma, beta, runMean, runVar] = this.#params();
+    const shader = shaderFor(undefined);
+    const wg = reductionWorkgroup(n);
+    const chunks = ceilDiv(n, wg * ITEMS);
+    const struct = this.#struct(gpu, d, { groups: 1, chunks, xGroupStride: 0 });
+    const partialKernel = (entryPoint: string) => ({
+      shader,
+      entryPoint,
+      constants: { WG: wg, ITEMS },
+    });
+    const reduce = (partial: Tensor, rows: number): Tensor => {
+      if (chunks === 1) return partial;
+      const total = reduceRows(partial, "sum", rows);
+      partial.dispose();
+      return total;
+    };
+
+    const partialSums = Tensor.empty(gpu, [d.channels, chunks]);
+    gpu.dispatch({
+      kernel: partialKernel("partialSum"),
+      bindings: [x, partialSums],
+      params: struct,
+      workgroups: d.channels * chunks,
+    });
+    const sums = reduce(partialSums, d.channels);
+    const partialSquares = Tensor.empty(gpu, [d.channels, chunks]);
+    gpu.dispatch({
+      kernel: partialKernel("partialSquares"),
+      bindings: [x, partialSquares, sums],
+      params: struct,
+      workgroups: d.channels * chunks,
+    });
+    const squares = reduce(partialSquares, d.channels);
+
+    const coef = Tensor.empty(gpu, [4, d.channels]);
+    const running = Tensor.empty(gpu, [2, d.channels]);
+    gpu.dispatch({
+      kernel: { shader, entryPoint: "trainCoefficients", constants: { WG } },
+      bindings: [
+        null,
+        coef,
+        sums,
+        null,
+        null,
+        squares,
+        window(gpu, gamma.value).view,
+        window(gpu, beta.value).view,
+        window(gpu, runMean.value).view,
+        window(gpu, runVar.value).view,
+        running,
+      ],
+      params: struct,
+      workgroups: ceilDiv(d.channels, WG),
+    });
+    // Written through a temporary: the two statistics may share one buffer, and writable
+    // bindings must not overlap.
+    gpu.copy(running.view([d.channels]), runMean.value);
+    gpu.copy(running.view([d.channels], d.channels), runVar.value);
+    for (const t of [sums, squares, running]) t.dispose();
+
+    const y = Tensor.empty(gpu, x.shape);
+    this.#normalize(gpu, x, y, coef, struct, x.size);
+    this.release();
+    this.#saved = { ...d, x, coef };
+    return y;
+  }
+
+  #normalize(gpu: Gpu, x: Tensor, y: Tensor, coef: Tensor, struct: Params, size: number): void {
+    gpu.dispatch({
+      kernel: { shader: shaderFor(undefined), entryPoint: "normalize", constants: { WG } },
+      bindings: [x, y, null, null, coef],
+      params: struct,
+      workgroups: ceilDiv(size, WG),
+    });
+  }
+
+  #forwardEval(ctx: ForwardContext, x: Tensor): Tensor {
+    const gpu = ctx.gpu;
+    const p = ctx.perturbation;
+    const d = this.#dims(x);
+    const points = pointCount(p);
+    if (d.groups !== 1 && d.groups !== points) {
+      throw new RangeError(
+        `batchnorm evaluates ${points} parameter point(s): input groups must be 1 or ${points}, ` +
+          `got activations [${x.shape}]`,
+      );
+    }
+    const [gamma, beta, runMean, runVar] = this.#params();
+    const perGroup = d.batch * d.channels * d.spatial;
+    const struct = this.#struct(gpu, d, {
+      groups: points,
+      chunks: 0,
+      xGroupStride: d.groups === 1 ? 0 : perGroup,
+    });
+    const coef = Tensor.empty(gpu, [points, 4, d.channels]);
+    const own: (GpuBufferView | null)[] = [
+      null,
+      coef,
+      null,
+      null,
+      null,
+      null,
+      window(gpu, gamma.value).view,
+      window(gpu, beta.value).view,
+      window(gpu, runMean.value).view,
+      window(gpu, runVar.value).view,
+    ];
+    const bindings: (GpuBufferView | Params | null)[] = withPerturbation(
+      new Array(11).fill(null),
+      p,
+    );
+    own.forEach((b, i) => bindings[i] = b);
+    gpu.dispatch({
+      kernel: { shader: shaderFor(p), entryPoint: "evalCoefficients", constants: { WG } },
+      bindings,
+      params: struct,
+      workgroups: ceilDiv(points * d.channels, WG),
+    });
+    const y = Tensor.empty(gpu, [points, ...x.shape.slice(1)]);
+    this.#normalize(gpu, x, y, coef, struct, y.size);
+    coef.dispose();
+    return y;
+  }
+
+  /**
+   * Records the backward pass of the last training forward: writes dgamma = sum(dy * xhat) and
+   * dbeta = sum(dy) into the gradient views (overwriting) and returns dx.
+   */
+  backward(ctx: ForwardContext, dy: Tensor): Tensor {
+    const saved = this.#saved;
+    if (!saved) throw new Error("batchnorm: backward needs a training forward first");
+    const { x, coef, channels } = saved;
+    if (dy.shape.join() !== x.shape.join()) {
+      throw new RangeError(`batchnorm backward: dy [${dy.shape}] must match x [${x.shape}]`);
+    }
+    const gpu = ctx.gpu;
+    const [gamma, beta] = this.#params();
+    const n = saved.batch * saved.spatial;
+    const wg = reductionWorkgroup(n);
+    const chunks = ceilDiv(n, wg * ITEMS);
+    const struct = this.#struct(gpu, saved, { groups: 1, chunks, xGroupStride: 0 });
+    let sums = Tensor.empty(gpu, [2 * channels, chunks]);
+    gpu.dispatch({
+      kernel: {
+        shader: shaderFor(undefined),
+        entryPoint: "partialBackward",
+        constants: { WG: wg, ITEMS },
+      },
+      bindings: [x, sums, null, dy, coef],
+      params: struct,
+      workgroups: channels * chunks,
+    });
+    if (chunks > 1) {
+      const partial = sums;
+      sums = reduceRows(partial, "sum", 2 * channels);
+      partial.dispose();
+    }
+    const dx = Tensor.empty(gpu, x.shape);
+    gpu.dispatch({
+      kernel: { shader: shaderFor(undefined), entryPoint: "backwardInput", constants: { WG } },
+      bindings: [x, dx, sums, dy, coef],
+      params: struct,
+      workgroups: ceilDiv(x.size, WG),
+    });
+    gpu.copy(sums.view([channels]), beta.grad!);
+    gpu.copy(sums.view([channels], channels), gamma.grad!);
+    sums.dispose();
+    return dx;
+  }
+
+  /** Frees the coefficients the last training forward kept (x belongs to the caller). */
+  release(): void {
+    this.#saved?.coef.dispose();
+    this.#saved = null;
+  }
+}
