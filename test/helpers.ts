@@ -12,6 +12,16 @@ export function testGpu(): Promise<Gpu> {
   return shared ??= Gpu.create();
 }
 
+let folded: Promise<Gpu> | null = null;
+
+/**
+ * A device whose engine caps workgroups per dimension at 8, so dispatches of more than 8
+ * workgroups fold into two dimensions (as past 65,535 on a real device), cheaply.
+ */
+export function foldedGpu(): Promise<Gpu> {
+  return folded ??= Gpu.create({ limits: { maxComputeWorkgroupsPerDimension: 8 } });
+}
+
 /**
  * A test that uses the GPU. WebGPU keeps device-level resources and promises alive across
  * tests, which Deno's sanitizers would report as leaks, so they are off here.
