@@ -10,6 +10,9 @@
 // nothing is copied. Each workgroup computes a BM x BN tile of C: it stages BK-deep slices of
 // A and B in workgroup memory and every invocation accumulates a TM x TN block in registers.
 //
+// Tiles are numbered row-major over C and the count is folded into two dispatch dimensions
+// (tile = wid.x + wid.y * nwg.x), so any M and N fit the 65,535-per-dimension limit.
+//
 // Long K is split: dispatch z = slice * splits + split, each split covering kChunk of K. With
 // one split `gemm` stores through gemm_store; otherwise `gemmPartial` writes partial tiles to
 // `gemmPartials` and `gemmSum` adds them up and stores. kChunk bounds every invocation's loop
@@ -82,6 +85,14 @@ fn gemm_block(z: u32, row0: u32, col0: u32, k0: u32, k1: u32, lid: vec3<u32>, li
   return acc;
 }
 
+// Origin (row, column) of the tile of workgroup wid, or a row past M for surplus workgroups.
+fn gemm_tile(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
+  let s = gemm_shape();
+  let tilesX = (s.n + BN - 1u) / BN;
+  let tile = wid.x + wid.y * nwg.x;
+  return vec2<u32>((tile / tilesX) * BM, (tile % tilesX) * BN);
+}
+
 fn gemm_range(zs: u32) -> vec2<u32> {
   let s = gemm_shape();
   let k0 = (zs % s.splits) * s.kChunk;
@@ -91,12 +102,17 @@ fn gemm_range(zs: u32) -> vec2<u32> {
 @compute @workgroup_size(WGX, WGY, 1)
 fn gemm(
   @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let s = gemm_shape();
-  let row0 = wid.y * BM;
-  let col0 = wid.x * BN;
+  let origin = gemm_tile(wid, nwg);
+  if (origin.x >= s.m) {
+    return;
+  }
+  let row0 = origin.x;
+  let col0 = origin.y;
   let acc = gemm_block(wid.z, row0, col0, 0u, s.k, lid, li);
   for (var i = 0u; i < TM; i++) {
     let m = row0 + lid.y * TM + i;
@@ -112,12 +128,17 @@ fn gemm(
 @compute @workgroup_size(WGX, WGY, 1)
 fn gemmPartial(
   @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
   @builtin(local_invocation_index) li: u32,
 ) {
   let s = gemm_shape();
-  let row0 = wid.y * BM;
-  let col0 = wid.x * BN;
+  let origin = gemm_tile(wid, nwg);
+  if (origin.x >= s.m) {
+    return;
+  }
+  let row0 = origin.x;
+  let col0 = origin.y;
   let range = gemm_range(wid.z);
   let acc = gemm_block(wid.z / s.splits, row0, col0, range.x, range.y, lid, li);
   for (var i = 0u; i < TM; i++) {

@@ -3,7 +3,7 @@ import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
 import { checkGradient64, checkGradientGpu, projection } from "./gradcheck.ts";
-import { assertClose, EPS32, gpuTest, randomArray } from "./helpers.ts";
+import { assertClose, EPS32, foldedGpu, gpuTest, randomArray } from "./helpers.ts";
 import { activation, gradOf, setupLayer } from "./layers.ts";
 import { denseBackward, denseForward } from "./reference/dense.ts";
 import { normalRef } from "./reference/random.ts";
@@ -199,6 +199,38 @@ gpuTest(
       );
     }
     for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+    store.dispose();
+  },
+);
+
+gpuTest(
+  "dense forward and backward fold tile counts past the per-dimension workgroup limit",
+  async () => {
+    const gpu = await foldedGpu(); // at most 8 workgroups per dimension
+    const [batch, inF, outF] = [600, 70, 130]; // 10 x 3 tiles of C
+    const layer = new Dense(inF, outF);
+    const { store, values } = setupLayer(gpu, layer, [inF], { seed: 6 });
+    const xs = randomArray(batch * inF, 7), dys = randomArray(batch * outF, 8);
+    const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+    const x = activation(gpu, xs, batch, [inF]);
+    const y = layer.forward(ctx, x);
+    const dy = activation(gpu, dys, batch, [outF]);
+    const dx = layer.backward(ctx, dy);
+    const [yv, dxv] = await readTensors([y, dx]);
+    const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
+    assertClose(yv, ref.y, { bound: dotBound(inF + 1, ref.scale) }, "y");
+    const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
+    const s = denseBackward(
+      Float64Array.from(xs, Math.abs),
+      Float64Array.from(values.weight, Math.abs),
+      Float64Array.from(dys, Math.abs),
+      batch,
+      inF,
+      outF,
+    );
+    assertClose(dxv, g.dx, { bound: dotBound(outF, s.dx) }, "dx");
+    assertClose(await gradOf(store, 0, "weight"), g.dw, { bound: dotBound(batch, s.dw) }, "dW");
+    for (const t of [x, y, dy, dx]) t.dispose();
     store.dispose();
   },
 );

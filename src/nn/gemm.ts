@@ -6,7 +6,7 @@
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
 import { type Params, params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
-import { ceilDiv } from "../gpu/workgroups.ts";
+import { ceilDiv, foldWorkgroups } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/gemm.wgsl" with { type: "text" };
 
@@ -57,7 +57,11 @@ export function recordGemm(gpu: Gpu, call: GemmCall): void {
   const splits = Math.max(1, ceilDiv(k, K_CHUNK));
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
   const p = call.fields(params().u32(m).u32(n).u32(k).u32(splits).u32(kChunk));
-  const tiles: [number, number] = [ceilDiv(n, GEMM_TILE.cols), ceilDiv(m, GEMM_TILE.rows)];
+  const [x, y] = foldWorkgroups(
+    ceilDiv(n, GEMM_TILE.cols) * ceilDiv(m, GEMM_TILE.rows),
+    gpu.limits.maxComputeWorkgroupsPerDimension,
+  );
+  const tiles: [number, number] = [x, y];
   const kernel = (entryPoint: string) => ({
     shader: call.shader,
     entryPoint,

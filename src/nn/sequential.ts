@@ -1,0 +1,135 @@
+/**
+ * A sequential model: layers built from a {@link ModelConfig}, their parameters in one
+ * {@link ParamStore}, forward and backward passes that only record kernels.
+ * @module
+ */
+import type { Gpu } from "../gpu/gpu.ts";
+import { Tensor } from "../tensor.ts";
+import { BatchNorm } from "./batchnorm.ts";
+import { Conv2d } from "./conv2d.ts";
+import { Dense } from "./dense.ts";
+import { Dropout } from "./dropout.ts";
+import { Flatten } from "./flatten.ts";
+import type { ForwardContext, Layer } from "./layer.ts";
+import type { LayerSpec, ModelConfig } from "./model_config.ts";
+import { ParamStore } from "./param_store.ts";
+import { AvgPool2d, GlobalAvgPool, MaxPool2d } from "./pool.ts";
+import { ReLU } from "./relu.ts";
+
+/** Builds the layer a spec describes; `index` salts dropout masks per layer. */
+export function buildLayer(spec: LayerSpec, index: number): Layer {
+  switch (spec.type) {
+    case "dense":
+      return new Dense(spec.in, spec.out);
+    case "conv2d":
+      return new Conv2d(spec.in, spec.out, spec.kernel, {
+        stride: spec.stride,
+        padding: spec.padding,
+      });
+    case "relu":
+      return new ReLU();
+    case "batchnorm":
+      return new BatchNorm({ momentum: spec.momentum, eps: spec.eps });
+    case "dropout":
+      return new Dropout(spec.p, index);
+    case "flatten":
+      return new Flatten();
+    case "maxpool":
+      return new MaxPool2d(spec.kernel, spec.stride);
+    case "avgpool":
+      return new AvgPool2d(spec.kernel, spec.stride);
+    case "globalavgpool":
+      return new GlobalAvgPool();
+    default:
+      throw new RangeError(`unknown layer type "${(spec as { type: string }).type}"`);
+  }
+}
+
+/** A chain of layers with their parameters. */
+export class Sequential {
+  /** The layers, in order. */
+  readonly layers: readonly Layer[];
+  /** Per-sample shape entering each layer, and (last) the output shape. */
+  readonly shapes: readonly number[][];
+  /** Parameters, gradients and running statistics. */
+  readonly params: ParamStore;
+  #activations: Tensor[] = [];
+
+  /** Builds the model and allocates its (uninitialised) parameters. */
+  constructor(readonly gpu: Gpu, readonly config: ModelConfig) {
+    this.layers = config.layers.map((spec, i) => buildLayer(spec, i));
+    const shapes: number[][] = [[...config.inputShape]];
+    for (const layer of this.layers) shapes.push(layer.outputShape(shapes[shapes.length - 1]));
+    this.shapes = shapes;
+    this.params = ParamStore.create(gpu, this.layers.map((l, i) => l.paramSpecs(shapes[i])));
+    this.layers.forEach((layer, i) => layer.bind(this.params.bindingsOf(i)));
+  }
+
+  /** Per-sample output shape (e.g. [10] logits). */
+  get outputShape(): number[] {
+    return this.shapes[this.shapes.length - 1];
+  }
+
+  /** Records PyTorch's default initialisation, seeded. */
+  initialize(seed: number): void {
+    this.params.initialize(seed);
+  }
+
+  /**
+   * Records the forward pass of x [1, B, ...input] (or [G, B, ...] when perturbed). Returns the
+   * output [G, B, ...output], owned by the caller. In training mode the activations are kept
+   * for `backward`.
+   */
+  forward(ctx: ForwardContext, x: Tensor): Tensor {
+    if (this.#activations.length > 0) this.release();
+    const expected = this.config.inputShape.join();
+    if (x.shape.slice(2).join() !== expected) {
+      throw new RangeError(`model expects [groups, batch, ${expected}] input, got [${x.shape}]`);
+    }
+    let h = x;
+    const kept: Tensor[] = [];
+    for (const layer of this.layers) {
+      const out = layer.forward(ctx, h);
+      if (h !== x) kept.push(h);
+      h = out;
+    }
+    if (ctx.training) this.#activations = kept;
+    else for (const t of kept) t.dispose();
+    if (h.buffer === x.buffer || kept.some((t) => t.buffer === h.buffer)) {
+      // The output is a view of something released above (or of the input): copy it out.
+      const copy = Tensor.empty(this.gpu, h.shape);
+      this.gpu.copy(h, copy);
+      h = copy;
+    }
+    return h;
+  }
+
+  /** Records the backward pass for the last training forward; gradients land in `params.grads`. */
+  backward(ctx: ForwardContext, dOutput: Tensor): void {
+    if (!ctx.training) throw new Error("backward needs a training forward first");
+    // A layer may return a view of dy (flatten): such a dy is freed only at the end.
+    const deferred: Tensor[] = [];
+    let dy = dOutput;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const dx = this.layers[i].backward(ctx, dy);
+      if (dy !== dOutput) dx.buffer === dy.buffer ? deferred.push(dy) : dy.dispose();
+      dy = dx;
+    }
+    if (dy !== dOutput) dy.dispose();
+    for (const t of deferred) t.dispose();
+    this.release();
+  }
+
+  /** Frees what the last training forward kept. */
+  release(): void {
+    for (const layer of this.layers) layer.release();
+    for (const t of this.#activations) t.dispose();
+    this.#activations = [];
+  }
+
+  /** Frees the parameters too. */
+  dispose(): void {
+    this.release();
+    this.params.dispose();
+  }
+}
