@@ -44,3 +44,71 @@ export { cumsum } from "./src/ops/scan.ts";
 export { fillNormal, fillUniform, normal, philoxShader, uniform } from "./src/ops/random.ts";
 export type { RandomKey } from "./src/ops/random.ts";
 export { philox4x32, PhiloxStream, RNG_DOMAIN } from "./src/rng/philox.ts";
+
+// Layers and models
+export { activationDims, sampleSize } from "./src/nn/layer.ts";
+export type {
+  ForwardContext,
+  Layer,
+  ParamBinding,
+  ParamInit,
+  ParamKind,
+  ParamSpec,
+} from "./src/nn/layer.ts";
+export { pointCount } from "./src/nn/perturbation.ts";
+export type { Perturbation } from "./src/nn/perturbation.ts";
+export { PARAM_ALIGN, ParamStore } from "./src/nn/param_store.ts";
+export type { ParamEntry } from "./src/nn/param_store.ts";
+export { GEMM_TILE, K_CHUNK } from "./src/nn/gemm.ts";
+export { Dense } from "./src/nn/dense.ts";
+export { Conv2d } from "./src/nn/conv2d.ts";
+export type { Conv2dOptions } from "./src/nn/conv2d.ts";
+export { BatchNorm } from "./src/nn/batchnorm.ts";
+export type { BatchNormOptions } from "./src/nn/batchnorm.ts";
+export { Dropout, dropout } from "./src/nn/dropout.ts";
+export type { DropoutKey } from "./src/nn/dropout.ts";
+export { ReLU, relu, reluBackward } from "./src/nn/relu.ts";
+export {
+  AvgPool2d,
+  avgPool2d,
+  avgPool2dBackward,
+  GlobalAvgPool,
+  globalAvgPool,
+  globalAvgPoolBackward,
+  MaxPool2d,
+  maxPool2d,
+  maxPool2dBackward,
+} from "./src/nn/pool.ts";
+export { Flatten } from "./src/nn/flatten.ts";
+export { correctCount, softmaxCrossEntropy, softmaxCrossEntropyBackward } from "./src/nn/loss.ts";
+export type { CrossEntropy } from "./src/nn/loss.ts";
+export { cnn, mlp } from "./src/nn/model_config.ts";
+export type { CnnOptions, LayerSpec, MlpOptions, ModelConfig } from "./src/nn/model_config.ts";
+export { buildLayer, Sequential } from "./src/nn/sequential.ts";
+
+// Training
+export { Adam } from "./src/optim/adam.ts";
+export type { AdamOptions } from "./src/optim/adam.ts";
+
+// Data
+export {
+  DataError,
+  datasetSize,
+  head,
+  holdOut,
+  normalizeBytes,
+  sampleLength,
+  select,
+} from "./src/data/dataset.ts";
+export type { Dataset, DataSplits } from "./src/data/dataset.ts";
+export {
+  EMBEDDED_FASHION_MNIST,
+  FASHION_MNIST_CLASSES,
+  loadFashionMnist,
+  SYSTEM_FASHION_MNIST,
+} from "./src/data/fashion_mnist.ts";
+export { CIFAR10_CLASSES, loadCifar10 } from "./src/data/cifar10.ts";
+export { synthetic } from "./src/data/synthetic.ts";
+export type { SyntheticOptions } from "./src/data/synthetic.ts";
+export { batchIndices, epochOrder, gather, uploadBatch } from "./src/data/batches.ts";
+export type { Batch } from "./src/data/batches.ts";

@@ -10,8 +10,11 @@ import { type Dataset, datasetSize, sampleLength } from "./dataset.ts";
 
 /** One batch on the GPU: images [1, B, C, H, W] and labels [B]. */
 export interface Batch {
+  /** Images [1, B, C, H, W]. */
   images: Tensor;
+  /** Labels [B]. */
   labels: Tensor<"u32">;
+  /** B, the number of samples. */
   size: number;
 }
 

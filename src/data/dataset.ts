@@ -15,13 +15,17 @@ export interface Dataset {
   classes: number;
   /** size x C x H x W values, normalised. */
   images: Float32Array;
+  /** One label per sample. */
   labels: Uint8Array;
 }
 
 /** Train, validation and test parts of one dataset. */
 export interface DataSplits {
+  /** Data to fit. */
   train: Dataset;
+  /** Held out from training, to pick the best epoch. */
   validation: Dataset;
+  /** The official test set. */
   test: Dataset;
 }
 

@@ -11,7 +11,8 @@ import { checkLabels, parseIdx, readMaybeGzip } from "./idx.ts";
 /** Where Debian's dataset-fashion-mnist package installs the full set. */
 export const SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
 /** The subset shipped with the project. */
-export const EMBEDDED_FASHION_MNIST = new URL("../../data/fashion-mnist", import.meta.url).pathname;
+export const EMBEDDED_FASHION_MNIST: string =
+  new URL("../../data/fashion-mnist", import.meta.url).pathname;
 
 const FILES = {
   train: ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"],

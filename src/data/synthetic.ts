@@ -8,12 +8,15 @@ import type { Dataset } from "./dataset.ts";
 
 /** Options of {@link synthetic}. */
 export interface SyntheticOptions {
+  /** Number of samples. */
   size: number;
   /** Per-sample shape [C, H, W] (default [1, 8, 8]). */
   shape?: number[];
+  /** Number of classes (default 10). */
   classes?: number;
   /** Standard deviation of the noise around each prototype (default 0.5). */
   noise?: number;
+  /** Seed of prototypes and samples (default 0). */
   seed?: number;
   /** Which draw of the same distribution (e.g. 0 train, 1 test). */
   part?: number;

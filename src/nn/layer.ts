@@ -25,9 +25,11 @@ export type ParamInit =
 export interface ParamSpec {
   /** Name within the layer, e.g. "weight", "running_mean" (PyTorch's names). */
   name: string;
+  /** Extents, outermost first. */
   shape: number[];
   /** weight/bias/norm are trainable; running statistics are not. */
   kind: ParamKind;
+  /** Initial values. */
   init: ParamInit;
 }
 
@@ -46,11 +48,13 @@ export interface ParamBinding {
 
 /** How a forward pass runs. */
 export interface ForwardContext {
+  /** The device kernels are recorded on. */
   gpu: Gpu;
   /** Train mode: batch statistics, dropout on, inputs kept for backward. */
   training: boolean;
   /** Seed and step for dropout masks (regenerated in backward, never stored). */
   seed: number;
+  /** Training step (keys dropout masks together with the seed). */
   step: number;
   /** Evaluate G parameter points at once (eval mode only). */
   perturbation?: Perturbation;

@@ -20,7 +20,9 @@ export type LayerSpec =
 export interface ModelConfig {
   /** Free-form name, e.g. "mlp" or "cnn", kept in checkpoints and reports. */
   name: string;
+  /** Per-sample input shape, e.g. [1, 28, 28]. */
   inputShape: number[];
+  /** The layers, in order. */
   layers: LayerSpec[];
 }
 
@@ -32,7 +34,9 @@ export interface MlpOptions {
   hidden?: number;
   /** Number of hidden layers (paper: 4). */
   layers?: number;
+  /** Number of output classes (default 10). */
   classes?: number;
+  /** Insert BatchNorm after each ReLU (default false). */
   batchNorm?: boolean;
   /** Dropout probability after each hidden block; 0 leaves dropout out. */
   dropout?: number;
@@ -73,8 +77,11 @@ export interface CnnOptions {
   padding?: number;
   /** Channels of the last, unpadded convolution before the classifier (authors: 16). */
   headChannels?: number;
+  /** Number of output classes (default 10). */
   classes?: number;
+  /** Insert BatchNorm after each ReLU (default false). */
   batchNorm?: boolean;
+  /** Dropout probability after each block; 0 leaves dropout out. */
   dropout?: number;
 }
 

@@ -22,7 +22,9 @@ export interface ParamEntry {
   layer: number;
   /** "<layer index>.<name>", e.g. "0.weight". */
   key: string;
+  /** What the layer declared. */
   spec: ParamSpec;
+  /** Where the values and gradients live. */
   binding: ParamBinding;
 }
 

@@ -15,8 +15,11 @@ const shader = wgsl("shaders/adam.wgsl", source);
 export interface AdamOptions {
   /** Learning rate (paper: 3e-4). */
   lr?: number;
+  /** Decay of the first moment (default 0.9). */
   beta1?: number;
+  /** Decay of the second moment (default 0.999). */
   beta2?: number;
+  /** Added to the denominator (default 1e-8). */
   eps?: number;
   /** L2 penalty added to the gradient, as torch.optim.Adam's weight_decay. */
   weightDecay?: number;
