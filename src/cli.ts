@@ -1,0 +1,66 @@
+/**
+ * The command line: `deno task experiment COMMAND [options]`.
+ * @module
+ */
+import { NoAdapterError } from "./gpu/gpu.ts";
+import { CliError, helpText, type OptionSet, parseOptions } from "./cli/options.ts";
+import { trainCommand, trainOptions } from "./cli/train_command.ts";
+
+interface Command {
+  summary: string;
+  options: OptionSet;
+  // deno-lint-ignore no-explicit-any
+  run: (parsed: any) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  train: {
+    summary:
+      "Train a model (Adam, cross-entropy), keep the best validation epoch, report test accuracy.",
+    options: trainOptions,
+    run: trainCommand,
+  },
+};
+
+const PROGRAM = "deno task experiment";
+
+function usage(): string {
+  const rows = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return `Usage: ${PROGRAM} COMMAND [options]\n\nCommands:\n${rows.join("\n")}\n\n` +
+    `Run '${PROGRAM} COMMAND --help' for the options of a command.\n`;
+}
+
+/** Runs the command line `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`error: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(helpText(`Usage: ${PROGRAM} ${name} [options]`, command.summary, command.options));
+    return 0;
+  }
+  try {
+    return await command.run(parseOptions(rest, command.options));
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`error: ${e.message}\nRun '${PROGRAM} ${name} --help' for usage.`);
+      return 2;
+    }
+    if (e instanceof NoAdapterError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    const verbose = rest.includes("--verbose");
+    console.error(`error: ${verbose ? (e as Error).stack : (e as Error).message}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,81 @@
+/**
+ * Options and helpers shared by the commands: data, model, output folder, device.
+ * @module
+ */
+import { Gpu } from "../gpu/gpu.ts";
+import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
+import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
+import { CliError, opt, type Parsed } from "./options.ts";
+
+/** --data, --data-dir, --validation, --train-limit. */
+export const dataOptions = {
+  data: opt.choice<DatasetName>("dataset", "fashion-mnist", DATASETS),
+  "data-dir": opt.str(
+    "directory of the dataset files (cifar10: the cifar-10-batches-bin folder)",
+    "auto",
+  ),
+  validation: opt.maybeInt("training samples held out for validation [default: 1/12]"),
+  "train-limit": opt.maybeInt("use only the first N training samples"),
+};
+
+/** --model and the architecture options. */
+export const modelOptions = {
+  model: opt.choice("architecture", "mlp", ["mlp", "cnn"] as const),
+  hidden: opt.int("MLP: width of the hidden layers", 128, 1),
+  layers: opt.int("MLP: hidden layers; CNN: conv blocks", 4, 0),
+  channels: opt.int("CNN: channels of the conv blocks", 64, 1),
+  "head-channels": opt.int("CNN: channels of the last conv", 16, 1),
+  "batch-norm": opt.flag("BatchNorm after every ReLU"),
+  dropout: opt.num("dropout probability after every block", 0, 0, false, 0.99),
+};
+
+/** The model an option set describes, for per-sample input `inputShape`. */
+export function modelFrom(
+  o: Parsed<typeof modelOptions>,
+  inputShape: number[],
+  classes: number,
+): ModelConfig {
+  const common = { inputShape, classes, batchNorm: o["batch-norm"], dropout: o.dropout };
+  return o.model === "mlp" ? mlp({ ...common, hidden: o.hidden, layers: o.layers }) : cnn({
+    ...common,
+    channels: o.channels,
+    convLayers: o.layers,
+    headChannels: o["head-channels"],
+  });
+}
+
+/** Loads the data an option set names. */
+export async function dataFrom(o: Parsed<typeof dataOptions>, seed: number): Promise<LoadedData> {
+  const dir = o["data-dir"];
+  if (dir !== undefined) {
+    try {
+      Deno.statSync(dir);
+    } catch {
+      throw new CliError(`--data-dir "${dir}" does not exist`);
+    }
+  }
+  return await loadData({
+    data: o.data,
+    dataDir: dir,
+    validation: o.validation,
+    trainLimit: o["train-limit"],
+    seed,
+  });
+}
+
+/** Creates a device, printing the adapter when verbose. */
+export async function device(verbose: boolean): Promise<Gpu> {
+  return await Gpu.create({ verbose });
+}
+
+/** Creates `dir` (and parents). */
+export async function ensureDir(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+}
+
+/** Writes JSON through a temporary file and a rename. */
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
+  await Deno.rename(tmp, path);
+}

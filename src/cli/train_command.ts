@@ -1,0 +1,93 @@
+/**
+ * `train`: trains a model, keeps the best validation epoch, reports test accuracy, and writes
+ * the checkpoint and a JSON summary.
+ * @module
+ */
+import { datasetSize } from "../data/dataset.ts";
+import { Sequential } from "../nn/sequential.ts";
+import { saveCheckpoint } from "../train/checkpoint.ts";
+import { evaluate, train } from "../train/trainer.ts";
+import {
+  dataFrom,
+  dataOptions,
+  device,
+  ensureDir,
+  modelFrom,
+  modelOptions,
+  writeJson,
+} from "./common.ts";
+import { opt, type Parsed } from "./options.ts";
+
+/** Options of `train`. */
+export const trainOptions = {
+  ...modelOptions,
+  ...dataOptions,
+  epochs: opt.int("passes over the training data", 10, 1),
+  "batch-size": opt.int("samples per Adam step", 64, 1),
+  lr: opt.num("Adam learning rate", 3e-4, 0, true),
+  "weight-decay": opt.num("Adam L2 weight decay", 0, 0),
+  seed: opt.int("seed of initialisation, data order, hold-out and dropout", 0, 0),
+  out: opt.str("output folder", "runs/train"),
+  verbose: opt.flag("print the adapter and more detail"),
+};
+
+/** Runs `train`; returns the exit code. */
+export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<number> {
+  const out = o.out ?? "runs/train";
+  const gpu = await device(o.verbose);
+  const data = await dataFrom(o, o.seed);
+  const config = modelFrom(o, data.train.shape, data.train.classes);
+  console.error(
+    `train: ${config.name} on ${data.train.name.split("/")[0]} from ${data.source}: ` +
+      `${datasetSize(data.train)} train, ${datasetSize(data.validation)} validation, ${
+        datasetSize(data.test)
+      } test`,
+  );
+  await ensureDir(out);
+  const model = new Sequential(gpu, config);
+  const started = performance.now();
+  const result = await train(model, data.train, {
+    epochs: o.epochs,
+    batchSize: o["batch-size"],
+    adam: { lr: o.lr, weightDecay: o["weight-decay"] },
+    seed: o.seed,
+    validation: data.validation,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const test = await evaluate(model, data.test);
+  const summary = {
+    config,
+    data: {
+      name: data.train.name,
+      source: data.source,
+      train: datasetSize(data.train),
+      test: datasetSize(data.test),
+    },
+    options: {
+      epochs: o.epochs,
+      batchSize: o["batch-size"],
+      lr: o.lr,
+      weightDecay: o["weight-decay"],
+      seed: o.seed,
+    },
+    adapter: gpu.adapter,
+    seconds,
+    bestEpoch: result.bestEpoch + 1,
+    epochs: result.epochs,
+    test,
+  };
+  await saveCheckpoint(`${out}/model.safetensors`, model, {
+    epoch: String(result.bestEpoch + 1),
+    testAccuracy: String(test.accuracy),
+    seed: String(o.seed),
+  });
+  await writeJson(`${out}/train.json`, summary);
+  console.error(
+    `train: best epoch ${result.bestEpoch + 1}; test loss ${test.loss.toFixed(4)}, accuracy ` +
+      `${(100 * test.accuracy).toFixed(2)}%; ${
+        seconds.toFixed(0)
+      } s on ${gpu.adapter}; wrote ${out}/model.safetensors`,
+  );
+  model.dispose();
+  return 0;
+}
