@@ -1,0 +1,111 @@
+import { synthetic } from "../src/data/synthetic.ts";
+import { type EvalData, lossMatrix, type Points } from "../src/landscape/loss_matrix.ts";
+import { lossMatrixMaterialized } from "../src/landscape/materialize.ts";
+import { cnn, mlp, type ModelConfig } from "../src/nn/model_config.ts";
+import { Sequential } from "../src/nn/sequential.ts";
+import { Tensor } from "../src/tensor.ts";
+import type { Gpu } from "../src/gpu/gpu.ts";
+import { assertBitwiseEqual, assertClose, gpuTest, randomArray } from "./helpers.ts";
+
+const MODELS: [string, ModelConfig][] = [
+  [
+    "dense + batch norm",
+    mlp({ inputShape: [1, 8, 8], hidden: 12, layers: 2, batchNorm: true, dropout: 0.3 }),
+  ],
+  [
+    "conv + batch norm",
+    cnn({ inputShape: [1, 8, 8], channels: 4, convLayers: 2, headChannels: 3, batchNorm: true }),
+  ],
+];
+
+/** A trained-looking model: initialised, running statistics moved off 0 and 1. */
+async function makeModel(gpu: Gpu, config: ModelConfig): Promise<Sequential> {
+  const model = new Sequential(gpu, config);
+  model.initialize(5);
+  const stats = model.params.entries.filter((e) => e.spec.kind === "running");
+  stats.forEach((e, i) =>
+    gpu.write(e.binding.value, randomArray(e.binding.value.size, 40 + i, 0.5, 1.5))
+  );
+  await gpu.flush();
+  return model;
+}
+
+function pointSets(gpu: Gpu, n: number): [string, Points, Tensor?][] {
+  const dirs = (width: number, seed: number, scaleBy: number) => {
+    const d = randomArray(n * width, seed).map((v) => v * scaleBy);
+    return Tensor.from(gpu, d, [n, width]);
+  };
+  const subspace = dirs(8, 1, 0.05); // dim 8: two vec4 per parameter
+  const grid = dirs(4, 2, 0.05);
+  const gridCoefficients = new Float32Array(9 * 4);
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b < 3; b++) {
+      [gridCoefficients[(a * 3 + b) * 4], gridCoefficients[(a * 3 + b) * 4 + 1]] = [a - 1, b - 1];
+    }
+  }
+  return [
+    ["full", { mode: "full", count: 5, seed: 12, sigma: 0.05 }],
+    ["subspace (dim 8)", {
+      mode: "subspace",
+      directions: subspace,
+      coefficients: randomArray(4 * 8, 3),
+      count: 4,
+    }, subspace],
+    ["grid (3 x 3)", {
+      mode: "subspace",
+      directions: grid,
+      coefficients: gridCoefficients,
+      count: 9,
+    }, grid],
+  ];
+}
+
+for (const [name, config] of MODELS) {
+  gpuTest(
+    `${name}: the fused perturbed evaluation equals materialised weights (full, subspace, grid)`,
+    async (gpu) => {
+      const model = await makeModel(gpu, config);
+      const data: EvalData = { dataset: synthetic({ size: 37, seed: 2 }), loss: "cross-entropy" };
+      for (const [mode, points, owned] of pointSets(gpu, model.params.values.size)) {
+        const fused = await lossMatrix(model, data, points, {
+          maxPointsPerChunk: 2,
+          maxSamplesPerChunk: 16,
+        });
+        const slow = await lossMatrixMaterialized(model, data, points);
+        // The fused kernels may contract w* + sigma * eps into one fused multiply-add where the
+        // slow path rounds the product first, and subspace sums run in another order: weights
+        // differ by an ulp or so, which moves a cross-entropy of order 1 by about 1e-6.
+        assertClose(
+          await fused.read(),
+          await slow.read(),
+          { atol: 2e-5, rtol: 2e-5 },
+          `${name}, ${mode}`,
+        );
+        fused.dispose();
+        slow.dispose();
+        owned?.dispose();
+      }
+      model.dispose();
+    },
+  );
+}
+
+gpuTest(
+  "the loss matrix does not depend on how points and samples are chunked, and repeats exactly",
+  async (gpu) => {
+    const model = await makeModel(gpu, MODELS[1][1]);
+    const data: EvalData = { dataset: synthetic({ size: 50, seed: 3 }), loss: "cross-entropy" };
+    const points: Points = { mode: "full", count: 7, seed: 99, sigma: 0.1 };
+    const a = await lossMatrix(model, data, points);
+    const b = await lossMatrix(model, data, points, {
+      maxPointsPerChunk: 3,
+      maxSamplesPerChunk: 11,
+    });
+    const c = await lossMatrix(model, data, points);
+    const [av, bv, cv] = [await a.read(), await b.read(), await c.read()];
+    assertBitwiseEqual(bv, av, "chunked");
+    assertBitwiseEqual(cv, av, "repeated");
+    for (const t of [a, b, c]) t.dispose();
+    model.dispose();
+  },
+);
