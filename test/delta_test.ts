@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import type { Dataset } from "../src/data/dataset.ts";
+import { batchMeans, deltaCurve, reshuffle } from "../src/landscape/delta.ts";
+import { lossMatrix } from "../src/landscape/loss_matrix.ts";
+import { Sequential } from "../src/nn/sequential.ts";
+import { PhiloxStream } from "../src/rng/philox.ts";
+import { Tensor } from "../src/tensor.ts";
+import { assertBitwiseEqual, assertClose, gpuTest, randomArray } from "./helpers.ts";
+
+/** Float64 Δ from a loss matrix by the definition (exact prefix means). */
+function deltaReference(l: Float32Array, rows: number, n: number): Float64Array {
+  const out = new Float64Array(n - 1);
+  for (let t = 0; t < rows; t++) {
+    let sum = l[t * n];
+    for (let k = 1; k < n; k++) {
+      const before = sum / k;
+      sum += l[t * n + k];
+      const d = sum / (k + 1) - before;
+      out[k - 1] += d * d / rows;
+    }
+  }
+  return out;
+}
+
+gpuTest(
+  "Δk from the GPU equals float64 on the same loss matrix for K = 100,000 (no cancellation)",
+  async (gpu) => {
+    const rows = 8, n = 100_001;
+    const l = randomArray(rows * n, 17, 0.2, 2);
+    const losses = Tensor.from(gpu, l, [rows, n]);
+    const curve = await deltaCurve(losses);
+    const ref = deltaReference(l, rows, n);
+    // Prefix sums in float32 carry a relative error of about depth * 2^-24 (depth ~ 70 here);
+    // D = (l_{k+1} - S_k / k) / (k + 1) turns it into a relative error of the same order
+    // because |l - mean| is of the order of the mean. So Δ agrees to about 1e-5.
+    assertClose(curve.delta, ref, { rtol: 1e-4 }, "Δk");
+    assert.equal(curve.k[0], 2);
+    assert.equal(curve.k[n - 2], n);
+    // The naive float32 difference of prefix means loses every digit at this k.
+    let naiveWorst = 0;
+    for (const k of [50_000, 99_999]) {
+      let s = 0;
+      for (let i = 0; i < k; i++) s = Math.fround(s + l[i]);
+      const before = Math.fround(s / k), after = Math.fround(Math.fround(s + l[k]) / (k + 1));
+      const d = after - before, exact = Math.sqrt(ref[k - 1] * rows); // |D| scale of row 0
+      naiveWorst = Math.max(naiveWorst, Math.abs(Math.abs(d) - exact) / exact);
+    }
+    assert.ok(
+      naiveWorst > 0.05,
+      `naive float32 difference should be off by > 5%, was ${naiveWorst}`,
+    );
+    losses.dispose();
+  },
+);
+
+gpuTest("Δk decomposes into variance plus squared mean, and repeats exactly", async (gpu) => {
+  const l = randomArray(16 * 300, 3, 0, 3);
+  const losses = Tensor.from(gpu, l, [16, 300]);
+  const a = await deltaCurve(losses), b = await deltaCurve(losses);
+  assertBitwiseEqual(b.differences, a.differences, "differences");
+  const sum = a.variance.map((v, i) => v + a.meanSquared[i]);
+  assertClose(sum, a.delta, { rtol: 1e-12 }, "variance + mean^2");
+  assert.ok(a.se.every((v) => v > 0 && Number.isFinite(v)));
+  losses.dispose();
+});
+
+gpuTest(
+  "counting batches averages each batch of 64; reshuffling permutes every row differently",
+  async (gpu) => {
+    const rows = 3, n = 640;
+    const l = randomArray(rows * n, 5, 0, 1);
+    const losses = Tensor.from(gpu, l, [rows, n]);
+    const means = await batchMeans(losses, 64).read();
+    for (let r = 0; r < rows; r++) {
+      for (let b = 0; b < 10; b++) {
+        let s = 0;
+        for (let i = 0; i < 64; i++) s += l[r * n + b * 64 + i];
+        assert.ok(Math.abs(means[r * 10 + b] - s / 64) < 1e-6);
+      }
+    }
+    assert.throws(() => batchMeans(Tensor.zeros(gpu, [2, 100]), 64), /multiple of 64/);
+    const shuffled = await reshuffle(losses, 9).read();
+    for (let r = 0; r < rows; r++) {
+      const order = new PhiloxStream(9, r, 5).permutation(n);
+      for (let i = 0; i < n; i++) assert.equal(shuffled[r * n + i], l[r * n + order[i]]);
+    }
+    const batches = await deltaCurve(losses, { counting: "batches" });
+    assert.equal(batches.k.length, 9);
+    losses.dispose();
+  },
+);
+
+/** Exact Δ_{k+1} for per-sample losses 1/2 (w.x_i + b - y_i)^2 at w ~ N(w*, sigma^2 I). */
+function quadraticClosedForm(
+  x: Float64Array[],
+  y: number[],
+  w: Float64Array,
+  k: number,
+  sigma: number,
+): number {
+  const d = w.length;
+  const r = x.map((xi, i) => xi.reduce((s, v, j) => s + v * w[j], 0) - y[i]);
+  const mean = (f: (i: number) => number, m: number) =>
+    Array.from({ length: m }, (_, i) => f(i)).reduce((a, b) => a + b, 0) / m;
+  const loss = (i: number) => 0.5 * r[i] * r[i];
+  const a = mean(loss, k + 1) - mean(loss, k);
+  const c = Array.from(
+    { length: d },
+    (_, j) => mean((i) => r[i] * x[i][j], k + 1) - mean((i) => r[i] * x[i][j], k),
+  );
+  const A = Array.from(
+    { length: d },
+    (_, p) =>
+      Array.from(
+        { length: d },
+        (_, q) => mean((i) => x[i][p] * x[i][q], k + 1) - mean((i) => x[i][p] * x[i][q], k),
+      ),
+  );
+  const tr = A.reduce((s, row, p) => s + row[p], 0);
+  const tr2 = A.reduce((s, row) => s + row.reduce((t, v) => t + v * v, 0), 0);
+  const c2 = c.reduce((s, v) => s + v * v, 0);
+  const s2 = sigma * sigma;
+  return a * a + a * s2 * tr + s2 * c2 + (s2 * s2 / 4) * (tr * tr + 2 * tr2);
+}
+
+gpuTest(
+  "Monte-Carlo Δk agrees with the closed form for linear least squares (within 3 SE)",
+  async (gpu) => {
+    const inF = 5, n = 30;
+    const xs = randomArray(n * inF, 1, -1, 1);
+    const ys = randomArray(n, 2, -1, 1);
+    const dataset: Dataset = {
+      name: "lsq",
+      shape: [inF],
+      classes: 1,
+      images: xs,
+      labels: new Uint8Array(n),
+    };
+    const model = new Sequential(gpu, {
+      name: "linear",
+      inputShape: [inF],
+      layers: [{ type: "dense", in: inF, out: 1 }],
+    });
+    const [wb, bb] = model.params.bindingsOf(0);
+    const wStar = randomArray(inF, 3, -0.5, 0.5), bStar = Float32Array.of(0.3);
+    gpu.write(wb.value, wStar);
+    gpu.write(bb.value, bStar);
+    const xAug = Array.from(
+      { length: n },
+      (_, i) => Float64Array.from([...xs.subarray(i * inF, (i + 1) * inF), 1]),
+    );
+    const wAug = Float64Array.from([...wStar, ...bStar]);
+    for (const sigma of [0.05, 0.3]) {
+      const losses = await lossMatrix(
+        model,
+        { dataset, loss: "squared-error", targets: ys },
+        { mode: "full", count: 4096, seed: 21, sigma },
+      );
+      const curve = await deltaCurve(losses);
+      for (const k of [1, 4, 20]) {
+        const exact = quadraticClosedForm(xAug, [...ys], wAug, k, sigma);
+        const mc = curve.delta[k - 1], se = curve.se[k - 1];
+        assert.ok(
+          Math.abs(mc - exact) <= 3 * se,
+          `sigma ${sigma}, k ${k}: Monte Carlo ${mc} ± ${se}, closed form ${exact}`,
+        );
+      }
+      losses.dispose();
+    }
+    model.dispose();
+  },
+);
