@@ -1,0 +1,81 @@
+/**
+ * Δk of a trained model end to end: a seeded ordering of n = K + 1 training samples, T points
+ * around w* (full: N(w*, sigma^2 I) over every trainable parameter; subspace: w* + sum_j a_j d_j
+ * with a ~ N(0, sigma^2 I_dim) over `dim` filter-normalised directions), the loss matrix, and
+ * the Δk curve.
+ * @module
+ */
+import { type Dataset, datasetSize, select } from "../data/dataset.ts";
+import type { Sequential } from "../nn/sequential.ts";
+import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
+import { type DeltaCurve, deltaCurve, type DeltaOptions } from "./delta.ts";
+import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { lossMatrix, type LossMatrixOptions, type Points } from "./loss_matrix.ts";
+
+/** What to estimate. */
+export interface EstimateOptions extends DeltaOptions {
+  /** Standard deviation of the Gaussian around w* (per parameter, or per subspace coefficient). */
+  sigma: number;
+  /** Monte-Carlo points T. */
+  points: number;
+  /** Samples n = K + 1 (k runs up to n), or batches of batchSize when counting batches. */
+  samples: number;
+  /** Seed of the sample order, the noise, the directions and the coefficients. */
+  seed: number;
+  /** "full" (default) or "subspace". */
+  mode?: "full" | "subspace";
+  /** Subspace dimension (subspace mode). */
+  dim?: number;
+  /** Direction normalisation (subspace mode); the seed defaults to `seed`. */
+  directions?: Partial<DirectionOptions>;
+  /** Chunking and progress of the evaluation. */
+  evaluation?: LossMatrixOptions;
+}
+
+/** The first `count` samples of a seeded permutation of `data`: the order k counts in. */
+export function sampleOrder(data: Dataset, count: number, seed: number): Dataset {
+  const n = datasetSize(data);
+  if (!Number.isInteger(count) || count < 2 || count > n) {
+    throw new RangeError(`Δk needs between 2 and ${n} samples, got ${count}`);
+  }
+  const order = new PhiloxStream(seed, 2, RNG_DOMAIN.data).permutation(n).subarray(0, count);
+  return select(data, order, `${data.name}:order${seed}`);
+}
+
+function gaussian(rng: PhiloxStream): number {
+  return Math.sqrt(-2 * Math.log(rng.next())) * Math.cos(2 * Math.PI * rng.next());
+}
+
+/** Estimates the Δk curve of `model` (at its current parameters, w*) on `data`. */
+export async function estimateDelta(model: Sequential, data: Dataset, o: EstimateOptions): Promise<DeltaCurve> {
+  if (!(o.sigma > 0) || !Number.isFinite(o.sigma)) throw new RangeError(`sigma must be > 0, got ${o.sigma}`);
+  if (!Number.isInteger(o.points) || o.points < 2) throw new RangeError(`points must be an integer >= 2, got ${o.points}`);
+  const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
+  const samples = sampleOrder(data, o.samples * perUnit, o.seed);
+  const eval_ = { dataset: samples, loss: "cross-entropy" as const };
+  let points: Points;
+  let owned: { dispose(): void } | undefined;
+  if ((o.mode ?? "full") === "full") {
+    points = { mode: "full", count: o.points, seed: o.seed, sigma: o.sigma };
+  } else {
+    const dim = o.dim ?? 2;
+    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`dim must be an integer >= 1, got ${dim}`);
+    const directions = interleave(model, await randomDirections(model, dim, { seed: o.seed, ...o.directions }));
+    owned = directions;
+    const width = directions.shape[1];
+    const rng = new PhiloxStream(o.seed, 3, RNG_DOMAIN.perturbation);
+    const coefficients = new Float32Array(o.points * width);
+    for (let t = 0; t < o.points; t++) for (let j = 0; j < dim; j++) coefficients[t * width + j] = o.sigma * gaussian(rng);
+    points = { mode: "subspace", directions, coefficients, count: o.points };
+  }
+  try {
+    const losses = await lossMatrix(model, eval_, points, o.evaluation);
+    try {
+      return await deltaCurve(losses, o);
+    } finally {
+      losses.dispose();
+    }
+  } finally {
+    owned?.dispose();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * 2D loss landscapes (Li et al. 2018): f(a, b) = L(w* + a u + b v) on a grid over a fixed
+ * evaluation subset, for two random filter-normalised directions u and v; and the paper's
+ * integrand maps (L_{k+1} - L_k)^2 p(a, b) with p the N(0, sigma^2 I_2) density (Fig. 6).
+ * Grid points are evaluated G at a time by the same perturbed forward as Δk.
+ * @module
+ */
+import type { Sequential } from "../nn/sequential.ts";
+import { reduceRows } from "../ops/reduce.ts";
+import type { Tensor } from "../tensor.ts";
+import { recordDifferences } from "./delta.ts";
+import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { type EvalData, lossMatrix, type LossMatrixOptions } from "./loss_matrix.ts";
+
+/** The grid and its directions. */
+export interface GridOptions extends DirectionOptions {
+  /** Points per axis (default 51, the protocol of Li et al.). */
+  resolution?: number;
+  /** Coefficient range on both axes (default [-1, 1]). */
+  range?: [number, number];
+  /** Chunking and progress of the evaluation. */
+  evaluation?: LossMatrixOptions;
+}
+
+/** A function sampled on the grid: values[i * resolution + j] at (axis[i], axis[j]). */
+export interface GridValues {
+  resolution: number;
+  /** Coordinates along each axis (a along rows, b along columns). */
+  axis: Float64Array;
+  values: Float64Array;
+}
+
+/** Grid coordinates along one axis. */
+export function gridAxis(resolution: number, [lo, hi]: [number, number]): Float64Array {
+  if (!Number.isInteger(resolution) || resolution < 1) throw new RangeError(`grid resolution must be >= 1, got ${resolution}`);
+  if (!(hi > lo)) throw new RangeError(`grid range must have hi > lo, got [${lo}, ${hi}]`);
+  return Float64Array.from({ length: resolution }, (_, i) => resolution === 1 ? (lo + hi) / 2 : lo + (hi - lo) * i / (resolution - 1));
+}
+
+/** Per-sample losses at every grid point, [resolution^2, n] on the GPU. */
+async function gridLosses(model: Sequential, data: EvalData, options: GridOptions): Promise<{ losses: Tensor; axis: Float64Array }> {
+  const resolution = options.resolution ?? 51;
+  const axis = gridAxis(resolution, options.range ?? [-1, 1]);
+  const directions = interleave(model, await randomDirections(model, 2, options));
+  const coefficients = new Float32Array(resolution * resolution * 4);
+  for (let i = 0; i < resolution; i++) {
+    for (let j = 0; j < resolution; j++) {
+      coefficients[(i * resolution + j) * 4] = axis[i];
+      coefficients[(i * resolution + j) * 4 + 1] = axis[j];
+    }
+  }
+  try {
+    const losses = await lossMatrix(
+      model,
+      data,
+      { mode: "subspace", directions, coefficients, count: resolution * resolution },
+      options.evaluation,
+    );
+    return { losses, axis };
+  } finally {
+    directions.dispose();
+  }
+}
+
+/** The landscape: mean loss over the evaluation samples at every grid point. */
+export async function lossSurface(model: Sequential, data: EvalData, options: GridOptions): Promise<GridValues> {
+  const { losses, axis } = await gridLosses(model, data, options);
+  const means = reduceRows(losses, "mean", losses.shape[0]);
+  const values = Float64Array.from(await means.read());
+  losses.dispose();
+  means.dispose();
+  return { resolution: axis.length, axis, values };
+}
+
+/** N(0, sigma^2 I_2) density at (a, b). */
+export function gaussian2(a: number, b: number, sigma: number): number {
+  return Math.exp(-(a * a + b * b) / (2 * sigma * sigma)) / (2 * Math.PI * sigma * sigma);
+}
+
+/**
+ * Integrand maps (L_{k+1} - L_k)^2 p(a, b) for each k in `ks`, over the first max(ks) + 1
+ * samples of `data` in order.
+ */
+export async function integrandMaps(
+  model: Sequential,
+  data: EvalData,
+  ks: number[],
+  sigma: number,
+  options: GridOptions,
+): Promise<{ k: number; map: GridValues }[]> {
+  const n = data.dataset.labels.length;
+  const kMax = Math.max(...ks);
+  if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new RangeError(`k must be integers >= 1, got ${ks}`);
+  if (kMax + 1 > n) throw new RangeError(`k = ${kMax} needs ${kMax + 1} samples, the data has ${n}`);
+  if (!(sigma > 0)) throw new RangeError(`sigma must be > 0, got ${sigma}`);
+  const { losses, axis } = await gridLosses(model, data, options);
+  const diffs = recordDifferences(losses);
+  const d = await diffs.read();
+  losses.dispose();
+  diffs.dispose();
+  const m = n - 1, res = axis.length;
+  return ks.map((k) => {
+    const values = new Float64Array(res * res);
+    for (let i = 0; i < res; i++) {
+      for (let j = 0; j < res; j++) {
+        const v = d[(i * res + j) * m + k - 1];
+        values[i * res + j] = v * v * gaussian2(axis[i], axis[j], sigma);
+      }
+    }
+    return { k, map: { resolution: res, axis, values } };
+  });
+}

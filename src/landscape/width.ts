@@ -1,0 +1,85 @@
+/**
+ * A width of the landscape around w*: along random filter-normalised directions d (both
+ * signs), the smallest radius alpha at which the mean loss reaches L(w*) + rise. Averaged over
+ * directions, it turns "batch norm narrows the minimum, dropout widens it" into a number.
+ * @module
+ */
+import type { Sequential } from "../nn/sequential.ts";
+import { reduceRows } from "../ops/reduce.ts";
+import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { type EvalData, lossMatrix, type LossMatrixOptions } from "./loss_matrix.ts";
+
+/** Options of {@link landscapeWidth}. */
+export interface WidthOptions extends DirectionOptions {
+  /** Random directions (each probed with both signs; default 8). */
+  directions?: number;
+  /** Loss increase that defines the edge, in nats (default 1). */
+  rise?: number;
+  /** Largest radius probed (default 2); rays that stay below the edge count as this radius. */
+  maxRadius?: number;
+  /** Probes per ray (default 24). */
+  steps?: number;
+  /** Chunking and progress of the evaluation. */
+  evaluation?: LossMatrixOptions;
+}
+
+/** The measured width. */
+export interface Width {
+  /** Mean edge radius over all rays. */
+  radius: number;
+  /** Its standard error over the rays. */
+  se: number;
+  /** Edge radius of each ray (direction j, + then -). */
+  radii: number[];
+  /** Rays that never reached the edge within maxRadius (their radius is maxRadius). */
+  censored: number;
+  /** Mean loss at w*. */
+  baseLoss: number;
+  rise: number;
+}
+
+/** Measures the width of the minimum at the model's current parameters. */
+export async function landscapeWidth(model: Sequential, data: EvalData, options: WidthOptions): Promise<Width> {
+  const count = options.directions ?? 8, rise = options.rise ?? 1, maxRadius = options.maxRadius ?? 2;
+  const steps = options.steps ?? 24;
+  if (!(rise > 0) || !(maxRadius > 0) || count < 1 || steps < 1) {
+    throw new RangeError("width needs directions >= 1, steps >= 1, rise > 0 and maxRadius > 0");
+  }
+  const directions = interleave(model, await randomDirections(model, count, options));
+  const width = directions.shape[1];
+  const rays = 2 * count;
+  const total = 1 + rays * steps;
+  const coefficients = new Float32Array(total * width);
+  for (let r = 0; r < rays; r++) {
+    const sign = r % 2 === 0 ? 1 : -1, j = Math.floor(r / 2);
+    for (let s = 0; s < steps; s++) coefficients[(1 + r * steps + s) * width + j] = sign * maxRadius * (s + 1) / steps;
+  }
+  let curve: Float32Array;
+  try {
+    const losses = await lossMatrix(model, data, { mode: "subspace", directions, coefficients, count: total }, options.evaluation);
+    const means = reduceRows(losses, "mean", total);
+    curve = await means.read();
+    losses.dispose();
+    means.dispose();
+  } finally {
+    directions.dispose();
+  }
+  const base = curve[0], edge = base + rise;
+  let censored = 0;
+  const radii = Array.from({ length: rays }, (_, r) => {
+    let prevAlpha = 0, prevLoss = base;
+    for (let s = 0; s < steps; s++) {
+      const alpha = maxRadius * (s + 1) / steps, loss = curve[1 + r * steps + s];
+      if (!Number.isFinite(loss) || loss >= edge) {
+        if (!Number.isFinite(loss)) return alpha;
+        return prevAlpha + (alpha - prevAlpha) * (edge - prevLoss) / (loss - prevLoss);
+      }
+      [prevAlpha, prevLoss] = [alpha, loss];
+    }
+    censored++;
+    return maxRadius;
+  });
+  const mean = radii.reduce((a, b) => a + b, 0) / rays;
+  const sd = Math.sqrt(radii.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rays - 1));
+  return { radius: mean, se: sd / Math.sqrt(rays), radii, censored, baseLoss: base, rise };
+}
