@@ -1,0 +1,388 @@
+/**
+ * The figure kinds of the report, as Vega-Lite / Vega specs: Δk curves on log-log axes with
+ * error bands, grid heat maps with contour lines, 3D-looking wireframe surfaces, and bar charts
+ * with error bars. Geometry (projection of the surface, cell positions) is computed here; Vega
+ * draws everything.
+ * @module
+ */
+import type { FigureSpec } from "./render.ts";
+
+const FONT = "DejaVu Sans";
+const CONFIG = {
+  font: FONT,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+};
+
+/** One Δk curve. */
+export interface CurveSeries {
+  label: string;
+  k: ArrayLike<number>;
+  delta: ArrayLike<number>;
+  se?: ArrayLike<number>;
+}
+
+/** A fitted power law C k^-p drawn over [kFrom, kTo]. */
+export interface FitLine {
+  label: string;
+  p: number;
+  c: number;
+  kFrom: number;
+  kTo: number;
+}
+
+/** Picks at most `max` roughly log-spaced indices (plots of 10^5 points are unreadable). */
+function thin(n: number, k: ArrayLike<number>, max = 400): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const out = new Set<number>();
+  const lo = Math.log(k[0]), hi = Math.log(k[n - 1]);
+  let j = 0;
+  for (let s = 0; s < max; s++) {
+    const target = Math.exp(lo + (hi - lo) * s / (max - 1));
+    while (j < n - 1 && k[j] < target) j++;
+    out.add(j);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Δk against k, log-log, one line per series with a ±1 SE band, and optional fitted lines. */
+export function deltaFigure(
+  title: string,
+  series: CurveSeries[],
+  fits: FitLine[] = [],
+  { xTitle = "k (samples)", yTitle = "Δk" }: { xTitle?: string; yTitle?: string } = {},
+): FigureSpec {
+  const rows = series.flatMap((s) =>
+    thin(s.delta.length, s.k).filter((i) => s.delta[i] > 0).map((i) => {
+      const se = s.se ? s.se[i] : 0;
+      return {
+        series: s.label,
+        k: s.k[i],
+        delta: s.delta[i],
+        lo: Math.max(s.delta[i] - se, s.delta[i] * 0.05),
+        hi: s.delta[i] + se,
+      };
+    })
+  );
+  const fitRows = fits.flatMap((f) =>
+    [f.kFrom, f.kTo].map((k) => ({ series: f.label, k, delta: Math.exp(f.c) * k ** -f.p }))
+  );
+  const x = {
+    field: "k",
+    type: "quantitative" as const,
+    scale: { type: "log" as const },
+    title: xTitle,
+  };
+  const y = {
+    field: "delta",
+    type: "quantitative" as const,
+    scale: { type: "log" as const },
+    title: yTitle,
+  };
+  const color = { field: "series", type: "nominal" as const, title: null };
+  return {
+    kind: "vega-lite",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title,
+      width: 460,
+      height: 320,
+      config: CONFIG,
+      layer: [
+        {
+          data: { values: rows },
+          mark: { type: "area", opacity: 0.2 },
+          encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" }, color },
+        },
+        {
+          data: { values: rows },
+          mark: { type: "line", strokeWidth: 1.5 },
+          encoding: { x, y, color },
+        },
+        ...(fitRows.length
+          ? [{
+            data: { values: fitRows },
+            mark: { type: "line" as const, strokeDash: [6, 4], strokeWidth: 2 },
+            encoding: { x, y, color },
+          }]
+          : []),
+      ],
+    },
+  };
+}
+
+/** A function on a square grid. */
+export interface GridData {
+  /** Coordinates along each axis. */
+  axis: ArrayLike<number>;
+  /** values[i * n + j] at (a = axis[i], b = axis[j]). */
+  values: ArrayLike<number>;
+}
+
+/** Heat map of a grid (a across, b up) with contour lines of the same colour transform. */
+export function heatmapFigure(
+  title: string,
+  grid: GridData,
+  { label = "loss", log = true, levels = 12, width = 320 }: {
+    label?: string;
+    log?: boolean;
+    levels?: number;
+    width?: number;
+  } = {},
+): FigureSpec {
+  const n = grid.axis.length;
+  const cell = width / n;
+  const lo = grid.axis[0], hi = grid.axis[n - 1];
+  const half = n > 1 ? (hi - lo) / (n - 1) / 2 : 0.5;
+  const tf = (v: number) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
+  const cells: { x: number; y: number; v: number; raw: number }[] = [];
+  const contour = new Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const raw = grid.values[i * n + j];
+      const v = Number.isFinite(raw) ? tf(raw) : NaN;
+      cells.push({ x: i * cell, y: (n - 1 - j) * cell, v, raw });
+      contour[(n - 1 - j) * n + i] = Number.isFinite(v)
+        ? v
+        : Math.max(...cells.map((c) => c.v).filter(Number.isFinite));
+    }
+  }
+  return {
+    kind: "vega",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega/v6.json",
+      title: { text: title, font: FONT },
+      width,
+      height: width,
+      padding: 8,
+      config: {
+        text: { font: FONT },
+        axis: { labelFont: FONT, titleFont: FONT },
+        legend: { labelFont: FONT, titleFont: FONT },
+      },
+      data: [
+        { name: "cells", values: cells },
+        {
+          name: "grid",
+          values: [{ width: n, height: n, values: contour }],
+          transform: [{ type: "isocontour", levels, scale: cell }],
+        },
+      ],
+      scales: [
+        {
+          name: "x",
+          type: "linear",
+          domain: [lo - half, hi + half],
+          range: "width",
+          zero: false,
+          nice: false,
+        },
+        {
+          name: "y",
+          type: "linear",
+          domain: [lo - half, hi + half],
+          range: "height",
+          zero: false,
+          nice: false,
+        },
+        {
+          name: "color",
+          type: "linear",
+          domain: { data: "cells", field: "v" },
+          range: { scheme: "viridis" },
+        },
+      ],
+      axes: [
+        { orient: "bottom", scale: "x", title: "a (direction 1)" },
+        { orient: "left", scale: "y", title: "b (direction 2)" },
+      ],
+      legends: [{
+        fill: "color",
+        title: log ? `log10 ${label}` : label,
+        gradientLength: width - 40,
+      }],
+      marks: [
+        {
+          type: "rect",
+          from: { data: "cells" },
+          encode: {
+            enter: {
+              x: { field: "x" },
+              y: { field: "y" },
+              width: { value: cell + 0.3 },
+              height: { value: cell + 0.3 },
+              fill: { scale: "color", field: "v" },
+            },
+          },
+        },
+        {
+          type: "path",
+          from: { data: "grid" },
+          encode: {
+            enter: {
+              stroke: { value: "white" },
+              strokeOpacity: { value: 0.7 },
+              strokeWidth: { value: 0.8 },
+            },
+          },
+          transform: [{ type: "geopath", field: "datum.contour" }],
+        },
+      ],
+    } as unknown as FigureSpec["spec"],
+  } as FigureSpec;
+}
+
+/** A 3D-looking wireframe of a grid surface (oblique projection of log10 values). */
+export function surfaceFigure(
+  title: string,
+  grid: GridData,
+  { label = "loss", log = true } = {},
+): FigureSpec {
+  const n = grid.axis.length;
+  const tf = (v: number) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
+  const finite = Array.from(grid.values).map(tf).filter(Number.isFinite);
+  const zMin = Math.min(...finite), zMax = Math.max(...finite);
+  const zSpan = zMax - zMin || 1;
+  const span = grid.axis[n - 1] - grid.axis[0] || 1;
+  const rows: { line: string; order: number; x: number; y: number; z: number }[] = [];
+  const project = (i: number, j: number) => {
+    const a = (grid.axis[i] - grid.axis[0]) / span, b = (grid.axis[j] - grid.axis[0]) / span;
+    const raw = tf(grid.values[i * n + j]);
+    const z = Number.isFinite(raw) ? (raw - zMin) / zSpan : 1;
+    return { x: a + 0.55 * b, y: 0.9 * z + 0.45 * b, z: Number.isFinite(raw) ? raw : zMax };
+  };
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) rows.push({ line: `a${i}`, order: j, ...project(i, j) });
+  }
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) rows.push({ line: `b${j}`, order: i, ...project(i, j) });
+  }
+  return {
+    kind: "vega-lite",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title,
+      width: 420,
+      height: 320,
+      config: { ...CONFIG, axis: { ...CONFIG.axis, grid: false } },
+      data: { values: rows },
+      mark: { type: "line", strokeWidth: 0.8 },
+      encoding: {
+        x: { field: "x", type: "quantitative", axis: null },
+        y: { field: "y", type: "quantitative", axis: null },
+        detail: { field: "line" },
+        order: { field: "order" },
+        color: {
+          aggregate: "mean",
+          field: "z",
+          type: "quantitative",
+          scale: { scheme: "viridis" },
+          title: log ? `log10 ${label}` : label,
+        },
+      },
+    },
+  };
+}
+
+/** One bar with an error bar. */
+export interface BarDatum {
+  label: string;
+  value: number;
+  se?: number;
+  group?: string;
+}
+
+/** Bars with ±1 SE whiskers. */
+export function barFigure(title: string, bars: BarDatum[], yTitle: string): FigureSpec {
+  const values = bars.map((b) => ({
+    ...b,
+    lo: b.value - (b.se ?? 0),
+    hi: b.value + (b.se ?? 0),
+    group: b.group ?? b.label,
+  }));
+  return {
+    kind: "vega-lite",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title,
+      width: Math.max(200, 70 * bars.length),
+      height: 260,
+      config: CONFIG,
+      data: { values },
+      layer: [
+        {
+          mark: "bar",
+          encoding: {
+            x: {
+              field: "label",
+              type: "nominal",
+              sort: null,
+              title: null,
+              axis: { labelAngle: 0 },
+            },
+            y: { field: "value", type: "quantitative", title: yTitle },
+            color: { field: "group", type: "nominal", legend: null },
+          },
+        },
+        {
+          mark: { type: "rule", strokeWidth: 1.5 },
+          encoding: {
+            x: { field: "label", type: "nominal", sort: null },
+            y: { field: "lo", type: "quantitative" },
+            y2: { field: "hi" },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** A quantity against a parameter (e.g. mean Δk against sigma), log-log, with ±1 SE. */
+export function sweepFigure(
+  title: string,
+  points: { x: number; y: number; se?: number; series?: string }[],
+  { xTitle, yTitle, logX = true }: { xTitle: string; yTitle: string; logX?: boolean },
+): FigureSpec {
+  const values = points.map((p) => ({
+    ...p,
+    series: p.series ?? "",
+    lo: Math.max(p.y - (p.se ?? 0), p.y * 0.05),
+    hi: p.y + (p.se ?? 0),
+  }));
+  const x = {
+    field: "x",
+    type: "quantitative" as const,
+    scale: { type: logX ? "log" as const : "linear" as const },
+    title: xTitle,
+  };
+  return {
+    kind: "vega-lite",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      title,
+      width: 380,
+      height: 280,
+      config: CONFIG,
+      data: { values },
+      layer: [
+        {
+          mark: { type: "line", point: true },
+          encoding: {
+            x,
+            y: { field: "y", type: "quantitative", scale: { type: "log" }, title: yTitle },
+            color: { field: "series", type: "nominal", title: null },
+          },
+        },
+        {
+          mark: "rule",
+          encoding: {
+            x,
+            y: { field: "lo", type: "quantitative" },
+            y2: { field: "hi" },
+            color: { field: "series", type: "nominal" },
+          },
+        },
+      ],
+    },
+  };
+}

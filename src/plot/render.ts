@@ -1,0 +1,102 @@
+/**
+ * Figures: Vega-Lite or Vega specs rendered headless to SVG by Vega, and SVG rasterised to PNG
+ * by resvg (WebAssembly). Text needs a font file: a system DejaVu or Liberation font is used
+ * when present (Debian's fonts-dejavu-core), or the one `setFont` names.
+ * @module
+ */
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import { initWasm, Resvg } from "@resvg/resvg-wasm";
+
+/** A Vega-Lite spec (compiled to Vega) or a Vega spec. */
+export type FigureSpec = { kind: "vega-lite"; spec: vl.TopLevelSpec } | {
+  kind: "vega";
+  spec: vega.Spec;
+};
+
+const FONT_CANDIDATES = [
+  "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+  "/usr/share/fonts/TTF/DejaVuSans.ttf",
+  "/System/Library/Fonts/Supplemental/Arial.ttf",
+];
+
+let fontPath: string | null | undefined;
+let wasmReady: Promise<void> | undefined;
+
+/** Uses the TrueType font at `path` for PNG text. */
+export function setFont(path: string): void {
+  fontPath = path;
+}
+
+function findFont(): string | null {
+  if (fontPath !== undefined) return fontPath;
+  for (const p of FONT_CANDIDATES) {
+    try {
+      Deno.statSync(p);
+      return fontPath = p;
+    } catch {
+      // try the next
+    }
+  }
+  return fontPath = null;
+}
+
+/** The font PNG text is drawn with, or null (PNGs then have no text). */
+export function pngFont(): string | null {
+  return findFont();
+}
+
+/** SVG text of a figure. */
+export async function renderSvg(figure: FigureSpec): Promise<string> {
+  const spec = figure.kind === "vega-lite" ? vl.compile(figure.spec).spec : figure.spec;
+  const view = new vega.View(vega.parse(spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** PNG bytes of an SVG at `scale` times its size. */
+export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+  wasmReady ??= (async () => {
+    const url = new URL(import.meta.resolve("@resvg/resvg-wasm/index_bg.wasm"));
+    await initWasm(await Deno.readFile(url));
+  })();
+  await wasmReady;
+  const font = findFont();
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: "zoom", value: scale },
+    background: "white",
+    font: font
+      ? {
+        fontBuffers: [await Deno.readFile(font)],
+        defaultFontFamily: "DejaVu Sans",
+        loadSystemFonts: false,
+      }
+      : { loadSystemFonts: false },
+  });
+  const png = resvg.render().asPng();
+  resvg.free();
+  return png;
+}
+
+/** Writes `path`.svg and `path`.png (each through a temporary file and a rename). */
+export async function writeFigure(
+  path: string,
+  figure: FigureSpec,
+): Promise<{ svg: string; png: string }> {
+  const svg = await renderSvg(figure);
+  const png = await svgToPng(svg);
+  for (
+    const [file, data] of [[`${path}.svg`, new TextEncoder().encode(svg)], [
+      `${path}.png`,
+      png,
+    ]] as const
+  ) {
+    await Deno.writeFile(`${file}.tmp`, data);
+    await Deno.rename(`${file}.tmp`, file);
+  }
+  return { svg: `${path}.svg`, png: `${path}.png` };
+}
