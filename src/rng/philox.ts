@@ -17,6 +17,7 @@ export const RNG_DOMAIN = {
   perturbation: 3,
   directions: 4,
   data: 5,
+  bootstrap: 6,
 } as const;
 
 /** High and low 32-bit words of a * b (exact: every partial product stays below 2^53). */
