@@ -182,11 +182,12 @@ export async function train(
         const logits = model.forward(ctx, batch.images);
         const { losses, mean } = softmaxCrossEntropy(logits, batch.labels);
         const correct = correctCount(logits, batch.labels);
-        model.backward(ctx, softmaxCrossEntropyBackward(logits, batch.labels));
+        const dlogits = softmaxCrossEntropyBackward(logits, batch.labels);
+        model.backward(ctx, dlogits);
         adam.update();
         gpu.copy(mean, lossLog.view([1], pending));
         gpu.copy(correct, correctLog.view([1], pending));
-        for (const t of [batch.images, batch.labels, logits, losses, mean, correct]) t.dispose();
+        for (const t of [batch.images, batch.labels, logits, losses, mean, correct, dlogits]) t.dispose();
         step++;
         if (++pending === readEvery) await drain();
       }
