@@ -5,6 +5,12 @@
 import { NoAdapterError } from "./gpu/gpu.ts";
 import { CliError, helpText, type OptionSet, parseOptions } from "./cli/options.ts";
 import { trainCommand, trainOptions } from "./cli/train_command.ts";
+import {
+  experimentCommand,
+  experimentOptions,
+  EXPERIMENTS,
+  experimentSummary,
+} from "./cli/experiment_commands.ts";
 
 interface Command {
   summary: string;
@@ -14,6 +20,21 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  ...Object.fromEntries(EXPERIMENTS.map((name) => [name, {
+    summary: experimentSummary(name),
+    options: experimentOptions,
+    run: (o: unknown) => experimentCommand(name, [name], o as never),
+  }])),
+  all: {
+    summary: experimentSummary("all"),
+    options: experimentOptions,
+    run: (o) => experimentCommand("all", [...EXPERIMENTS], o),
+  },
+  report: {
+    summary: experimentSummary("report"),
+    options: experimentOptions,
+    run: (o) => experimentCommand("report", [], o),
+  },
   train: {
     summary:
       "Train a model (Adam, cross-entropy), keep the best validation epoch, report test accuracy.",

@@ -93,3 +93,27 @@ export function holdOut(
     train: select(train, order.subarray(validation), `${train.name}:train`),
   };
 }
+
+/** Images average-pooled by `factor` in both spatial dimensions (e.g. 28x28 to 14x14). */
+export function downsample(d: Dataset, factor: number): Dataset {
+  if (factor === 1) return d;
+  const [c, h, w] = d.shape;
+  if (d.shape.length !== 3 || h % factor !== 0 || w % factor !== 0) {
+    throw new RangeError(`cannot pool [${d.shape}] images by ${factor}`);
+  }
+  const oh = h / factor, ow = w / factor, n = datasetSize(d);
+  const images = new Float32Array(n * c * oh * ow);
+  const scale = 1 / (factor * factor);
+  for (let s = 0; s < n * c; s++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        let sum = 0;
+        for (let dy = 0; dy < factor; dy++) {
+          for (let dx = 0; dx < factor; dx++) sum += d.images[s * h * w + (y * factor + dy) * w + x * factor + dx];
+        }
+        images[s * oh * ow + y * ow + x] = sum * scale;
+      }
+    }
+  }
+  return { ...d, name: `${d.name}:pool${factor}`, shape: [c, oh, ow], images };
+}

@@ -1,0 +1,264 @@
+/**
+ * The experiment commands: one per figure of the paper (fig2 .. fig6), `rate` (Theorem 1),
+ * `all`, and `report`. They share the run folder (default runs/<preset>), skip finished steps,
+ * and rewrite the report after every command.
+ * @module
+ */
+import type { DataSplits } from "../data/dataset.ts";
+import { loadData } from "../data/load.ts";
+import { fig5, fig6, rateExperiment } from "../experiments/convergence.ts";
+import { landscapeExperiment } from "../experiments/landscapes.ts";
+import { cnnVariants, depthVariants, mlpVariants } from "../experiments/models.ts";
+import { type Preset, PRESETS } from "../experiments/presets.ts";
+import { type RunResults, saveResult, writeReport } from "../experiments/report.ts";
+import { Run } from "../experiments/run.ts";
+import { Gpu } from "../gpu/gpu.ts";
+import { type DatasetName, DATASETS } from "../data/load.ts";
+import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
+import { writeJson } from "./common.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+type NumericKey = { [K in keyof Preset]-?: Preset[K] extends number ? K : never }[keyof Preset];
+type ListKey = { [K in keyof Preset]-?: Preset[K] extends number[] ? K : never }[keyof Preset];
+
+/** Lower bounds of the preset's sizes (checked when overridden). */
+const LIMITS: Partial<
+  Record<NumericKey | ListKey, { min: number; integer: boolean; exclusive?: boolean }>
+> = {
+  epochs: { min: 1, integer: true },
+  batchSize: { min: 1, integer: true },
+  lr: { min: 0, integer: false, exclusive: true },
+  mlpHidden: { min: 1, integer: true },
+  mlpLayers: { min: 0, integer: true },
+  dropout: { min: 0, integer: false },
+  cnnChannels: { min: 1, integer: true },
+  cnnLayers: { min: 1, integer: true },
+  cnnHeadChannels: { min: 1, integer: true },
+  cnnPool: { min: 1, integer: true },
+  depths: { min: 0, integer: true },
+  grid: { min: 1, integer: true },
+  range: { min: 0, integer: false, exclusive: true },
+  landscapeSamples: { min: 1, integer: true },
+  widthDirections: { min: 1, integer: true },
+  widthRise: { min: 0, integer: false, exclusive: true },
+  widthRadius: { min: 0, integer: false, exclusive: true },
+  widthSteps: { min: 1, integer: true },
+  points: { min: 2, integer: true },
+  samples: { min: 3, integer: true },
+  sigma: { min: 0, integer: false, exclusive: true },
+  sigmas: { min: 0, integer: false },
+  dims: { min: 0, integer: true },
+  dimSigma: { min: 0, integer: false, exclusive: true },
+  integrandGrid: { min: 1, integer: true },
+  integrandKs: { min: 0, integer: true },
+  integrandSigma: { min: 0, integer: false, exclusive: true },
+  integrandRange: { min: 0, integer: false, exclusive: true },
+  theoryKs: { min: 0, integer: true },
+  theorySigma: { min: 0, integer: false, exclusive: true },
+  theoryProbes: { min: 2, integer: true },
+  theoryPoints: { min: 2, integer: true },
+  threshold: { min: 0, integer: false, exclusive: true },
+  seed: { min: 0, integer: true },
+};
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function presetOption(key: NumericKey | ListKey): Option<number | number[] | undefined> {
+  const lim = LIMITS[key] ?? { min: 0, integer: false };
+  const isList = Array.isArray(PRESETS.default[key]);
+  const help = `override the preset's ${kebab(key).replaceAll("-", " ")}`;
+  return {
+    type: "string",
+    help,
+    parse(raw, name) {
+      if (raw === undefined) return undefined;
+      if (isList) return opt.list(help, [], lim.min, lim.integer).parse(raw, name);
+      return lim.integer
+        ? opt.int(help, 0, lim.min).parse(raw, name)
+        : opt.num(help, 0, lim.min, lim.exclusive ?? false).parse(raw, name);
+    },
+  };
+}
+
+const overrideKeys = Object.keys(LIMITS) as (NumericKey | ListKey)[];
+
+/** Options every experiment command takes. */
+export const experimentOptions: OptionSet = {
+  preset: opt.choice("sizes of the experiments", "default", Object.keys(PRESETS)),
+  out: opt.str("run folder", "runs/<preset>"),
+  data: {
+    ...opt.choice<DatasetName>("dataset", "fashion-mnist", DATASETS),
+    defaultText: "preset's",
+    parse: (
+      raw,
+      name,
+    ) => (raw === undefined
+      ? undefined
+      : opt.choice<DatasetName>("", "fashion-mnist", DATASETS).parse(raw, name)),
+  } as Option<DatasetName | undefined>,
+  "data-dir": opt.str("dataset directory (cifar10: the cifar-10-batches-bin folder)", "auto"),
+  "train-limit": opt.maybeInt("use only the first N training samples"),
+  validation: opt.maybeInt("training samples held out for validation"),
+  verbose: opt.flag("print the adapter and more detail"),
+  ...Object.fromEntries(overrideKeys.map((k) => [kebab(k), presetOption(k)])),
+};
+
+/** The preset with command-line overrides applied. */
+export function resolvePreset(o: Record<string, unknown>): Preset {
+  const preset: Preset = structuredClone(PRESETS[o.preset as string]);
+  for (const k of overrideKeys) {
+    const v = o[kebab(k)];
+    if (v !== undefined) (preset as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (o.data !== undefined) preset.data = o.data as DatasetName;
+  if (o["data-dir"] !== undefined) preset.dataDir = o["data-dir"] as string;
+  if (o["train-limit"] !== undefined) preset.trainLimit = o["train-limit"] as number;
+  if (o.validation !== undefined) preset.validation = o.validation as number;
+  if (preset.dropout >= 1) throw new CliError(`--dropout must be below 1, got ${preset.dropout}`);
+  if (preset.integrandKs.some((k) => k < 1)) {
+    throw new CliError("--integrand-ks must be integers >= 1");
+  }
+  if (preset.theoryKs.some((k) => k < 1)) throw new CliError("--theory-ks must be integers >= 1");
+  if (preset.dims.some((d) => d < 1)) throw new CliError("--dims must be integers >= 1");
+  if (preset.depths.some((d) => d < 1)) throw new CliError("--depths must be integers >= 1");
+  return preset;
+}
+
+/** The experiments, in the order `all` runs them (MLP models first, they are reused). */
+export const EXPERIMENTS = ["rate", "fig3", "fig5", "fig6", "fig2", "fig4"] as const;
+/** Name of an experiment. */
+export type ExperimentName = typeof EXPERIMENTS[number];
+
+const TITLES: Record<ExperimentName, string> = {
+  rate:
+    "Rate of convergence of Δk (Theorem 1): fitted slope, sufficiency, closed form vs Monte Carlo",
+  fig2: "Fig. 2: CNN landscapes with batch norm + dropout, batch norm only, neither",
+  fig3: "Fig. 3: MLP landscapes with batch norm + dropout, batch norm only, neither",
+  fig4: "Fig. 4: CNN landscapes at several depths",
+  fig5: "Fig. 5: Δk against σ and against the subspace dimension",
+  fig6: "Fig. 6: integrand maps (L_{k+1} - L_k)² p(w) for k = 1, 50, 100",
+};
+
+/** One-line summary of an experiment command. */
+export function experimentSummary(name: ExperimentName | "all" | "report"): string {
+  if (name === "all") return "Run every experiment (rate, fig2 .. fig6) and write the report.";
+  if (name === "report") return "Rewrite report.md/.html/.json from the results in the run folder.";
+  return TITLES[name];
+}
+
+async function runOne(run: Run, name: ExperimentName, data: DataSplits): Promise<void> {
+  const p = run.preset;
+  const shape = data.train.shape;
+  let result: RunResults[keyof RunResults];
+  switch (name) {
+    case "fig2":
+      result = await landscapeExperiment(
+        run,
+        "fig2",
+        `Fig. 2: CNN, ${p.cnnLayers} conv layers`,
+        cnnVariants(p, shape),
+        data,
+      );
+      break;
+    case "fig3":
+      result = await landscapeExperiment(
+        run,
+        "fig3",
+        `Fig. 3: MLP, ${p.mlpLayers} x ${p.mlpHidden}`,
+        mlpVariants(p, shape),
+        data,
+      );
+      break;
+    case "fig4":
+      result = await landscapeExperiment(
+        run,
+        "fig4",
+        "Fig. 4: CNN depth",
+        depthVariants(p, shape),
+        data,
+      );
+      break;
+    case "fig5":
+      result = await fig5(run, data);
+      break;
+    case "fig6":
+      result = await fig6(run, data);
+      break;
+    case "rate":
+      result = await rateExperiment(run, data);
+      break;
+  }
+  await saveResult(run, name, result);
+}
+
+function checkData(p: Preset): void {
+  if (p.dataDir !== undefined) {
+    try {
+      Deno.statSync(p.dataDir);
+    } catch {
+      throw new CliError(`--data-dir "${p.dataDir}" does not exist`);
+    }
+  }
+  if (p.data === "cifar10" && !p.dataDir) {
+    throw new CliError("--data cifar10 needs --data-dir PATH (the cifar-10-batches-bin folder)");
+  }
+}
+
+/** Runs experiments `names` (or only rewrites the report when empty); returns the exit code. */
+export async function experimentCommand(
+  command: string,
+  names: ExperimentName[],
+  o: Parsed<typeof experimentOptions>,
+): Promise<number> {
+  const preset = resolvePreset(o);
+  checkData(preset);
+  const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
+  const started = performance.now();
+  const gpu = await Gpu.create({ verbose: o.verbose as boolean });
+  const run = new Run(dir, gpu, preset);
+  await Deno.mkdir(dir, { recursive: true });
+  const runJson = {
+    command: `deno task experiment ${Deno.args.join(" ")}`.trim(),
+    preset,
+    adapter: gpu.adapter,
+    versions: {
+      engine: denoJson.version,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      typescript: Deno.version.typescript,
+    },
+    updated: new Date().toISOString(),
+  };
+  await writeJson(`${dir}/run.json`, runJson);
+  if (names.length > 0) {
+    const loaded = await loadData({
+      data: preset.data,
+      dataDir: preset.dataDir,
+      validation: preset.validation,
+      trainLimit: preset.trainLimit,
+      seed: preset.seed,
+    });
+    run.say(
+      `${command}: ${preset.name} preset, ${loaded.train.labels.length} training samples from ${loaded.source}, writing ${dir}`,
+    );
+    const data: DataSplits = {
+      train: loaded.train,
+      validation: loaded.validation,
+      test: loaded.test,
+    };
+    for (const name of names) await runOne(run, name, data);
+  }
+  const claims = await writeReport(run, {
+    command: runJson.command,
+    adapter: gpu.adapter,
+    seconds: (performance.now() - started) / 1000,
+  });
+  for (const c of claims) run.say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  run.say(
+    `${command}: wrote ${dir}/report.md and ${dir}/report.html in ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s`,
+  );
+  gpu.destroy();
+  return 0;
+}

@@ -1,0 +1,146 @@
+/**
+ * The models the experiments compare, trained once per run and kept as checkpoints
+ * (models/<id>.safetensors); a finished training step is loaded, not repeated.
+ * @module
+ */
+import { type DataSplits, downsample } from "../data/dataset.ts";
+import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
+import { Sequential } from "../nn/sequential.ts";
+import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
+import { evaluate, train } from "../train/trainer.ts";
+import type { Preset } from "./presets.ts";
+import type { Run } from "./run.ts";
+
+/** A model of an experiment. */
+export interface Variant {
+  /** File-safe id, e.g. "mlp-bn-dropout". */
+  id: string;
+  /** Legend label, e.g. "batch norm + dropout". */
+  label: string;
+  config: ModelConfig;
+  /** Image pooling factor of its data. */
+  pool: number;
+}
+
+/** What training produced. */
+export interface Trained {
+  testAccuracy: number;
+  testLoss: number;
+  bestEpoch: number;
+  validationAccuracy: number;
+  seconds: number;
+}
+
+const STYLES = [
+  { suffix: "bn-dropout", label: "batch norm + dropout", batchNorm: true, dropout: true },
+  { suffix: "bn", label: "batch norm, no dropout", batchNorm: true, dropout: false },
+  { suffix: "plain", label: "neither", batchNorm: false, dropout: false },
+] as const;
+
+/** The data a variant trains on (pooled for the CNN experiments). */
+export function variantData(data: DataSplits, pool: number): DataSplits {
+  if (pool === 1) return data;
+  return {
+    train: downsample(data.train, pool),
+    validation: downsample(data.validation, pool),
+    test: downsample(data.test, pool),
+  };
+}
+
+/** Fig. 3: the MLP with batch norm and dropout, batch norm only, neither. */
+export function mlpVariants(p: Preset, inputShape: number[]): Variant[] {
+  return STYLES.map((s) => ({
+    id: `mlp-${s.suffix}`,
+    label: s.label,
+    pool: 1,
+    config: mlp({
+      inputShape,
+      hidden: p.mlpHidden,
+      layers: p.mlpLayers,
+      batchNorm: s.batchNorm,
+      dropout: s.dropout ? p.dropout : 0,
+    }),
+  }));
+}
+
+function cnnShape(p: Preset, inputShape: number[]): number[] {
+  const [c, h, w] = inputShape;
+  return [c, h / p.cnnPool, w / p.cnnPool];
+}
+
+/** Fig. 2: the CNN with batch norm and dropout, batch norm only, neither. */
+export function cnnVariants(p: Preset, inputShape: number[]): Variant[] {
+  return STYLES.map((s) => cnnVariant(p, inputShape, p.cnnLayers, s));
+}
+
+function cnnVariant(
+  p: Preset,
+  inputShape: number[],
+  layers: number,
+  s: typeof STYLES[number],
+): Variant {
+  return {
+    id: `cnn${layers}-${s.suffix}`,
+    label: s === STYLES[2] ? `${layers} conv layers` : s.label,
+    pool: p.cnnPool,
+    config: cnn({
+      inputShape: cnnShape(p, inputShape),
+      channels: p.cnnChannels,
+      convLayers: layers,
+      headChannels: p.cnnHeadChannels,
+      batchNorm: s.batchNorm,
+      dropout: s.dropout ? p.dropout : 0,
+    }),
+  };
+}
+
+/** Fig. 4: the CNN without batch norm and dropout at several depths. */
+export function depthVariants(p: Preset, inputShape: number[]): Variant[] {
+  return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2]));
+}
+
+/** The trained model of a variant: trains it (once per run) or loads its checkpoint. */
+export async function trainedModel(
+  run: Run,
+  v: Variant,
+  data: DataSplits,
+): Promise<{ model: Sequential; trained: Trained }> {
+  const p = run.preset;
+  const params = {
+    config: v.config,
+    epochs: p.epochs,
+    lr: p.lr,
+    batchSize: p.batchSize,
+    seed: p.seed,
+    data: data.train.name,
+  };
+  const file = await run.path(`models/${v.id}.safetensors`);
+  let model: Sequential | undefined;
+  const trained = await run.step<Trained>(`train-${v.id}`, params, async () => {
+    const d = variantData(data, v.pool);
+    model = new Sequential(run.gpu, v.config);
+    const result = await train(model, d.train, {
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      adam: { lr: p.lr },
+      seed: p.seed,
+      validation: d.validation,
+    });
+    const test = await evaluate(model, d.test);
+    await saveCheckpoint(file, model, {
+      id: v.id,
+      epoch: String(result.bestEpoch + 1),
+      testAccuracy: String(test.accuracy),
+    });
+    const best = result.epochs[result.bestEpoch];
+    return {
+      testAccuracy: test.accuracy,
+      testLoss: test.loss,
+      bestEpoch: result.bestEpoch + 1,
+      validationAccuracy: best.validation?.accuracy ?? NaN,
+      seconds: result.epochs.reduce((s, e) => s + e.seconds, 0),
+    };
+  });
+  if (!model) model = (await loadCheckpoint(run.gpu, file)).model;
+  return { model, trained };
+}
