@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { main } from "../src/cli.ts";
+import { csvNumber, parseCsv } from "../src/report/csv.ts";
+import { gpuTest } from "./helpers.ts";
+
+/** Runs the CLI with console output captured. */
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  let out = "";
+  const saved = [console.log, console.error];
+  console.log = console.error = (...a: unknown[]) => void (out += a.join(" ") + "\n");
+  try {
+    return { code: await main(args), out };
+  } finally {
+    [console.log, console.error] = saved;
+  }
+}
+
+async function csv(path: string): Promise<Record<string, string>[]> {
+  const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+gpuTest(
+  "every experiment runs end to end on the tiny preset; outputs parse; report numbers equal the CSVs",
+  async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      const first = await cli("all", "--preset", "tiny", "--out", out);
+      assert.equal(first.code, 0, first.out);
+      const run = JSON.parse(await Deno.readTextFile(`${out}/run.json`));
+      assert.equal(run.preset.name, "tiny");
+      assert.ok(run.adapter.length > 0);
+      for (
+        const f of [
+          "report.md",
+          "report.html",
+          "report.json",
+          "rate/delta.png",
+          "rate/delta.svg",
+          "fig5/delta_sigma.png",
+          "fig5/delta_dim.png",
+          "fig6/integrand_k1.png",
+          "fig2/widths.png",
+          "fig4/widths.csv",
+        ]
+      ) {
+        assert.ok(await exists(`${out}/${f}`), `${f} exists`);
+      }
+      for (
+        const id of [
+          "mlp-bn-dropout",
+          "mlp-bn",
+          "mlp-plain",
+          "cnn2-bn-dropout",
+          "cnn2-bn",
+          "cnn2-plain",
+          "cnn1-plain",
+        ]
+      ) {
+        assert.ok(await exists(`${out}/models/${id}.safetensors`), `checkpoint ${id}`);
+      }
+      for (const fig of ["fig2", "fig3"]) {
+        for (
+          const id of fig === "fig2"
+            ? ["cnn2-bn-dropout", "cnn2-bn", "cnn2-plain"]
+            : ["mlp-bn-dropout", "mlp-bn", "mlp-plain"]
+        ) {
+          const rows = await csv(`${out}/${fig}/landscape_${id}.csv`);
+          assert.equal(rows.length, 25);
+          assert.ok(rows.every((r) => Number.isFinite(csvNumber(r.loss))));
+          assert.ok(
+            (await Deno.readTextFile(`${out}/${fig}/landscape_${id}.svg`)).startsWith("<svg"),
+          );
+          const png = await Deno.readFile(`${out}/${fig}/landscape_${id}.png`);
+          assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+        }
+      }
+      const report = JSON.parse(await Deno.readTextFile(`${out}/report.json`));
+      const md = await Deno.readTextFile(`${out}/report.md`);
+      const html = await Deno.readTextFile(`${out}/report.html`);
+      const ids = report.claims.map((c: { id: string }) => c.id);
+      assert.deepEqual(
+        ids.sort(),
+        [
+          "fig2-bn-narrows",
+          "fig2-dropout-widens",
+          "fig3-widest",
+          "fig4-depth",
+          "fig5-dim",
+          "fig5-sigma",
+          "fig6-local",
+          "rate",
+          "theory",
+        ].sort(),
+      );
+      const claim = (id: string) => report.claims.find((c: { id: string }) => c.id === id);
+      // Report numbers are the CSVs' numbers.
+      const rate = await csv(`${out}/rate/rate.csv`);
+      assert.equal(claim("rate").numbers.p, csvNumber(rate[0].p));
+      const widths2 = await csv(`${out}/fig2/widths.csv`);
+      assert.equal(
+        claim("fig2-bn-narrows").numbers.width_bn,
+        csvNumber(widths2.find((r) => r.model === "cnn2-bn")!.width),
+      );
+      const widths4 = await csv(`${out}/fig4/widths.csv`);
+      assert.equal(claim("fig4-depth").numbers["width_cnn1-plain"], csvNumber(widths4[0].width));
+      const summary5 = await csv(`${out}/fig5/summary.csv`);
+      assert.equal(claim("fig5-sigma").numbers.delta_low, csvNumber(summary5[0].delta_k100));
+      const theory = await csv(`${out}/rate/theory.csv`);
+      assert.equal(claim("theory").numbers.closed_k5, csvNumber(theory[0].closed_form));
+      const fig6 = await csv(`${out}/fig6/summary.csv`);
+      assert.equal(claim("fig6-local").numbers.mass_k1, csvNumber(fig6[0].mass));
+      // Every verdict is stated in both report formats.
+      for (const c of report.claims) {
+        assert.ok(md.includes(c.measured.split(";")[0].slice(0, 40)), `report.md has ${c.id}`);
+        assert.ok(md.includes(`**${c.verdict}**`));
+        assert.ok(html.includes(`<strong>${c.verdict}</strong>`));
+      }
+      // A re-run skips every finished step and changes nothing.
+      const before = await Deno.readTextFile(`${out}/fig3/widths.csv`);
+      const second = await cli("all", "--preset", "tiny", "--out", out);
+      assert.equal(second.code, 0);
+      assert.ok(!/finished in/.test(second.out), "nothing recomputed");
+      assert.match(second.out, /train-mlp-plain: done earlier, skipped/);
+      assert.equal(await Deno.readTextFile(`${out}/fig3/widths.csv`), before);
+      // Changing a size reruns only the steps it affects.
+      const third = await cli("fig6", "--preset", "tiny", "--out", out, "--integrand-grid", "3");
+      assert.match(third.out, /fig6-integrand: finished/);
+      assert.match(third.out, /train-mlp-bn-dropout: done earlier, skipped/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
+
+Deno.test("bad experiment arguments exit non-zero with a message naming the argument", async () => {
+  const cases: [string[], RegExp][] = [
+    [["figure9"], /unknown command "figure9"/],
+    [["fig5", "--sigma", "0"], /--sigma must be > 0, got 0/],
+    [["fig5", "--sigma=-1"], /--sigma must be > 0, got -1/],
+    [["fig5", "--sigmas", "0.1,-2"], /--sigmas takes numbers > 0, got "-2"/],
+    [["fig2", "--grid", "0"], /--grid must be an integer in \[1, ∞\], got 0/],
+    [["fig2", "--grid", "2.5"], /--grid must be an integer/],
+    [["all", "--data-dir", "/no/such/dir"], /--data-dir "\/no\/such\/dir" does not exist/],
+    [["all", "--data", "cifar10"], /--data cifar10 needs --data-dir/],
+    [["all", "--preset", "huge"], /--preset must be one of default, paper, tiny, got "huge"/],
+    [["all", "--points", "1"], /--points must be an integer in \[2, ∞\], got 1/],
+    [["all", "--bogus"], /Unknown option '--bogus'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await cli(...args);
+    assert.notEqual(r.code, 0, `${args.join(" ")} should fail`);
+    assert.match(r.out, pattern, args.join(" "));
+  }
+  const help = await cli("fig5", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.out, /--sigmas VALUE/);
+});
