@@ -6,6 +6,14 @@ import { NoAdapterError } from "./gpu/gpu.ts";
 import { CliError, helpText, type OptionSet, parseOptions } from "./cli/options.ts";
 import { trainCommand, trainOptions } from "./cli/train_command.ts";
 import {
+  deltaCommand,
+  deltaOptions,
+  landscapeCommand,
+  landscapeOptions,
+  sufficiencyCommand,
+  sufficiencyOptions,
+} from "./cli/analysis_commands.ts";
+import {
   experimentCommand,
   experimentOptions,
   EXPERIMENTS,
@@ -40,6 +48,21 @@ const COMMANDS: Record<string, Command> = {
       "Train a model (Adam, cross-entropy), keep the best validation epoch, report test accuracy.",
     options: trainOptions,
     run: trainCommand,
+  },
+  landscape: {
+    summary: "2D loss landscape and width of a trained model (--checkpoint).",
+    options: landscapeOptions,
+    run: landscapeCommand,
+  },
+  delta: {
+    summary: "Δk curve of a trained model (--checkpoint) with its fitted rate.",
+    options: deltaOptions,
+    run: deltaCommand,
+  },
+  sufficiency: {
+    summary: "Smallest k with Δk below --threshold for a trained model (--checkpoint).",
+    options: sufficiencyOptions,
+    run: sufficiencyCommand,
   },
 };
 

@@ -72,3 +72,90 @@ gpuTest("train writes a checkpoint and a summary that agree", async (gpu) => {
     await Deno.remove(out, { recursive: true });
   }
 });
+
+gpuTest(
+  "landscape, delta and sufficiency run on a trained checkpoint and write what they say",
+  async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      const t = await cli(
+        "train",
+        "--data",
+        "synthetic",
+        "--hidden",
+        "12",
+        "--layers",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        `${out}/t`,
+      );
+      assert.equal(t.code, 0, t.out);
+      const ck = `${out}/t/model.safetensors`;
+      const d = await cli(
+        "delta",
+        "--checkpoint",
+        ck,
+        "--data",
+        "synthetic",
+        "--samples",
+        "200",
+        "--points",
+        "16",
+        "--out",
+        `${out}/d`,
+      );
+      assert.equal(d.code, 0, d.out);
+      const rows = (await Deno.readTextFile(`${out}/d/delta.csv`)).trim().split("\r\n");
+      assert.equal(rows.length, 1 + 199);
+      const fit = JSON.parse(await Deno.readTextFile(`${out}/d/delta.json`)).fit;
+      assert.match(d.out, new RegExp(`p = ${fit.p.toFixed(3)}`));
+      const s = await cli(
+        "sufficiency",
+        "--checkpoint",
+        ck,
+        "--data",
+        "synthetic",
+        "--samples",
+        "200",
+        "--points",
+        "16",
+        "--threshold",
+        "1e-4",
+        "--out",
+        `${out}/s`,
+      );
+      assert.equal(s.code, 0, s.out);
+      const suff = JSON.parse(await Deno.readTextFile(`${out}/s/sufficiency.json`));
+      assert.ok(["reached", "extrapolated", "not-reached"].includes(suff.status));
+      const l = await cli(
+        "landscape",
+        "--checkpoint",
+        ck,
+        "--data",
+        "synthetic",
+        "--grid",
+        "5",
+        "--eval-samples",
+        "20",
+        "--width-directions",
+        "2",
+        "--out",
+        `${out}/l`,
+      );
+      assert.equal(l.code, 0, l.out);
+      assert.equal(
+        (await Deno.readTextFile(`${out}/l/landscape.csv`)).trim().split("\r\n").length,
+        26,
+      );
+      const bad = await cli("delta", "--checkpoint", ck);
+      assert.equal(bad.code, 2);
+      assert.match(bad.out, /the model expects \[1,8,8\] inputs, the data gives \[1,28,28\]/);
+      const none = await cli("delta", "--data", "synthetic");
+      assert.match(none.out, /--checkpoint is required/);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
