@@ -112,3 +112,65 @@ export { synthetic } from "./src/data/synthetic.ts";
 export type { SyntheticOptions } from "./src/data/synthetic.ts";
 export { batchIndices, epochOrder, gather, uploadBatch } from "./src/data/batches.ts";
 export type { Batch } from "./src/data/batches.ts";
+export { DATASETS, loadData } from "./src/data/load.ts";
+export type { DataOptions, DatasetName, LoadedData } from "./src/data/load.ts";
+export { downsample } from "./src/data/dataset.ts";
+
+// Training loop and checkpoints
+export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
+export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
+export { loadCheckpoint, saveCheckpoint } from "./src/train/checkpoint.ts";
+export type { CheckpointInfo, LoadedCheckpoint } from "./src/train/checkpoint.ts";
+export { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./src/train/safetensors.ts";
+export type { NamedTensor } from "./src/train/safetensors.ts";
+export { formatDuration, Progress, quietSink, stderrSink } from "./src/train/progress.ts";
+export type { ProgressSink } from "./src/train/progress.ts";
+export { squaredError, squaredErrorBackward } from "./src/nn/squared_error.ts";
+
+// Landscapes and Δk
+export { chunkSizes, lossMatrix, pointTotal } from "./src/landscape/loss_matrix.ts";
+export type { EvalData, LossMatrixOptions, Points } from "./src/landscape/loss_matrix.ts";
+export { lossMatrixMaterialized } from "./src/landscape/materialize.ts";
+export {
+  batchMeans,
+  curveFromDifferences,
+  deltaCurve,
+  recordDifferences,
+  reshuffle,
+} from "./src/landscape/delta.ts";
+export type { DeltaCurve, DeltaOptions } from "./src/landscape/delta.ts";
+export { interleave, randomDirections } from "./src/landscape/directions.ts";
+export type { DirectionOptions } from "./src/landscape/directions.ts";
+export { estimateDelta, sampleOrder } from "./src/landscape/estimate.ts";
+export type { EstimateOptions } from "./src/landscape/estimate.ts";
+export { gaussian2, gridAxis, integrandMaps, lossSurface } from "./src/landscape/grid.ts";
+export type { GridOptions, GridValues } from "./src/landscape/grid.ts";
+export { landscapeWidth } from "./src/landscape/width.ts";
+export type { Width, WidthOptions } from "./src/landscape/width.ts";
+export { fitRate, logBins } from "./src/landscape/rate.ts";
+export type { LogBinOptions, LogBins, RateFit, RateOptions } from "./src/landscape/rate.ts";
+export { sufficiency } from "./src/landscape/sufficiency.ts";
+export type {
+  Sufficiency,
+  SufficiencyCommon,
+  SufficiencyExtrapolated,
+  SufficiencyNotReached,
+  SufficiencyOptions,
+  SufficiencyReached,
+} from "./src/landscape/sufficiency.ts";
+export { Curvature, hutchinson, SampleSet } from "./src/landscape/hessian.ts";
+export type {
+  CurvatureOptions,
+  HutchinsonOptions,
+  HutchinsonResult,
+  ProbeOperator,
+  TraceEstimate,
+  UploadedBatch,
+} from "./src/landscape/hessian.ts";
+export { closedFormTerms, closedFormValue, theoryCheck } from "./src/landscape/theory.ts";
+export type {
+  ClosedFormTerms,
+  Estimate,
+  TheoryCheck,
+  TheoryCheckOptions,
+} from "./src/landscape/theory.ts";

@@ -184,6 +184,7 @@ Deno.test("progress: a bar with rate and ETA on a terminal, plain lines otherwis
   bar.update(5, "loss 0.5");
   assert.match(
     text,
+    // deno-lint-ignore no-control-regex
     /\r\x1b\[2Kepoch 1\/2 \[#{12}-{12}\] 5\/10 steps, [\d.]+\/s, ETA \S+, loss 0.5/,
   );
   text = "";

@@ -46,7 +46,13 @@ export interface DeltaCurve {
   differences: Float32Array;
 }
 
-function launch(entryPoint: string, rows: number, n: number, count: number, bindings: Tensor<"f32" | "u32">[]): void {
+function launch(
+  entryPoint: string,
+  rows: number,
+  n: number,
+  count: number,
+  bindings: Tensor<"f32" | "u32">[],
+): void {
   bindings[0].gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG } },
     bindings,
@@ -70,7 +76,9 @@ export function recordDifferences(losses: Tensor): Tensor {
 export function reshuffle(losses: Tensor, seed: number): Tensor {
   const [rows, n] = losses.shape;
   const order = new Uint32Array(rows * n);
-  for (let t = 0; t < rows; t++) order.set(new PhiloxStream(seed, t, RNG_DOMAIN.data).permutation(n), t * n);
+  for (let t = 0; t < rows; t++) {
+    order.set(new PhiloxStream(seed, t, RNG_DOMAIN.data).permutation(n), t * n);
+  }
   const orderT = Tensor.from(losses.gpu, order, [rows, n]);
   const out = Tensor.empty(losses.gpu, [rows, n]);
   launch("permute", rows, n, rows * n, [losses, orderT, out]);
@@ -82,7 +90,9 @@ export function reshuffle(losses: Tensor, seed: number): Tensor {
 export function batchMeans(losses: Tensor, batchSize: number): Tensor {
   const [rows, n] = losses.shape;
   if (n % batchSize !== 0) {
-    throw new RangeError(`counting batches of ${batchSize} needs a multiple of ${batchSize} samples, got ${n}`);
+    throw new RangeError(
+      `counting batches of ${batchSize} needs a multiple of ${batchSize} samples, got ${n}`,
+    );
   }
   const flat = reduceRows(losses, "mean", rows * (n / batchSize));
   const out = Tensor.empty(losses.gpu, [rows, n / batchSize]);

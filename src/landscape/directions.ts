@@ -24,13 +24,22 @@ export interface DirectionOptions {
 }
 
 /** `count` directions as host arrays over the flat parameter vector (padding zero). */
-export async function randomDirections(model: Sequential, count: number, options: DirectionOptions): Promise<Float32Array[]> {
+export async function randomDirections(
+  model: Sequential,
+  count: number,
+  options: DirectionOptions,
+): Promise<Float32Array[]> {
   const { filterNormalize = true, includeBiasAndNorm = false, globalNorm } = options;
   const gpu = model.gpu;
   const size = model.params.values.size;
-  const raw = Array.from({ length: count }, (_, j) =>
-    normal(gpu, [size], { seed: options.seed, stream: j, domain: RNG_DOMAIN.directions }));
-  const [center, ...draws] = await Promise.all([model.params.values.read(), ...raw.map((t) => t.read())]);
+  const raw = Array.from(
+    { length: count },
+    (_, j) => normal(gpu, [size], { seed: options.seed, stream: j, domain: RNG_DOMAIN.directions }),
+  );
+  const [center, ...draws] = await Promise.all([
+    model.params.values.read(),
+    ...raw.map((t) => t.read()),
+  ]);
   for (const t of raw) t.dispose();
   const trainable = model.params.entries.filter((e) => e.spec.kind !== "running");
   return draws.map((drawn) => {
@@ -55,7 +64,7 @@ export async function randomDirections(model: Sequential, count: number, options
     }
     if (globalNorm !== undefined) {
       const norm = Math.sqrt(d.reduce((s, v) => s + v * v, 0));
-      if (norm > 0) for (let i = 0; i < size; i++) d[i] *= globalNorm / norm;
+      if (norm > 0) { for (let i = 0; i < size; i++) d[i] *= globalNorm / norm; }
     }
     return d;
   });

@@ -47,9 +47,17 @@ function gaussian(rng: PhiloxStream): number {
 }
 
 /** Estimates the Δk curve of `model` (at its current parameters, w*) on `data`. */
-export async function estimateDelta(model: Sequential, data: Dataset, o: EstimateOptions): Promise<DeltaCurve> {
-  if (!(o.sigma > 0) || !Number.isFinite(o.sigma)) throw new RangeError(`sigma must be > 0, got ${o.sigma}`);
-  if (!Number.isInteger(o.points) || o.points < 2) throw new RangeError(`points must be an integer >= 2, got ${o.points}`);
+export async function estimateDelta(
+  model: Sequential,
+  data: Dataset,
+  o: EstimateOptions,
+): Promise<DeltaCurve> {
+  if (!(o.sigma > 0) || !Number.isFinite(o.sigma)) {
+    throw new RangeError(`sigma must be > 0, got ${o.sigma}`);
+  }
+  if (!Number.isInteger(o.points) || o.points < 2) {
+    throw new RangeError(`points must be an integer >= 2, got ${o.points}`);
+  }
   const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
   const samples = sampleOrder(data, o.samples * perUnit, o.seed);
   const eval_ = { dataset: samples, loss: "cross-entropy" as const };
@@ -59,13 +67,20 @@ export async function estimateDelta(model: Sequential, data: Dataset, o: Estimat
     points = { mode: "full", count: o.points, seed: o.seed, sigma: o.sigma };
   } else {
     const dim = o.dim ?? 2;
-    if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`dim must be an integer >= 1, got ${dim}`);
-    const directions = interleave(model, await randomDirections(model, dim, { seed: o.seed, ...o.directions }));
+    if (!Number.isInteger(dim) || dim < 1) {
+      throw new RangeError(`dim must be an integer >= 1, got ${dim}`);
+    }
+    const directions = interleave(
+      model,
+      await randomDirections(model, dim, { seed: o.seed, ...o.directions }),
+    );
     owned = directions;
     const width = directions.shape[1];
     const rng = new PhiloxStream(o.seed, 3, RNG_DOMAIN.perturbation);
     const coefficients = new Float32Array(o.points * width);
-    for (let t = 0; t < o.points; t++) for (let j = 0; j < dim; j++) coefficients[t * width + j] = o.sigma * gaussian(rng);
+    for (let t = 0; t < o.points; t++) {
+      for (let j = 0; j < dim; j++) coefficients[t * width + j] = o.sigma * gaussian(rng);
+    }
     points = { mode: "subspace", directions, coefficients, count: o.points };
   }
   try {

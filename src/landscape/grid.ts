@@ -24,21 +24,32 @@ export interface GridOptions extends DirectionOptions {
 
 /** A function sampled on the grid: values[i * resolution + j] at (axis[i], axis[j]). */
 export interface GridValues {
+  /** Points per axis. */
   resolution: number;
   /** Coordinates along each axis (a along rows, b along columns). */
   axis: Float64Array;
+  /** Row-major values, a along rows. */
   values: Float64Array;
 }
 
 /** Grid coordinates along one axis. */
 export function gridAxis(resolution: number, [lo, hi]: [number, number]): Float64Array {
-  if (!Number.isInteger(resolution) || resolution < 1) throw new RangeError(`grid resolution must be >= 1, got ${resolution}`);
+  if (!Number.isInteger(resolution) || resolution < 1) {
+    throw new RangeError(`grid resolution must be >= 1, got ${resolution}`);
+  }
   if (!(hi > lo)) throw new RangeError(`grid range must have hi > lo, got [${lo}, ${hi}]`);
-  return Float64Array.from({ length: resolution }, (_, i) => resolution === 1 ? (lo + hi) / 2 : lo + (hi - lo) * i / (resolution - 1));
+  return Float64Array.from(
+    { length: resolution },
+    (_, i) => resolution === 1 ? (lo + hi) / 2 : lo + (hi - lo) * i / (resolution - 1),
+  );
 }
 
 /** Per-sample losses at every grid point, [resolution^2, n] on the GPU. */
-async function gridLosses(model: Sequential, data: EvalData, options: GridOptions): Promise<{ losses: Tensor; axis: Float64Array }> {
+async function gridLosses(
+  model: Sequential,
+  data: EvalData,
+  options: GridOptions,
+): Promise<{ losses: Tensor; axis: Float64Array }> {
   const resolution = options.resolution ?? 51;
   const axis = gridAxis(resolution, options.range ?? [-1, 1]);
   const directions = interleave(model, await randomDirections(model, 2, options));
@@ -63,7 +74,11 @@ async function gridLosses(model: Sequential, data: EvalData, options: GridOption
 }
 
 /** The landscape: mean loss over the evaluation samples at every grid point. */
-export async function lossSurface(model: Sequential, data: EvalData, options: GridOptions): Promise<GridValues> {
+export async function lossSurface(
+  model: Sequential,
+  data: EvalData,
+  options: GridOptions,
+): Promise<GridValues> {
   const { losses, axis } = await gridLosses(model, data, options);
   const means = reduceRows(losses, "mean", losses.shape[0]);
   const values = Float64Array.from(await means.read());
@@ -90,8 +105,12 @@ export async function integrandMaps(
 ): Promise<{ k: number; map: GridValues }[]> {
   const n = data.dataset.labels.length;
   const kMax = Math.max(...ks);
-  if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new RangeError(`k must be integers >= 1, got ${ks}`);
-  if (kMax + 1 > n) throw new RangeError(`k = ${kMax} needs ${kMax + 1} samples, the data has ${n}`);
+  if (ks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new RangeError(`k must be integers >= 1, got ${ks}`);
+  }
+  if (kMax + 1 > n) {
+    throw new RangeError(`k = ${kMax} needs ${kMax + 1} samples, the data has ${n}`);
+  }
   if (!(sigma > 0)) throw new RangeError(`sigma must be > 0, got ${sigma}`);
   const { losses, axis } = await gridLosses(model, data, options);
   const diffs = recordDifferences(losses);

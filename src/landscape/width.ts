@@ -35,12 +35,19 @@ export interface Width {
   censored: number;
   /** Mean loss at w*. */
   baseLoss: number;
+  /** The loss rise that defined the edge. */
   rise: number;
 }
 
 /** Measures the width of the minimum at the model's current parameters. */
-export async function landscapeWidth(model: Sequential, data: EvalData, options: WidthOptions): Promise<Width> {
-  const count = options.directions ?? 8, rise = options.rise ?? 1, maxRadius = options.maxRadius ?? 2;
+export async function landscapeWidth(
+  model: Sequential,
+  data: EvalData,
+  options: WidthOptions,
+): Promise<Width> {
+  const count = options.directions ?? 8,
+    rise = options.rise ?? 1,
+    maxRadius = options.maxRadius ?? 2;
   const steps = options.steps ?? 24;
   if (!(rise > 0) || !(maxRadius > 0) || count < 1 || steps < 1) {
     throw new RangeError("width needs directions >= 1, steps >= 1, rise > 0 and maxRadius > 0");
@@ -52,11 +59,18 @@ export async function landscapeWidth(model: Sequential, data: EvalData, options:
   const coefficients = new Float32Array(total * width);
   for (let r = 0; r < rays; r++) {
     const sign = r % 2 === 0 ? 1 : -1, j = Math.floor(r / 2);
-    for (let s = 0; s < steps; s++) coefficients[(1 + r * steps + s) * width + j] = sign * maxRadius * (s + 1) / steps;
+    for (let s = 0; s < steps; s++) {
+      coefficients[(1 + r * steps + s) * width + j] = sign * maxRadius * (s + 1) / steps;
+    }
   }
   let curve: Float32Array;
   try {
-    const losses = await lossMatrix(model, data, { mode: "subspace", directions, coefficients, count: total }, options.evaluation);
+    const losses = await lossMatrix(model, data, {
+      mode: "subspace",
+      directions,
+      coefficients,
+      count: total,
+    }, options.evaluation);
     const means = reduceRows(losses, "mean", total);
     curve = await means.read();
     losses.dispose();

@@ -65,6 +65,7 @@ export async function saveCheckpoint(
 
 /** A model restored from a checkpoint, with its metadata. */
 export interface LoadedCheckpoint {
+  /** The restored model. */
   model: Sequential;
   /** Metadata stored with the weights (includes "config"). */
   info: Record<string, string>;

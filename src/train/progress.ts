@@ -17,7 +17,9 @@ export function formatDuration(seconds: number): string {
 
 /** Where progress goes; `write` receives raw text (tests capture it). */
 export interface ProgressSink {
+  /** Writes raw text. */
   write(text: string): void;
+  /** Whether the sink is a terminal (redrawn bar) or a log (plain lines). */
   isTerminal: boolean;
 }
 

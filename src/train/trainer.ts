@@ -47,7 +47,9 @@ export interface TrainOptions {
 
 /** Loss and accuracy on a dataset. */
 export interface Evaluation {
+  /** Mean cross-entropy per sample. */
   loss: number;
+  /** Fraction classified correctly. */
   accuracy: number;
 }
 
@@ -55,16 +57,21 @@ export interface Evaluation {
 export interface EpochResult {
   /** 0-based. */
   epoch: number;
+  /** Adam steps taken. */
   steps: number;
   /** Mean training loss over the epoch's steps (train mode, as the steps saw it). */
   trainLoss: number;
+  /** Training accuracy over the epoch's batches (train mode). */
   trainAccuracy: number;
+  /** Validation loss and accuracy after the epoch (eval mode). */
   validation?: Evaluation;
+  /** Wall time of the epoch. */
   seconds: number;
 }
 
 /** The outcome of training. */
 export interface TrainResult {
+  /** One entry per epoch run. */
   epochs: EpochResult[];
   /** The epoch whose parameters the model holds now (best validation accuracy). */
   bestEpoch: number;
@@ -187,7 +194,9 @@ export async function train(
         adam.update();
         gpu.copy(mean, lossLog.view([1], pending));
         gpu.copy(correct, correctLog.view([1], pending));
-        for (const t of [batch.images, batch.labels, logits, losses, mean, correct, dlogits]) t.dispose();
+        for (const t of [batch.images, batch.labels, logits, losses, mean, correct, dlogits]) {
+          t.dispose();
+        }
         step++;
         if (++pending === readEvery) await drain();
       }
