@@ -109,7 +109,9 @@ export function downsample(d: Dataset, factor: number): Dataset {
       for (let x = 0; x < ow; x++) {
         let sum = 0;
         for (let dy = 0; dy < factor; dy++) {
-          for (let dx = 0; dx < factor; dx++) sum += d.images[s * h * w + (y * factor + dy) * w + x * factor + dx];
+          for (let dx = 0; dx < factor; dx++) {
+            sum += d.images[s * h * w + (y * factor + dy) * w + x * factor + dx];
+          }
         }
         images[s * oh * ow + y * ow + x] = sum * scale;
       }
