@@ -59,7 +59,14 @@ export { pointCount } from "./src/nn/perturbation.ts";
 export type { Perturbation } from "./src/nn/perturbation.ts";
 export { PARAM_ALIGN, ParamStore } from "./src/nn/param_store.ts";
 export type { ParamEntry } from "./src/nn/param_store.ts";
-export { GEMM_TILE, K_CHUNK } from "./src/nn/gemm.ts";
+export {
+  defaultGemmVariant,
+  GEMM_TILE,
+  gemmVariant,
+  K_CHUNK,
+  setGemmVariant,
+} from "./src/nn/gemm.ts";
+export type { GemmVariant } from "./src/nn/gemm.ts";
 export { Dense } from "./src/nn/dense.ts";
 export { Conv2d } from "./src/nn/conv2d.ts";
 export type { Conv2dOptions } from "./src/nn/conv2d.ts";

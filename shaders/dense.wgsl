@@ -90,3 +90,105 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
     }
   }
 }
+
+// Vector accessors of the register core (gemm_register.wgsl): A[4mq .. 4mq+3, k] and
+// B[k, 4nq .. 4nq+3], zero past M and N. Only the first `count` of four values strided
+// `stride` apart are read.
+fn dense_a4(i: u32, stride: u32, count: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < min(count, 4u); j++) {
+    v[j] = srcA[i + j * stride];
+  }
+  return v;
+}
+
+fn dense_b4(i: u32, stride: u32, count: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < min(count, 4u); j++) {
+    v[j] = srcB[i + j * stride];
+  }
+  return v;
+}
+
+// How many of the four indices first .. first+3 are below limit.
+fn dense_count(first: u32, limit: u32) -> u32 {
+  return min(4u, max(first, limit) - first);
+}
+
+fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
+  let m = mq * 4u;
+  let count = dense_count(m, p.m);
+  switch MODE {
+    case 0u: { // x[z][m.., k], 1 in the bias column
+      if (k == p.features) {
+        return select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(count));
+      }
+      return dense_a4(z * p.xGroupStride + m * p.features + k, p.features, count);
+    }
+    case 1u: { // dy[m.., k]
+      return dense_a4(m * p.outputs + k, p.outputs, count);
+    }
+    default: { // dy[k, m..]
+      return dense_a4(k * p.outputs + m, 1u, count);
+    }
+  }
+}
+
+fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
+  let n = nq * 4u;
+  let count = dense_count(n, p.n);
+  switch MODE {
+    case 0u: { // W[n.., k] at point z, or b[n..] in the bias row
+      var at = p.wAt + n * p.features + k;
+      var index = p.wIndex + n * p.features + k;
+      var stride = p.features;
+      if (k == p.features) {
+        at = p.bAt + n;
+        index = p.bIndex + n;
+        stride = 1u;
+      }
+      var v = vec4<f32>(0.0);
+      for (var j = 0u; j < count; j++) {
+        v[j] = perturbed(z, index + j * stride, srcB[at + j * stride]);
+      }
+      return v;
+    }
+    case 1u: { // W[k, n..]
+      return dense_b4(p.wAt + k * p.features + n, 1u, count);
+    }
+    default: { // x[k, n..], 1 in the bias column
+      let v = dense_b4(k * p.features + n, 1u, dense_count(n, p.features));
+      return select(v, vec4<f32>(1.0), n + vec4<u32>(0u, 1u, 2u, 3u) == vec4<u32>(p.features));
+    }
+  }
+}
+
+// Dense products pack row by row (no layouts of their own: GEMM_B_CUSTOM is never set and the
+// dot form is never used).
+fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
+  return vec4<f32>(0.0);
+}
+
+fn gemm_b_row(z: u32, k: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_b_col(z: u32, nq: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_dot_a_m(z: u32, m: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
+  return 0u;
+}

@@ -1,4 +1,6 @@
+import type { Gpu } from "../src/gpu/gpu.ts";
 import { Conv2d } from "../src/nn/conv2d.ts";
+import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
@@ -20,6 +22,18 @@ import fixtures from "./fixtures/conv2d.json" with { type: "json" };
 const bound = (depth: number, scale: ArrayLike<number>) => (i: number) =>
   (depth + 2) * EPS32 * scale[i] + 1e-30;
 
+// Every GEMM test runs on both cores, whichever the adapter would pick.
+const VARIANTS: GemmVariant[] = ["tiled", "register"];
+
+async function withVariant(gpu: Gpu, variant: GemmVariant, fn: () => Promise<void>) {
+  setGemmVariant(gpu, variant);
+  try {
+    await fn();
+  } finally {
+    setGemmVariant(gpu, undefined);
+  }
+}
+
 function absBackward(
   g: ConvGeometry,
   x: ArrayLike<number>,
@@ -31,7 +45,7 @@ function absBackward(
 }
 
 async function runConv(
-  gpu: Parameters<Parameters<typeof gpuTest>[1]>[0],
+  gpu: Gpu,
   g: ConvGeometry,
   seed: number,
   values?: Record<string, Float32Array>,
@@ -60,7 +74,9 @@ async function runConv(
 }
 
 // [batch, inC, H, W, outC, k, stride, pad]: tiny, odd sizes, strides, the paper's 3x3 pad 1,
-// the authors' pad 0, 64 channels (tile-sized), 1x1 and even kernels.
+// the authors' pad 0, 64 channels (tile-sized), 1x1 and even kernels, widths that are
+// multiples of 4 with stride 2 (the register core's shifted-row packing) and the paper's
+// 64-channel 28x28 layer on 3 images.
 const CASES: number[][] = [
   [1, 1, 5, 5, 1, 3, 1, 1],
   [2, 3, 7, 6, 5, 3, 2, 1],
@@ -69,67 +85,87 @@ const CASES: number[][] = [
   [1, 3, 32, 32, 64, 3, 1, 1],
   [3, 4, 10, 11, 6, 3, 1, 0],
   [2, 2, 9, 7, 3, 4, 3, 2],
+  [2, 3, 16, 16, 5, 3, 2, 1],
+  [2, 2, 20, 24, 3, 4, 2, 1],
+  [3, 64, 28, 28, 64, 3, 1, 1],
 ];
 
 for (const [batch, inC, inH, inW, outC, k, stride, pad] of CASES) {
   const g: ConvGeometry = { batch, inC, inH, inW, outC, k, stride, pad };
-  gpuTest(`conv2d ${JSON.stringify(g)}: forward and backward match float64`, async (gpu) => {
-    const r = await runConv(gpu, g, batch * 7 + inC);
-    const d = convDepths(g);
-    const ref = convForward(g, r.xs, r.values.weight, r.values.bias);
-    assertClose(r.y, ref.y, { bound: bound(d.forward, ref.scale) }, "y");
-    const grads = convBackward(g, r.xs, r.values.weight, r.dys);
-    const scale = absBackward(g, r.xs, r.values.weight, r.dys);
-    assertClose(r.dx, grads.dx, { bound: bound(d.dx, scale.dx) }, "dx");
-    assertClose(r.dw, grads.dw, { bound: bound(d.dw, scale.dw) }, "dW");
-    assertClose(r.db, grads.db, { bound: bound(d.dw, scale.db) }, "db");
-  });
+  for (const variant of VARIANTS) {
+    gpuTest(
+      `conv2d ${JSON.stringify(g)} (${variant}): forward and backward match float64`,
+      (gpu) => withVariant(gpu, variant, () => checkConv(gpu, g, batch * 7 + inC)),
+    );
+  }
 }
 
-gpuTest(
-  "conv2d weight gradient over more than one K chunk (12 images of 28x28) is split and summed",
-  async (gpu) => {
-    const g: ConvGeometry = {
-      batch: 12,
-      inC: 1,
-      inH: 28,
-      inW: 28,
-      outC: 2,
-      k: 3,
-      stride: 1,
-      pad: 1,
-    };
-    const r = await runConv(gpu, g, 5);
-    const grads = convBackward(g, r.xs, r.values.weight, r.dys);
-    const scale = absBackward(g, r.xs, r.values.weight, r.dys);
-    const d = convDepths(g);
-    assertClose(r.dw, grads.dw, { bound: bound(d.dw, scale.dw) }, "dW");
-    assertClose(r.db, grads.db, { bound: bound(d.dw, scale.db) }, "db");
-  },
-);
+async function checkConv(gpu: Gpu, g: ConvGeometry, seed: number) {
+  const r = await runConv(gpu, g, seed);
+  const d = convDepths(g);
+  const ref = convForward(g, r.xs, r.values.weight, r.values.bias);
+  assertClose(r.y, ref.y, { bound: bound(d.forward, ref.scale) }, "y");
+  const grads = convBackward(g, r.xs, r.values.weight, r.dys);
+  const scale = absBackward(g, r.xs, r.values.weight, r.dys);
+  assertClose(r.dx, grads.dx, { bound: bound(d.dx, scale.dx) }, "dx");
+  assertClose(r.dw, grads.dw, { bound: bound(d.dw, scale.dw) }, "dW");
+  assertClose(r.db, grads.db, { bound: bound(d.dw, scale.db) }, "db");
+}
 
-gpuTest("conv2d matches PyTorch-generated fixtures (stride, padding, even kernel)", async (gpu) => {
-  // The fixtures are float64; inputs are rounded to float32 here, so the comparison allows
-  // the float32 rounding of inputs and sums: 2e-5 relative to the magnitude of the terms.
-  for (const c of fixtures.cases) {
-    const g = c.geometry as ConvGeometry;
-    const f32 = (a: number[]) => Float32Array.from(a);
-    const r = await runConv(
-      gpu,
-      g,
-      1,
-      { weight: f32(c.weight), bias: f32(c.bias) },
-      f32(c.x),
-      f32(c.dy),
-    );
-    const scale = convForward(g, c.x.map(Math.abs), c.weight.map(Math.abs), c.bias.map(Math.abs)).y;
-    const gs = absBackward(g, c.x, c.weight, c.dy);
-    assertClose(r.y, c.y, { bound: (i) => 2e-5 * scale[i] + 1e-6 }, "torch y");
-    assertClose(r.dx, c.dx, { bound: (i) => 2e-5 * gs.dx[i] + 1e-6 }, "torch dx");
-    assertClose(r.dw, c.dweight, { bound: (i) => 2e-5 * gs.dw[i] + 1e-6 }, "torch dW");
-    assertClose(r.db, c.dbias, { bound: (i) => 2e-5 * gs.db[i] + 1e-6 }, "torch db");
-  }
-});
+for (const variant of VARIANTS) {
+  gpuTest(
+    `conv2d weight gradient over more than one K chunk (12 images of 28x28) is split and summed (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const g: ConvGeometry = {
+          batch: 12,
+          inC: 1,
+          inH: 28,
+          inW: 28,
+          outC: 2,
+          k: 3,
+          stride: 1,
+          pad: 1,
+        };
+        const r = await runConv(gpu, g, 5);
+        const grads = convBackward(g, r.xs, r.values.weight, r.dys);
+        const scale = absBackward(g, r.xs, r.values.weight, r.dys);
+        const d = convDepths(g);
+        assertClose(r.dw, grads.dw, { bound: bound(d.dw, scale.dw) }, "dW");
+        assertClose(r.db, grads.db, { bound: bound(d.dw, scale.db) }, "db");
+      }),
+  );
+}
+
+for (const variant of VARIANTS) {
+  gpuTest(
+    `conv2d matches PyTorch-generated fixtures (stride, padding, even kernel) (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        // The fixtures are float64; inputs are rounded to float32 here, so the comparison allows
+        // the float32 rounding of inputs and sums: 2e-5 relative to the magnitude of the terms.
+        for (const c of fixtures.cases) {
+          const g = c.geometry as ConvGeometry;
+          const f32 = (a: number[]) => Float32Array.from(a);
+          const r = await runConv(
+            gpu,
+            g,
+            1,
+            { weight: f32(c.weight), bias: f32(c.bias) },
+            f32(c.x),
+            f32(c.dy),
+          );
+          const scale =
+            convForward(g, c.x.map(Math.abs), c.weight.map(Math.abs), c.bias.map(Math.abs)).y;
+          const gs = absBackward(g, c.x, c.weight, c.dy);
+          assertClose(r.y, c.y, { bound: (i) => 2e-5 * scale[i] + 1e-6 }, "torch y");
+          assertClose(r.dx, c.dx, { bound: (i) => 2e-5 * gs.dx[i] + 1e-6 }, "torch dx");
+          assertClose(r.dw, c.dweight, { bound: (i) => 2e-5 * gs.dw[i] + 1e-6 }, "torch dW");
+          assertClose(r.db, c.dbias, { bound: (i) => 2e-5 * gs.db[i] + 1e-6 }, "torch db");
+        }
+      }),
+  );
+}
 
 Deno.test("conv2d float64 reference backward equals central finite differences", () => {
   const g: ConvGeometry = { batch: 2, inC: 2, inH: 5, inW: 4, outC: 3, k: 3, stride: 2, pad: 1 };
@@ -146,105 +182,141 @@ Deno.test("conv2d float64 reference backward equals central finite differences",
   checkGradient64((v) => loss(xs, w, v), b, grads.db, { what: "db" });
 });
 
-gpuTest("conv2d GPU backward equals finite differences of the GPU forward", async (gpu) => {
-  const g: ConvGeometry = { batch: 2, inC: 2, inH: 6, inW: 5, outC: 3, k: 3, stride: 2, pad: 1 };
-  const [oh, ow] = outSize(g);
-  const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
-  const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], { seed: 9 });
-  const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 10);
-  const r = Float32Array.from(projection(g.batch * g.outC * oh * ow, 11));
-  const weight = store.bindingsOf(0)[0].value;
-  const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
-  const lossAt = async (xv: Float32Array, wv: Float32Array) => {
-    gpu.write(weight, wv);
-    const x = activation(gpu, xv, g.batch, [g.inC, g.inH, g.inW]);
-    const y = layer.forward({ ...ctx, training: false }, x);
-    const out = await y.read();
-    x.dispose();
-    y.dispose();
-    return out.reduce((s, v, i) => s + r[i] * v, 0);
-  };
-  const x = activation(gpu, xs, g.batch, [g.inC, g.inH, g.inW]);
-  layer.forward(ctx, x).dispose();
-  const dy = activation(gpu, r, g.batch, [g.outC, oh, ow]);
-  const dx = await layer.backward(ctx, dy).read();
-  const dw = await gradOf(store, 0, "weight");
-  await checkGradientGpu((v) => lossAt(v, values.weight), xs, dx, { what: "dx" });
-  await checkGradientGpu((v) => lossAt(xs, v), values.weight, dw, { what: "dW" });
-  x.dispose();
-  dy.dispose();
-  store.dispose();
-});
+for (const variant of VARIANTS) {
+  gpuTest(
+    `conv2d GPU backward equals finite differences of the GPU forward (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const g: ConvGeometry = {
+          batch: 2,
+          inC: 2,
+          inH: 6,
+          inW: 5,
+          outC: 3,
+          k: 3,
+          stride: 2,
+          pad: 1,
+        };
+        const [oh, ow] = outSize(g);
+        const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
+        const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], { seed: 9 });
+        const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 10);
+        const r = Float32Array.from(projection(g.batch * g.outC * oh * ow, 11));
+        const weight = store.bindingsOf(0)[0].value;
+        const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+        const lossAt = async (xv: Float32Array, wv: Float32Array) => {
+          gpu.write(weight, wv);
+          const x = activation(gpu, xv, g.batch, [g.inC, g.inH, g.inW]);
+          const y = layer.forward({ ...ctx, training: false }, x);
+          const out = await y.read();
+          x.dispose();
+          y.dispose();
+          return out.reduce((s, v, i) => s + r[i] * v, 0);
+        };
+        const x = activation(gpu, xs, g.batch, [g.inC, g.inH, g.inW]);
+        layer.forward(ctx, x).dispose();
+        const dy = activation(gpu, r, g.batch, [g.outC, oh, ow]);
+        const dx = await layer.backward(ctx, dy).read();
+        const dw = await gradOf(store, 0, "weight");
+        await checkGradientGpu((v) => lossAt(v, values.weight), xs, dx, { what: "dx" });
+        await checkGradientGpu((v) => lossAt(xs, v), values.weight, dw, { what: "dW" });
+        x.dispose();
+        dy.dispose();
+        store.dispose();
+      }),
+  );
+}
 
-gpuTest(
-  "conv2d forward at G perturbed points equals the materialised weights (full and subspace)",
-  async (gpu) => {
-    const g: ConvGeometry = { batch: 2, inC: 3, inH: 6, inW: 5, outC: 4, k: 3, stride: 1, pad: 1 };
-    const points = 3;
-    const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
-    const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], { seed: 4, lead: 130 });
-    const [wb, bb] = store.bindingsOf(1);
-    const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 13);
-    const x = activation(gpu, xs, g.batch, [g.inC, g.inH, g.inW]);
-    const seed = 5, sigma = 0.2, firstPoint = 10;
-    const base = { gpu, training: false, seed: 0, step: 0 };
-    const y = layer.forward({
-      ...base,
-      perturbation: { mode: "full", points, seed, sigma, firstPoint },
-    }, x);
-    const got = await y.read();
-    const per = got.length / points;
-    const nWeights = values.weight.length;
-    // Noise error bound of the f32 Box-Muller (see random_test.ts), summed over the taps with
-    // weights |x| * sigma; bounded loosely by the largest radius times sum |x| over the window.
-    const noise = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-    for (let p = 0; p < points; p++) {
-      const nw = normalRef(nWeights, seed, firstPoint + p, RNG_DOMAIN.perturbation, wb.offset);
-      const nb = normalRef(g.outC, seed, firstPoint + p, RNG_DOMAIN.perturbation, bb.offset);
-      const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
-      const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
-      const ref = convForward(g, xs, w, b);
-      const maxNoise = Math.max(...nw.radius, ...nb.radius);
-      const xScale = convForward(
-        g,
-        Float64Array.from(xs, Math.abs),
-        new Float64Array(nWeights).fill(1),
-        new Float64Array(g.outC).fill(1),
-      ).y;
-      const bnd = (i: number) =>
-        bound(convDepths(g).forward, ref.scale)(i) + sigma * noise(maxNoise) * xScale[i];
-      assertClose(got.subarray(p * per, (p + 1) * per), ref.y, { bound: bnd }, `point ${p}`);
-    }
-    const n = store.values.size, dim4 = 8;
-    const dirs = randomArray(n * dim4, 31), coef = randomArray(points * dim4, 32);
-    const directions = Tensor.from(gpu, dirs, [n, dim4]);
-    const coefficients = Tensor.from(gpu, coef, [points, dim4]);
-    const ys = layer.forward({
-      ...base,
-      perturbation: { mode: "subspace", points, directions, coefficients },
-    }, x);
-    const gotS = await ys.read();
-    for (let p = 0; p < points; p++) {
-      const shift = (offset: number, i: number) => {
-        let s = 0;
-        for (let j = 0; j < dim4; j++) s += coef[p * dim4 + j] * dirs[(offset + i) * dim4 + j];
-        return s;
-      };
-      const w = values.weight.map((v, i) => v + shift(wb.offset, i));
-      const b = values.bias.map((v, i) => v + shift(bb.offset, i));
-      const ref = convForward(g, xs, w, b);
-      // Each perturbed parameter carries about dim4 roundings of terms below 1 in size.
-      const xScale = convForward(
-        g,
-        Float64Array.from(xs, Math.abs),
-        new Float64Array(nWeights).fill(1),
-        new Float64Array(g.outC).fill(1),
-      ).y;
-      const bnd = (i: number) =>
-        bound(convDepths(g).forward, ref.scale)(i) + 2 * dim4 * EPS32 * xScale[i];
-      assertClose(gotS.subarray(p * per, (p + 1) * per), ref.y, { bound: bnd }, `subspace ${p}`);
-    }
-    for (const t of [x, y, ys, directions, coefficients]) t.dispose();
-    store.dispose();
-  },
-);
+for (const variant of VARIANTS) {
+  gpuTest(
+    `conv2d forward at G perturbed points equals the materialised weights (full and subspace) (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const g: ConvGeometry = {
+          batch: 2,
+          inC: 3,
+          inH: 6,
+          inW: 5,
+          outC: 4,
+          k: 3,
+          stride: 1,
+          pad: 1,
+        };
+        const points = 3;
+        const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
+        const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], {
+          seed: 4,
+          lead: 130,
+        });
+        const [wb, bb] = store.bindingsOf(1);
+        const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 13);
+        const x = activation(gpu, xs, g.batch, [g.inC, g.inH, g.inW]);
+        const seed = 5, sigma = 0.2, firstPoint = 10;
+        const base = { gpu, training: false, seed: 0, step: 0 };
+        const y = layer.forward({
+          ...base,
+          perturbation: { mode: "full", points, seed, sigma, firstPoint },
+        }, x);
+        const got = await y.read();
+        const per = got.length / points;
+        const nWeights = values.weight.length;
+        // Noise error bound of the f32 Box-Muller (see random_test.ts), summed over the taps with
+        // weights |x| * sigma; bounded loosely by the largest radius times sum |x| over the window.
+        const noise = (r: number) =>
+          r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+        for (let p = 0; p < points; p++) {
+          const nw = normalRef(nWeights, seed, firstPoint + p, RNG_DOMAIN.perturbation, wb.offset);
+          const nb = normalRef(g.outC, seed, firstPoint + p, RNG_DOMAIN.perturbation, bb.offset);
+          const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
+          const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
+          const ref = convForward(g, xs, w, b);
+          const maxNoise = Math.max(...nw.radius, ...nb.radius);
+          const xScale = convForward(
+            g,
+            Float64Array.from(xs, Math.abs),
+            new Float64Array(nWeights).fill(1),
+            new Float64Array(g.outC).fill(1),
+          ).y;
+          const bnd = (i: number) =>
+            bound(convDepths(g).forward, ref.scale)(i) + sigma * noise(maxNoise) * xScale[i];
+          assertClose(got.subarray(p * per, (p + 1) * per), ref.y, { bound: bnd }, `point ${p}`);
+        }
+        const n = store.values.size, dim4 = 8;
+        const dirs = randomArray(n * dim4, 31), coef = randomArray(points * dim4, 32);
+        const directions = Tensor.from(gpu, dirs, [n, dim4]);
+        const coefficients = Tensor.from(gpu, coef, [points, dim4]);
+        const ys = layer.forward({
+          ...base,
+          perturbation: { mode: "subspace", points, directions, coefficients },
+        }, x);
+        const gotS = await ys.read();
+        for (let p = 0; p < points; p++) {
+          const shift = (offset: number, i: number) => {
+            let s = 0;
+            for (let j = 0; j < dim4; j++) s += coef[p * dim4 + j] * dirs[(offset + i) * dim4 + j];
+            return s;
+          };
+          const w = values.weight.map((v, i) => v + shift(wb.offset, i));
+          const b = values.bias.map((v, i) => v + shift(bb.offset, i));
+          const ref = convForward(g, xs, w, b);
+          // Each perturbed parameter carries about dim4 roundings of terms below 1 in size.
+          const xScale = convForward(
+            g,
+            Float64Array.from(xs, Math.abs),
+            new Float64Array(nWeights).fill(1),
+            new Float64Array(g.outC).fill(1),
+          ).y;
+          const bnd = (i: number) =>
+            bound(convDepths(g).forward, ref.scale)(i) + 2 * dim4 * EPS32 * xScale[i];
+          assertClose(
+            gotS.subarray(p * per, (p + 1) * per),
+            ref.y,
+            { bound: bnd },
+            `subspace ${p}`,
+          );
+        }
+        for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+        store.dispose();
+      }),
+  );
+}

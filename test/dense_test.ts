@@ -1,4 +1,6 @@
+import type { Gpu } from "../src/gpu/gpu.ts";
 import { Dense } from "../src/nn/dense.ts";
+import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
@@ -13,6 +15,18 @@ import { normalRef } from "./reference/random.ts";
 const dotBound = (k: number, scale: ArrayLike<number>) => (i: number) =>
   (k + 2) * EPS32 * scale[i] + 1e-30;
 
+// Every GEMM test runs on both cores, whichever the adapter would pick.
+const VARIANTS: GemmVariant[] = ["tiled", "register"];
+
+async function withVariant(gpu: Gpu, variant: GemmVariant, fn: () => Promise<void>) {
+  setGemmVariant(gpu, variant);
+  try {
+    await fn();
+  } finally {
+    setGemmVariant(gpu, undefined);
+  }
+}
+
 // (batch, in, out): tiny, non-multiples of the 64x64 tile and 16-deep slices, and the paper's MLP.
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 7, 5], [65, 70, 67], [64, 784, 128], [
   130,
@@ -21,35 +35,42 @@ const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 7, 5], [65, 70, 67], 
 ]];
 
 for (const [batch, inF, outF] of SHAPES) {
-  gpuTest(`dense ${batch}x${inF} -> ${outF}: forward and backward match float64`, async (gpu) => {
-    const layer = new Dense(inF, outF);
-    const { store, values } = setupLayer(gpu, layer, [inF], { seed: batch + inF, lead: 100 });
-    const xs = randomArray(batch * inF, 3 * inF + batch);
-    const dys = randomArray(batch * outF, 5 * outF + batch);
-    const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
-    const x = activation(gpu, xs, batch, [inF]);
-    const y = layer.forward(ctx, x);
-    const dy = activation(gpu, dys, batch, [outF]);
-    const dx = layer.backward(ctx, dy);
-    const [yv, dxv] = await readTensors([y, dx]);
-    const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
-    assertClose(yv, ref.y, { bound: dotBound(inF + 1, ref.scale) }, "y");
-    const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
-    const absW = Float64Array.from(values.weight, Math.abs), absX = Float64Array.from(xs, Math.abs);
-    const absDy = Float64Array.from(dys, Math.abs);
-    const dxScale = denseBackward(absX, absW, absDy, batch, inF, outF);
-    assertClose(dxv, g.dx, { bound: dotBound(outF, dxScale.dx) }, "dx");
-    assertClose(
-      await gradOf(store, 1, "weight"),
-      g.dw,
-      { bound: dotBound(batch, dxScale.dw) },
-      "dW",
+  for (const variant of VARIANTS) {
+    gpuTest(
+      `dense ${batch}x${inF} -> ${outF} (${variant}): forward and backward match float64`,
+      (gpu) => withVariant(gpu, variant, () => denseCase(gpu, batch, inF, outF)),
     );
-    assertClose(await gradOf(store, 1, "bias"), g.db, { bound: dotBound(batch, dxScale.db) }, "db");
-    for (const t of [x, y, dy, dx]) t.dispose();
-    layer.release();
-    store.dispose();
-  });
+  }
+}
+
+async function denseCase(gpu: Gpu, batch: number, inF: number, outF: number) {
+  const layer = new Dense(inF, outF);
+  const { store, values } = setupLayer(gpu, layer, [inF], { seed: batch + inF, lead: 100 });
+  const xs = randomArray(batch * inF, 3 * inF + batch);
+  const dys = randomArray(batch * outF, 5 * outF + batch);
+  const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+  const x = activation(gpu, xs, batch, [inF]);
+  const y = layer.forward(ctx, x);
+  const dy = activation(gpu, dys, batch, [outF]);
+  const dx = layer.backward(ctx, dy);
+  const [yv, dxv] = await readTensors([y, dx]);
+  const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
+  assertClose(yv, ref.y, { bound: dotBound(inF + 1, ref.scale) }, "y");
+  const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
+  const absW = Float64Array.from(values.weight, Math.abs), absX = Float64Array.from(xs, Math.abs);
+  const absDy = Float64Array.from(dys, Math.abs);
+  const dxScale = denseBackward(absX, absW, absDy, batch, inF, outF);
+  assertClose(dxv, g.dx, { bound: dotBound(outF, dxScale.dx) }, "dx");
+  assertClose(
+    await gradOf(store, 1, "weight"),
+    g.dw,
+    { bound: dotBound(batch, dxScale.dw) },
+    "dW",
+  );
+  assertClose(await gradOf(store, 1, "bias"), g.db, { bound: dotBound(batch, dxScale.db) }, "db");
+  for (const t of [x, y, dy, dx]) t.dispose();
+  layer.release();
+  store.dispose();
 }
 
 Deno.test("dense float64 reference backward equals central finite differences", () => {
@@ -66,171 +87,192 @@ Deno.test("dense float64 reference backward equals central finite differences", 
   checkGradient64((v) => loss(xs, w, v), b, g.db, { what: "db" });
 });
 
-gpuTest("dense GPU backward equals finite differences of the GPU forward", async (gpu) => {
-  const [batch, inF, outF] = [5, 9, 6];
-  const layer = new Dense(inF, outF);
-  const { store, values } = setupLayer(gpu, layer, [inF], { seed: 7 });
-  const xs = randomArray(batch * inF, 8);
-  const r = Float32Array.from(projection(batch * outF, 9));
-  const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
-  const weight = store.bindingsOf(0)[0].value;
-  const lossAt = async (xv: Float32Array, wv: Float32Array) => {
-    gpu.write(weight, wv);
-    const x = activation(gpu, xv, batch, [inF]);
-    const y = layer.forward({ ...ctx, training: false }, x);
-    const out = await y.read();
-    x.dispose();
-    y.dispose();
-    return out.reduce((s, v, i) => s + r[i] * v, 0);
-  };
-  const x = activation(gpu, xs, batch, [inF]);
-  layer.forward(ctx, x).dispose();
-  const dy = activation(gpu, r, batch, [outF]);
-  const dx = await layer.backward(ctx, dy).read();
-  const dw = await gradOf(store, 0, "weight");
-  await checkGradientGpu((v) => lossAt(v, values.weight), xs, dx, { what: "dx" });
-  await checkGradientGpu((v) => lossAt(xs, v), values.weight, dw, { what: "dW" });
-  x.dispose();
-  dy.dispose();
-  store.dispose();
-});
-
-gpuTest("dense weight gradient splits long batches (K past one chunk) correctly", async (gpu) => {
-  const [batch, inF, outF] = [9000, 5, 3];
-  const layer = new Dense(inF, outF);
-  const { store, values } = setupLayer(gpu, layer, [inF], { seed: 3 });
-  const xs = randomArray(batch * inF, 4), dys = randomArray(batch * outF, 5);
-  const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
-  const x = activation(gpu, xs, batch, [inF]);
-  layer.forward(ctx, x).dispose();
-  const dy = activation(gpu, dys, batch, [outF]);
-  layer.backward(ctx, dy).dispose();
-  const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
-  const s = denseBackward(
-    Float64Array.from(xs, Math.abs),
-    Float64Array.from(values.weight, Math.abs),
-    Float64Array.from(dys, Math.abs),
-    batch,
-    inF,
-    outF,
+for (const variant of VARIANTS) {
+  gpuTest(
+    `dense GPU backward equals finite differences of the GPU forward (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const [batch, inF, outF] = [5, 9, 6];
+        const layer = new Dense(inF, outF);
+        const { store, values } = setupLayer(gpu, layer, [inF], { seed: 7 });
+        const xs = randomArray(batch * inF, 8);
+        const r = Float32Array.from(projection(batch * outF, 9));
+        const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+        const weight = store.bindingsOf(0)[0].value;
+        const lossAt = async (xv: Float32Array, wv: Float32Array) => {
+          gpu.write(weight, wv);
+          const x = activation(gpu, xv, batch, [inF]);
+          const y = layer.forward({ ...ctx, training: false }, x);
+          const out = await y.read();
+          x.dispose();
+          y.dispose();
+          return out.reduce((s, v, i) => s + r[i] * v, 0);
+        };
+        const x = activation(gpu, xs, batch, [inF]);
+        layer.forward(ctx, x).dispose();
+        const dy = activation(gpu, r, batch, [outF]);
+        const dx = await layer.backward(ctx, dy).read();
+        const dw = await gradOf(store, 0, "weight");
+        await checkGradientGpu((v) => lossAt(v, values.weight), xs, dx, { what: "dx" });
+        await checkGradientGpu((v) => lossAt(xs, v), values.weight, dw, { what: "dW" });
+        x.dispose();
+        dy.dispose();
+        store.dispose();
+      }),
   );
-  assertClose(await gradOf(store, 0, "weight"), g.dw, { bound: dotBound(batch, s.dw) }, "dW");
-  assertClose(await gradOf(store, 0, "bias"), g.db, { bound: dotBound(batch, s.db) }, "db");
-  x.dispose();
-  dy.dispose();
-  store.dispose();
-});
+}
 
-gpuTest(
-  "dense forward at G perturbed points equals the materialised weights (full and subspace)",
-  async (gpu) => {
-    const [batch, inF, outF, points] = [6, 11, 7, 5];
-    const layer = new Dense(inF, outF);
-    const lead = 70; // flat offsets are not zero
-    const { store, values } = setupLayer(gpu, layer, [inF], { seed: 2, lead });
-    const [wb, bb] = store.bindingsOf(1);
-    const xs = randomArray(batch * inF, 12);
-    const x = activation(gpu, xs, batch, [inF]);
-    const seed = 77, sigma = 0.3, firstPoint = 4;
-    const y = layer.forward({
-      gpu,
-      training: false,
-      seed: 0,
-      step: 0,
-      perturbation: { mode: "full", points, seed, sigma, firstPoint },
-    }, x);
-    const got = await y.read();
-    for (let g = 0; g < points; g++) {
-      const t = firstPoint + g;
-      const nw = normalRef(outF * inF, seed, t, RNG_DOMAIN.perturbation, wb.offset);
-      const nb = normalRef(outF, seed, t, RNG_DOMAIN.perturbation, bb.offset);
-      const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
-      const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
-      const ref = denseForward(xs, w, b, batch, inF, outF);
-      // GEMM rounding plus the f32 Box-Muller error of each noise value (see random_test.ts),
-      // times sigma and |x|.
-      const noise = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-      const bound = (i: number) => {
-        const m = Math.floor(i / outF), n = i % outF;
-        let e = sigma * noise(nb.radius[n]);
-        for (let k = 0; k < inF; k++) {
-          e += sigma * Math.abs(xs[m * inF + k]) *
-            noise(nw.radius[n * inF + k]);
+for (const variant of VARIANTS) {
+  gpuTest(
+    `dense weight gradient splits long batches (K past one chunk) correctly (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const [batch, inF, outF] = [9000, 5, 3];
+        const layer = new Dense(inF, outF);
+        const { store, values } = setupLayer(gpu, layer, [inF], { seed: 3 });
+        const xs = randomArray(batch * inF, 4), dys = randomArray(batch * outF, 5);
+        const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+        const x = activation(gpu, xs, batch, [inF]);
+        layer.forward(ctx, x).dispose();
+        const dy = activation(gpu, dys, batch, [outF]);
+        layer.backward(ctx, dy).dispose();
+        const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
+        const s = denseBackward(
+          Float64Array.from(xs, Math.abs),
+          Float64Array.from(values.weight, Math.abs),
+          Float64Array.from(dys, Math.abs),
+          batch,
+          inF,
+          outF,
+        );
+        assertClose(await gradOf(store, 0, "weight"), g.dw, { bound: dotBound(batch, s.dw) }, "dW");
+        assertClose(await gradOf(store, 0, "bias"), g.db, { bound: dotBound(batch, s.db) }, "db");
+        x.dispose();
+        dy.dispose();
+        store.dispose();
+      }),
+  );
+}
+
+for (const variant of VARIANTS) {
+  gpuTest(
+    `dense forward at G perturbed points equals the materialised weights (full and subspace) (${variant})`,
+    (gpu) =>
+      withVariant(gpu, variant, async () => {
+        const [batch, inF, outF, points] = [6, 11, 7, 5];
+        const layer = new Dense(inF, outF);
+        const lead = 70; // flat offsets are not zero
+        const { store, values } = setupLayer(gpu, layer, [inF], { seed: 2, lead });
+        const [wb, bb] = store.bindingsOf(1);
+        const xs = randomArray(batch * inF, 12);
+        const x = activation(gpu, xs, batch, [inF]);
+        const seed = 77, sigma = 0.3, firstPoint = 4;
+        const y = layer.forward({
+          gpu,
+          training: false,
+          seed: 0,
+          step: 0,
+          perturbation: { mode: "full", points, seed, sigma, firstPoint },
+        }, x);
+        const got = await y.read();
+        for (let g = 0; g < points; g++) {
+          const t = firstPoint + g;
+          const nw = normalRef(outF * inF, seed, t, RNG_DOMAIN.perturbation, wb.offset);
+          const nb = normalRef(outF, seed, t, RNG_DOMAIN.perturbation, bb.offset);
+          const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
+          const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
+          const ref = denseForward(xs, w, b, batch, inF, outF);
+          // GEMM rounding plus the f32 Box-Muller error of each noise value (see random_test.ts),
+          // times sigma and |x|.
+          const noise = (r: number) =>
+            r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+          const bound = (i: number) => {
+            const m = Math.floor(i / outF), n = i % outF;
+            let e = sigma * noise(nb.radius[n]);
+            for (let k = 0; k < inF; k++) {
+              e += sigma * Math.abs(xs[m * inF + k]) *
+                noise(nw.radius[n * inF + k]);
+            }
+            return e + dotBound(inF + 1, ref.scale)(i);
+          };
+          assertClose(
+            got.subarray(g * batch * outF, (g + 1) * batch * outF),
+            ref.y,
+            { bound },
+            `point ${g}`,
+          );
         }
-        return e + dotBound(inF + 1, ref.scale)(i);
-      };
-      assertClose(
-        got.subarray(g * batch * outF, (g + 1) * batch * outF),
-        ref.y,
-        { bound },
-        `point ${g}`,
-      );
-    }
-    // Subspace: w_g = w* + sum_j a[g, j] d_j with dim 3 (padded to 4).
-    const n = store.values.size, dim4 = 4;
-    const dirs = randomArray(n * dim4, 21).map((v, i) => (i % dim4 === 3 ? 0 : v));
-    const coef = randomArray(points * dim4, 22).map((v, i) => (i % dim4 === 3 ? 0 : v));
-    const directions = Tensor.from(gpu, dirs, [n, dim4]);
-    const coefficients = Tensor.from(gpu, coef, [points, dim4]);
-    const ys = layer.forward({
-      gpu,
-      training: false,
-      seed: 0,
-      step: 0,
-      perturbation: { mode: "subspace", points, directions, coefficients },
-    }, x);
-    const gotS = await ys.read();
-    for (let g = 0; g < points; g++) {
-      const shift = (offset: number, i: number) => {
-        let s = 0;
-        for (let j = 0; j < dim4; j++) s += coef[g * dim4 + j] * dirs[(offset + i) * dim4 + j];
-        return s;
-      };
-      const w = values.weight.map((v, i) => v + shift(wb.offset, i));
-      const b = values.bias.map((v, i) => v + shift(bb.offset, i));
-      const ref = denseForward(xs, w, b, batch, inF, outF);
-      // Each perturbed weight carries up to 4 roundings of terms of size <= |w| + 3.
-      const bound = (i: number) => dotBound(inF + 1, ref.scale)(i) + 8 * EPS32 * 4 * (inF + 1) * 2;
-      assertClose(
-        gotS.subarray(g * batch * outF, (g + 1) * batch * outF),
-        ref.y,
-        { bound },
-        `subspace ${g}`,
-      );
-    }
-    for (const t of [x, y, ys, directions, coefficients]) t.dispose();
-    store.dispose();
-  },
-);
+        // Subspace: w_g = w* + sum_j a[g, j] d_j with dim 3 (padded to 4).
+        const n = store.values.size, dim4 = 4;
+        const dirs = randomArray(n * dim4, 21).map((v, i) => (i % dim4 === 3 ? 0 : v));
+        const coef = randomArray(points * dim4, 22).map((v, i) => (i % dim4 === 3 ? 0 : v));
+        const directions = Tensor.from(gpu, dirs, [n, dim4]);
+        const coefficients = Tensor.from(gpu, coef, [points, dim4]);
+        const ys = layer.forward({
+          gpu,
+          training: false,
+          seed: 0,
+          step: 0,
+          perturbation: { mode: "subspace", points, directions, coefficients },
+        }, x);
+        const gotS = await ys.read();
+        for (let g = 0; g < points; g++) {
+          const shift = (offset: number, i: number) => {
+            let s = 0;
+            for (let j = 0; j < dim4; j++) s += coef[g * dim4 + j] * dirs[(offset + i) * dim4 + j];
+            return s;
+          };
+          const w = values.weight.map((v, i) => v + shift(wb.offset, i));
+          const b = values.bias.map((v, i) => v + shift(bb.offset, i));
+          const ref = denseForward(xs, w, b, batch, inF, outF);
+          // Each perturbed weight carries up to 4 roundings of terms of size <= |w| + 3.
+          const bound = (i: number) =>
+            dotBound(inF + 1, ref.scale)(i) + 8 * EPS32 * 4 * (inF + 1) * 2;
+          assertClose(
+            gotS.subarray(g * batch * outF, (g + 1) * batch * outF),
+            ref.y,
+            { bound },
+            `subspace ${g}`,
+          );
+        }
+        for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+        store.dispose();
+      }),
+  );
+}
 
-gpuTest(
-  "dense forward and backward fold tile counts past the per-dimension workgroup limit",
-  async () => {
-    const gpu = await foldedGpu(); // at most 8 workgroups per dimension
-    const [batch, inF, outF] = [600, 70, 130]; // 10 x 3 tiles of C
-    const layer = new Dense(inF, outF);
-    const { store, values } = setupLayer(gpu, layer, [inF], { seed: 6 });
-    const xs = randomArray(batch * inF, 7), dys = randomArray(batch * outF, 8);
-    const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
-    const x = activation(gpu, xs, batch, [inF]);
-    const y = layer.forward(ctx, x);
-    const dy = activation(gpu, dys, batch, [outF]);
-    const dx = layer.backward(ctx, dy);
-    const [yv, dxv] = await readTensors([y, dx]);
-    const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
-    assertClose(yv, ref.y, { bound: dotBound(inF + 1, ref.scale) }, "y");
-    const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
-    const s = denseBackward(
-      Float64Array.from(xs, Math.abs),
-      Float64Array.from(values.weight, Math.abs),
-      Float64Array.from(dys, Math.abs),
-      batch,
-      inF,
-      outF,
-    );
-    assertClose(dxv, g.dx, { bound: dotBound(outF, s.dx) }, "dx");
-    assertClose(await gradOf(store, 0, "weight"), g.dw, { bound: dotBound(batch, s.dw) }, "dW");
-    for (const t of [x, y, dy, dx]) t.dispose();
-    store.dispose();
-  },
-);
+for (const variant of VARIANTS) {
+  gpuTest(
+    `dense forward and backward fold tile counts past the per-dimension workgroup limit (${variant})`,
+    async () => {
+      const gpu = await foldedGpu(); // at most 8 workgroups per dimension
+      await withVariant(gpu, variant, async () => {
+        const [batch, inF, outF] = [600, 70, 130]; // 10 x 3 tiles of C
+        const layer = new Dense(inF, outF);
+        const { store, values } = setupLayer(gpu, layer, [inF], { seed: 6 });
+        const xs = randomArray(batch * inF, 7), dys = randomArray(batch * outF, 8);
+        const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
+        const x = activation(gpu, xs, batch, [inF]);
+        const y = layer.forward(ctx, x);
+        const dy = activation(gpu, dys, batch, [outF]);
+        const dx = layer.backward(ctx, dy);
+        const [yv, dxv] = await readTensors([y, dx]);
+        const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
+        assertClose(yv, ref.y, { bound: dotBound(inF + 1, ref.scale) }, "y");
+        const g = denseBackward(xs, values.weight, dys, batch, inF, outF);
+        const s = denseBackward(
+          Float64Array.from(xs, Math.abs),
+          Float64Array.from(values.weight, Math.abs),
+          Float64Array.from(dys, Math.abs),
+          batch,
+          inF,
+          outF,
+        );
+        assertClose(dxv, g.dx, { bound: dotBound(outF, s.dx) }, "dx");
+        assertClose(await gradOf(store, 0, "weight"), g.dw, { bound: dotBound(batch, s.dw) }, "dW");
+        for (const t of [x, y, dy, dx]) t.dispose();
+        store.dispose();
+      });
+    },
+  );
+}

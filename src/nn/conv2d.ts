@@ -5,7 +5,7 @@
 import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { gemmShader, recordGemm } from "./gemm.ts";
+import { recordGemm } from "./gemm.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -22,12 +22,17 @@ import {
 } from "./perturbation.ts";
 import source from "../../shaders/conv2d.wgsl" with { type: "text" };
 
-const shaders = new Map<ShaderSource, ShaderSource>();
-function convShader(p: Perturbation | undefined): ShaderSource {
+const shaders = new Map<ShaderSource, Map<ShaderSource, ShaderSource>>();
+/** The conv2d shader assembled with a GEMM core and a perturbation variant (cached). */
+function convShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
   const variant = perturbationShader(p);
-  let s = shaders.get(variant);
-  if (!s) shaders.set(variant, s = wgsl("shaders/conv2d.wgsl", source, gemmShader, variant));
-  return s;
+  return (core) => {
+    let byVariant = shaders.get(core);
+    if (!byVariant) shaders.set(core, byVariant = new Map());
+    let s = byVariant.get(variant);
+    if (!s) byVariant.set(variant, s = wgsl("shaders/conv2d.wgsl", source, core, variant));
+    return s;
+  };
 }
 
 /** Options of a convolution. */
@@ -127,6 +132,15 @@ export class Conv2d implements Layer {
         .u32(0).u32(bAt).u32(weight.offset).u32(bias.offset);
   }
 
+  /** Size of x in shifted rows, as gemm_b_pack in conv2d.wgsl packs it, in vec4s. */
+  #shiftedX(batch: number, oh: number, ow: number): { rows: number; width: number } {
+    const k = this.kernelSize;
+    return {
+      rows: (k * this.inChannels + 1) * batch * ((oh - 1) * this.stride + k),
+      width: ow / 4,
+    };
+  }
+
   /** y [G, B, out, OH, OW] for x [1 or G, B, in, H, W]. */
   forward(ctx: ForwardContext, x: Tensor): Tensor {
     const { weight, bias } = this.#params();
@@ -146,6 +160,9 @@ export class Conv2d implements Layer {
       n: batch * oh * ow,
       k: this.inChannels * this.kernelSize ** 2 + 1,
       slices: points,
+      sharedB: groups === 1,
+      // shifted rows of x, kW (not kH kW) copies: see gemm_b_pack in conv2d.wgsl
+      register: ow % 4 === 0 ? { packB: this.#shiftedX(batch, oh, ow) } : undefined,
       fields: this.#fields(
         batch,
         sample,
@@ -179,6 +196,15 @@ export class Conv2d implements Layer {
       n: batch * sample[1] * sample[2],
       k: this.outChannels * this.kernelSize ** 2,
       slices: 1,
+      // shifted rows of dy, kW copies: see gemm_b_pack in conv2d.wgsl
+      register: sample[2] % 4 === 0
+        ? {
+          packB: {
+            rows: this.kernelSize * this.outChannels * batch * (sample[1] + this.kernelSize - 1),
+            width: sample[2] / 4,
+          },
+        }
+        : undefined,
       fields: this.#fields(batch, sample, 0, params.at(bias.value)),
       loadBindings: [dy, params.view],
       storeBindings: [null, null, dx],
@@ -191,6 +217,10 @@ export class Conv2d implements Layer {
       k: batch * oh * ow,
       slices: 1,
       fields: this.#fields(batch, sample, 0, grads.at(bias.grad)),
+      // vec4s of four pixels of dy and of shifted rows of x (as the forward packs them)
+      register: ow % 4 === 0
+        ? { form: "dot", directA: dy, packB: this.#shiftedX(batch, oh, ow) }
+        : undefined,
       loadBindings: [dy, x],
       storeBindings: [null, null, grads.view],
     });

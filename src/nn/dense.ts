@@ -5,7 +5,7 @@
 import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { gemmShader, recordGemm } from "./gemm.ts";
+import { recordGemm } from "./gemm.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -23,12 +23,17 @@ import {
 } from "./perturbation.ts";
 import source from "../../shaders/dense.wgsl" with { type: "text" };
 
-const shaders = new Map<ShaderSource, ShaderSource>();
-function denseShader(p: Perturbation | undefined): ShaderSource {
+const shaders = new Map<ShaderSource, Map<ShaderSource, ShaderSource>>();
+/** The dense shader assembled with a GEMM core and a perturbation variant (cached). */
+function denseShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
   const variant = perturbationShader(p);
-  let s = shaders.get(variant);
-  if (!s) shaders.set(variant, s = wgsl("shaders/dense.wgsl", source, gemmShader, variant));
-  return s;
+  return (core) => {
+    let byVariant = shaders.get(core);
+    if (!byVariant) shaders.set(core, byVariant = new Map());
+    let s = byVariant.get(variant);
+    if (!s) byVariant.set(variant, s = wgsl("shaders/dense.wgsl", source, core, variant));
+    return s;
+  };
 }
 
 /** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
@@ -98,6 +103,7 @@ export class Dense implements Layer {
       n: this.outFeatures,
       k: this.inFeatures + 1,
       slices: points,
+      sharedA: groups === 1,
       fields: (p) =>
         p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
           .u32(groups === 1 ? 0 : batch * this.inFeatures)

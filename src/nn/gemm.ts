@@ -1,6 +1,21 @@
 /**
- * Host side of the tiled matrix multiply (`shaders/gemm.wgsl`): picks the split of K, records
- * the dispatches and the split sum. Layers supply the shader that defines the operands.
+ * Host side of the matrix multiply under dense and conv2d layers: picks the core for the
+ * adapter, the split of K, records the dispatches and the split sum. Layers supply the shader
+ * that defines the operands (gemm_shape, gemm_a, gemm_b, gemm_store and the vector accessors
+ * gemm_a4, gemm_b4), assembled with whichever core is chosen.
+ *
+ * Two cores compute the same products:
+ * - "tiled" (`shaders/gemm.wgsl`): workgroups stage 64x64 tiles of A and B in workgroup memory;
+ *   the usual choice on GPUs;
+ * - "register" (`shaders/gemm_register.wgsl` + kernels generated in gemm_register.ts): the
+ *   operands are packed into vec4 scratch arrays and every invocation accumulates a 16x16
+ *   (or smaller) block in registers, with no workgroup memory. On adapters that run shaders on
+ *   the CPU (lavapipe/llvmpipe, SwiftShader), where every storage load is a loop over SIMD
+ *   lanes and barriers switch coroutines, it is several times faster.
+ *
+ * The adapter picks the core (software adapters get "register"); `setGemmVariant` overrides it.
+ * Every output is a sum over k in ascending order within each split of K, splits added in
+ * order, so results are deterministic for a given core.
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
@@ -8,9 +23,10 @@ import { type Params, params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv, foldWorkgroups } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { registerCore, type RegisterForm, type RegisterTile } from "./gemm_register.ts";
 import source from "../../shaders/gemm.wgsl" with { type: "text" };
 
-/** The GEMM core; layer shaders list it as a dependency. */
+/** The workgroup-memory GEMM core. */
 export const gemmShader: ShaderSource = wgsl("shaders/gemm.wgsl", source);
 
 /** Tile of C per workgroup and depth of a staged slice (the constants of gemm.wgsl). */
@@ -19,54 +35,139 @@ export const GEMM_TILE = { rows: 64, cols: 64, depth: 16 } as const;
 /** Most of K one invocation covers; longer K is split and the partial tiles summed. */
 export const K_CHUNK = 8192;
 
+/** Which core records the products. */
+export type GemmVariant = "tiled" | "register";
+
+/**
+ * The register core's vector accessors split indices with float division, exact below 2^22:
+ * products with a larger M, N or K use the tiled core.
+ */
+export const REGISTER_MAX_DIM = 2 ** 22;
+
+/** The core for an adapter: "register" for software adapters, "tiled" otherwise. */
+export function defaultGemmVariant(adapter: string): GemmVariant {
+  return /\[software\]|llvmpipe|lavapipe|swiftshader|softpipe/i.test(adapter)
+    ? "register"
+    : "tiled";
+}
+
+const chosen = new WeakMap<Gpu, GemmVariant>();
+
+/** Overrides the core used on `gpu` (undefined restores the adapter's default). */
+export function setGemmVariant(gpu: Gpu, variant: GemmVariant | undefined): void {
+  if (variant === undefined) chosen.delete(gpu);
+  else chosen.set(gpu, variant);
+}
+
+/** The core used on `gpu`. */
+export function gemmVariant(gpu: Gpu): GemmVariant {
+  return chosen.get(gpu) ?? defaultGemmVariant(gpu.adapter);
+}
+
 /** One matrix product of a layer. */
 export interface GemmCall {
-  /** The layer's shader (with gemmShader among its dependencies) and its constants. */
-  shader: ShaderSource;
+  /** The layer's shader assembled with the given core (and anything else it needs). */
+  shader: (core: ShaderSource) => ShaderSource;
+  /** Values of the layer shader's override constants. */
   constants?: Record<string, number>;
   m: number;
   n: number;
   k: number;
   /** Independent products (dispatch z), e.g. parameter points. */
   slices: number;
+  /** A (or B) is the same for every slice, so the register core packs it once. */
+  sharedA?: boolean;
+  /** See sharedA. */
+  sharedB?: boolean;
+  /**
+   * The layer's own operand layouts for the register core, used when the product runs in one
+   * piece (otherwise A and B are packed row by row through gemm_a4 and gemm_b4):
+   * - packB: B packed by gemm_b_pack into `rows` x `width` vec4s per slice (GEMM_B_CUSTOM in
+   *   gemm_register.wgsl), read at gemm_b_index ("outer" form) or gemm_dot_b ("dot");
+   * - form "dot" (needs packB and directA): vec4s along K, A read straight from `directA` at
+   *   gemm_dot_a; both layouts must hold zeros for k >= K in the last vec4.
+   */
+  register?: {
+    form?: RegisterForm;
+    packB?: { rows: number; width: number };
+    directA?: GpuBufferView;
+  };
   /**
    * Appends the layer's own fields to its parameter struct, which begins with
    * m, n, k, splits, kChunk (u32 each) as gemm_shape() reads them.
    */
   fields: (p: Params) => Params;
   /**
-   * What gemm_a and gemm_b read, from @binding(1) (null for numbers they do not use; index 10,
-   * binding 11, is the core's). A pipeline binds exactly what its entry point uses, and the
-   * split kernels use only the loads or only the store.
+   * What gemm_a and gemm_b (and gemm_a4, gemm_b4) read, from @binding(1) (null for numbers
+   * they do not use; index 10, binding 11, and bindings 15-18 are the cores'). A pipeline binds
+   * exactly what its entry point uses, and the split kernels use only the loads or the store.
    */
   loadBindings: readonly (GpuBufferView | Params | null)[];
   /** What gemm_store uses, likewise. */
   storeBindings: readonly (GpuBufferView | Params | null)[];
 }
 
-type Bindings = readonly (GpuBufferView | Params | null)[];
+type Binding = GpuBufferView | Params | null;
 
-function merge(a: Bindings, b: Bindings): (GpuBufferView | Params | null)[] {
+/** The operand layouts a register product uses (see GemmCall.register). */
+interface Layouts {
+  form: RegisterForm;
+  packB?: { rows: number; width: number };
+  directA?: GpuBufferView;
+}
+type Bindings = readonly Binding[];
+
+function merge(a: Bindings, b: Bindings): Binding[] {
   return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => a[i] ?? b[i] ?? null);
 }
 
-/** Records C = A * B for every slice, splitting K when it is longer than K_CHUNK. */
+/** Copies `b` with `extra[i]` placed at index i (binding i + 1). */
+function withAt(b: Bindings, extra: Record<number, Binding>): Binding[] {
+  const out = [...b];
+  for (const [i, v] of Object.entries(extra)) {
+    while (out.length <= Number(i)) out.push(null);
+    out[Number(i)] = v;
+  }
+  return out;
+}
+
+/** Records C = A * B for every slice with the core chosen for `gpu`. */
 export function recordGemm(gpu: Gpu, call: GemmCall): void {
   const { m, n, k, slices } = call;
   if (m === 0 || n === 0 || slices === 0) return;
   const splits = Math.max(1, ceilDiv(k, K_CHUNK));
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
   const p = call.fields(params().u32(m).u32(n).u32(k).u32(splits).u32(kChunk));
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
+  // The layer's own layouts, where they fit one binding (else everything packs row by row).
+  const own = call.register;
+  const packB = own?.packB && own.packB.rows < REGISTER_MAX_DIM &&
+      bSlices * own.packB.rows * own.packB.width * 16 <= limit
+    ? own.packB
+    : undefined;
+  const layouts: Layouts = own?.form === "dot"
+    ? (packB && own.directA ? { form: "dot", packB, directA: own.directA } : { form: "outer" })
+    : { form: "outer", packB };
+  const plan = gemmVariant(gpu) === "register"
+    ? planRegister(m, n, k, slices, aSlices, bSlices, limit, {
+      fixedA: layouts.directA !== undefined,
+      fixedB: layouts.packB !== undefined,
+    })
+    : null;
+  if (plan) recordRegister(gpu, call, p, splits, kChunk, plan, layouts);
+  else recordTiled(gpu, call, p, splits);
+}
+
+function recordTiled(gpu: Gpu, call: GemmCall, p: Params, splits: number): void {
+  const { m, n, slices } = call;
+  const shader = call.shader(gemmShader);
   const [x, y] = foldWorkgroups(
     ceilDiv(n, GEMM_TILE.cols) * ceilDiv(m, GEMM_TILE.rows),
     gpu.limits.maxComputeWorkgroupsPerDimension,
   );
   const tiles: [number, number] = [x, y];
-  const kernel = (entryPoint: string) => ({
-    shader: call.shader,
-    entryPoint,
-    constants: call.constants,
-  });
+  const kernel = (entryPoint: string) => ({ shader, entryPoint, constants: call.constants });
   if (splits === 1) {
     gpu.dispatch({
       kernel: kernel("gemm"),
@@ -77,23 +178,262 @@ export function recordGemm(gpu: Gpu, call: GemmCall): void {
     return;
   }
   const partials = Tensor.empty(gpu, [slices * splits, m, n]);
-  const withPartials = (b: Bindings) => {
-    const out = [...b];
-    while (out.length < 11) out.push(null);
-    out[10] = partials;
-    return out;
-  };
   gpu.dispatch({
     kernel: kernel("gemmPartial"),
-    bindings: withPartials(call.loadBindings),
+    bindings: withAt(call.loadBindings, { 10: partials }),
     params: p,
     workgroups: [...tiles, slices * splits],
   });
   gpu.dispatch({
     kernel: kernel("gemmSum"),
-    bindings: withPartials(call.storeBindings),
+    bindings: withAt(call.storeBindings, { 10: partials }),
     params: p,
     workgroups: ceilDiv(slices * m * n, 256),
   });
   partials.dispose();
+}
+
+/** Logical CPU cores, a guess at how many threads a software adapter runs (timing only). */
+const THREADS = Math.max(
+  1,
+  (globalThis.navigator as { hardwareConcurrency?: number })
+    ?.hardwareConcurrency ?? 4,
+);
+
+/**
+ * Register tiles offered, with the time LLVM takes to compile one product kernel of each on
+ * lavapipe (measured, ms): big tiles run faster but compile much slower (spilled registers).
+ */
+const TILES: readonly { tm: number; tn: number; compileMs: number }[] = [
+  { tm: 32, tn: 16, compileMs: 3400 },
+  { tm: 16, tn: 16, compileMs: 1100 },
+  { tm: 8, tn: 8, compileMs: 250 },
+  { tm: 4, tn: 4, compileMs: 100 },
+];
+
+/** Calls a product kernel is assumed to serve, to weigh its compile time against run time. */
+const COMPILE_AMORTIZED_OVER = 100;
+
+/**
+ * The register tile for a product (`lanesPerTile` = slices x splits): the least estimated
+ * time per call, counting per invocation and k 8.75 ns per vec4 load (one per four rows or
+ * columns), 0.074 ns per FMA and 3 ns of loop (measured on lavapipe, one core), over as many
+ * workgroups as there are threads, plus the compile time shared by COMPILE_AMORTIZED_OVER
+ * calls. The choice changes speed only: every tile sums in the same order.
+ */
+export function registerTile(m: number, n: number, k: number, lanesPerTile: number): RegisterTile {
+  let best: RegisterTile = { tm: 4, tn: 4, wg: 64 };
+  let bestCost = Infinity;
+  for (const { tm, tn, compileMs } of TILES) {
+    const blocks = ceilDiv(m, tm) * ceilDiv(n, tn) * lanesPerTile;
+    const perInvocationNs = k * (3 + ((tm + tn) / 4) * 8.75 + tm * tn * 0.074) + tm * tn * 10;
+    for (const wg of [64, 16]) {
+      const rounds = ceilDiv(ceilDiv(blocks, wg), THREADS);
+      const cost = rounds * (wg * perInvocationNs + 20_000) / 1e6 +
+        compileMs / COMPILE_AMORTIZED_OVER;
+      if (cost < bestCost) [best, bestCost] = [{ tm, tn, wg }, cost];
+    }
+  }
+  return best;
+}
+
+/** Fields of GemmRegister in gemm_register.wgsl, in order. */
+const REGISTER_FIELDS = [
+  "aRow",
+  "bRow",
+  "aSlice",
+  "bSlice",
+  "blocksM",
+  "blocks",
+  "m0",
+  "n0",
+  "k0",
+  "kLen",
+  "packWidth",
+  "packSlice",
+  "packRow",
+  "packCount",
+  "blockBase",
+  "splitBase",
+  "splitCount",
+] as const;
+type RegisterField = typeof REGISTER_FIELDS[number];
+
+/** How the register core covers a product: its tile and the pieces of K, rows and columns. */
+export interface RegisterPlan {
+  /** Tile per invocation. */
+  tile: RegisterTile;
+  /** Splits of K per piece (pieces hold whole splits, so pieces never change the sums). */
+  splitsPer: number;
+  /** Rows of C per piece (a multiple of tm). */
+  rows: number;
+  /** Columns of C per piece (a multiple of tn). */
+  cols: number;
+}
+
+/**
+ * The register core's plan for an m x n x k product over `slices` slices (A or B packed once
+ * when shared), each packed operand within `maxBinding` bytes; null when the register core
+ * cannot take it (a dimension past REGISTER_MAX_DIM, or one packed k-range of a single tile
+ * larger than a binding), and the tiled core is used. `fixedA` / `fixedB`: the operand is in
+ * the layer's own layout, whole for every piece (its size is checked by the caller).
+ */
+export function planRegister(
+  m: number,
+  n: number,
+  k: number,
+  slices: number,
+  aSlices: number,
+  bSlices: number,
+  maxBinding: number,
+  { fixedA = false, fixedB = false }: { fixedA?: boolean; fixedB?: boolean } = {},
+): RegisterPlan | null {
+  if (Math.max(m, n, k) >= REGISTER_MAX_DIM) return null;
+  const splits = Math.max(1, ceilDiv(k, K_CHUNK));
+  const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
+  const tile = registerTile(m, n, ceilDiv(k, splits), slices * splits);
+  let splitsPer = splits;
+  let cols = ceilDiv(n, tile.tn) * tile.tn;
+  let rows = ceilDiv(m, tile.tm) * tile.tm;
+  for (;;) {
+    const depth = Math.min(k, splitsPer * kChunk);
+    const aFits = fixedA || aSlices * depth * rows * 4 <= maxBinding;
+    const bFits = fixedB || bSlices * depth * cols * 4 <= maxBinding;
+    if (aFits && bFits) return { tile, splitsPer, rows, cols };
+    if (splitsPer > 1) splitsPer = ceilDiv(splitsPer, 2);
+    else if (!bFits && cols > tile.tn) cols = ceilDiv(cols / tile.tn, 2) * tile.tn;
+    else if (!aFits && rows > tile.tm) rows = ceilDiv(rows / tile.tm, 2) * tile.tm;
+    else return null;
+  }
+}
+
+function recordRegister(
+  gpu: Gpu,
+  call: GemmCall,
+  p: Params,
+  splits: number,
+  kChunk: number,
+  plan: RegisterPlan,
+  { form, packB, directA }: Layouts,
+): void {
+  const { m, n, k, slices } = call;
+  const aSlices = call.sharedA ? 1 : slices;
+  const bSlices = call.sharedB ? 1 : slices;
+  const { tile, splitsPer, rows, cols } = plan;
+  const shader = call.shader(registerCore(tile, form));
+  const constants = { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 };
+  const kernel = (entryPoint: string) => ({ shader, entryPoint, constants });
+  const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const maxWorkgroups = maxPerDim * maxPerDim;
+  const packConstants = (which: number) => ({ ...constants, GEMM_PACK_B: which });
+  // Fields of the core's GemmRegister struct, in order.
+  const reg = (f: Partial<Record<RegisterField, number>>) => {
+    const out = params();
+    for (const name of REGISTER_FIELDS) out.u32(f[name] ?? 0);
+    return out;
+  };
+  // Packs rows [0, height) of `width` vec4s of A (which 0) or B (1) for `count` slices, in
+  // dispatches of at most maxWorkgroups workgroups.
+  const pack = (
+    which: number,
+    out: Tensor,
+    height: number,
+    width: number,
+    count: number,
+    piece: Partial<Record<RegisterField, number>>,
+  ) => {
+    const rowsPer = Math.max(1, Math.floor(maxWorkgroups * 64 / width));
+    for (let r0 = 0; r0 < height; r0 += rowsPer) {
+      const packCount = Math.min(rowsPer, height - r0) * width;
+      const [x, y] = foldWorkgroups(ceilDiv(packCount, 64), maxPerDim);
+      gpu.dispatch({
+        kernel: { shader, entryPoint: "gemmPack", constants: packConstants(which) },
+        bindings: withAt(call.loadBindings, {
+          16: out,
+          17: reg({
+            ...piece,
+            packWidth: width,
+            packSlice: height * width,
+            packRow: r0,
+            packCount,
+          }),
+        }),
+        params: p,
+        workgroups: [x, y, count],
+      });
+    }
+  };
+  // B in the layer's layout is packed once, whole, for every piece.
+  const bTexels = packB ? packB.rows * packB.width : 0;
+  const wholeB = packB ? Tensor.empty(gpu, [Math.max(1, bSlices * bTexels) * 4]) : null;
+  if (wholeB && packB) pack(1, wholeB, packB.rows, packB.width, bSlices, {});
+
+  const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
+  for (let s0 = 0; s0 < splits; s0 += splitsPer) {
+    const splitCount = Math.min(splitsPer, splits - s0);
+    const k0 = s0 * kChunk;
+    const kLen = Math.min(k, (s0 + splitCount) * kChunk) - k0;
+    for (let m0 = 0; m0 < m; m0 += rows) {
+      const mRows = Math.min(rows, ceilDiv(m - m0, tile.tm) * tile.tm);
+      for (let n0 = 0; n0 < n; n0 += cols) {
+        const nCols = Math.min(cols, ceilDiv(n - n0, tile.tn) * tile.tn);
+        const aRow = mRows / 4, bRow = nCols / 4;
+        const blocksM = mRows / tile.tm;
+        const blocks = blocksM * (nCols / tile.tn);
+        const piece = {
+          aRow,
+          bRow,
+          aSlice: aSlices === 1 || directA ? 0 : kLen * aRow,
+          bSlice: bSlices === 1 ? 0 : wholeB ? bTexels : kLen * bRow,
+          blocksM,
+          blocks,
+          m0,
+          n0,
+          k0,
+          kLen,
+          splitBase: s0,
+          splitCount,
+        };
+        const packedA = directA
+          ? null
+          : Tensor.empty(gpu, [Math.max(1, aSlices * kLen * aRow) * 4]);
+        if (packedA) pack(0, packedA, kLen, aRow, aSlices, piece);
+        const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
+        if (packedB) pack(1, packedB, kLen, bRow, bSlices, piece);
+        const extra: Record<number, Binding> = {
+          14: packedA ?? directA!,
+          15: packedB ?? wholeB!,
+        };
+        if (partials) extra[10] = partials;
+        const blocksPer = maxWorkgroups * tile.wg;
+        for (let blockBase = 0; blockBase < blocks; blockBase += blocksPer) {
+          const [x, y] = foldWorkgroups(
+            ceilDiv(Math.min(blocksPer, blocks - blockBase), tile.wg),
+            maxPerDim,
+          );
+          gpu.dispatch({
+            kernel: kernel(partials ? "gemmPartial" : "gemm"),
+            bindings: withAt(partials ? [] : call.storeBindings, {
+              ...extra,
+              17: reg({ ...piece, blockBase }),
+            }),
+            params: p,
+            workgroups: [x, y, slices * splitCount],
+          });
+        }
+        packedA?.dispose();
+        packedB?.dispose();
+      }
+    }
+  }
+  wholeB?.dispose();
+  if (partials) {
+    gpu.dispatch({
+      kernel: kernel("gemmSum"),
+      bindings: withAt(call.storeBindings, { 10: partials }),
+      params: p,
+      workgroups: ceilDiv(slices * m * n, 256),
+    });
+    partials.dispose();
+  }
 }
