@@ -67,19 +67,19 @@ gpuTest(
       ) {
         assert.ok(await exists(`${out}/models/${id}.safetensors`), `checkpoint ${id}`);
       }
-      for (const fig of ["fig2", "fig3"]) {
+      for (const fig of ["fig2", "fig3"]) { // landscapes are files of their models
         for (
           const id of fig === "fig2"
             ? ["cnn2-bn-dropout", "cnn2-bn", "cnn2-plain"]
             : ["mlp-bn-dropout", "mlp-bn", "mlp-plain"]
         ) {
-          const rows = await csv(`${out}/${fig}/landscape_${id}.csv`);
+          const rows = await csv(`${out}/landscapes/landscape_${id}.csv`);
           assert.equal(rows.length, 25);
           assert.ok(rows.every((r) => Number.isFinite(csvNumber(r.loss))));
           assert.ok(
-            (await Deno.readTextFile(`${out}/${fig}/landscape_${id}.svg`)).startsWith("<svg"),
+            (await Deno.readTextFile(`${out}/landscapes/landscape_${id}.svg`)).startsWith("<svg"),
           );
-          const png = await Deno.readFile(`${out}/${fig}/landscape_${id}.png`);
+          const png = await Deno.readFile(`${out}/landscapes/landscape_${id}.png`);
           assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
         }
       }

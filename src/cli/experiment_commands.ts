@@ -26,6 +26,7 @@ const LIMITS: Partial<
   Record<NumericKey | ListKey, { min: number; integer: boolean; exclusive?: boolean }>
 > = {
   epochs: { min: 1, integer: true },
+  cnnEpochs: { min: 1, integer: true },
   batchSize: { min: 1, integer: true },
   lr: { min: 0, integer: false, exclusive: true },
   mlpHidden: { min: 1, integer: true },

@@ -281,6 +281,8 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
 /** Rate experiment results. */
 export interface RateResult {
   main: CurveSummary & { sufficiency: Sufficiency | null };
+  /** The main model with one fixed data order (the paper's definition). */
+  fixedOrder: CurveSummary;
   plain: CurveSummary;
   theory: {
     k: number;
@@ -296,39 +298,66 @@ export interface RateResult {
   files: string[];
 }
 
-/** Theorem 1: the fitted rate of Δk (main model and the plain MLP), sufficiency, closed form vs MC. */
+/**
+ * Theorem 1: the fitted rate of Δk. The theorem bounds an expectation; with one fixed data order
+ * Δk also carries the fluctuations of single samples' losses (heavy-tailed for cross-entropy),
+ * so the rate is fitted on Δk averaged over data orders (a new order for every point, as the
+ * authors' code does) and reported for one fixed order (the paper's definition) beside it.
+ * Sufficiency is read off the order-averaged curve of the main model.
+ */
 export async function rateExperiment(run: Run, data: DataSplits): Promise<RateResult> {
   const p = run.preset;
   const [main, , plainVariant] = mlpVariants(p, data.train.shape);
   const base = { points: p.points, samples: p.samples, seed: p.seed, sigma: p.sigma };
+  const estimate = { sigma: p.sigma, points: p.points, samples: p.samples, seed: p.seed };
   const series = [], fits = [];
+  const curves: { name: string; variant: Variant; reshuffle: boolean; label: string }[] = [
+    {
+      name: `rate-${main.id}`,
+      variant: main,
+      reshuffle: true,
+      label: `${main.label}, averaged over data orders`,
+    },
+    {
+      name: `rate-${main.id}-fixed-order`,
+      variant: main,
+      reshuffle: false,
+      label: `${main.label}, one fixed order`,
+    },
+    {
+      name: `rate-${plainVariant.id}`,
+      variant: plainVariant,
+      reshuffle: true,
+      label: `${plainVariant.label}, averaged over data orders`,
+    },
+  ];
   const summaries: CurveSummary[] = [];
   let suff: Sufficiency | null = null;
-  for (const v of [main, plainVariant]) {
-    const { model } = await trainedModel(run, v, data);
+  for (const c of curves) {
+    const { model } = await trainedModel(run, c.variant, data);
     const { record, curve } = await curveStep(
       run,
-      `rate-${v.id}`,
-      { ...base, model: v.id },
+      c.name,
+      { ...base, model: c.variant.id, reshuffle: c.reshuffle },
       model,
       data,
-      { sigma: p.sigma, points: p.points, samples: p.samples, seed: p.seed },
-      v === main ? p.threshold : undefined,
+      { ...estimate, reshuffleSeed: c.reshuffle ? p.seed : undefined },
+      c.name === curves[0].name ? p.threshold : undefined,
     );
     model.dispose();
-    series.push({ label: v.label, k: curve.k, delta: curve.delta, se: curve.se });
-    summaries.push(summarize(v.label, curve, record.fit));
+    series.push({ label: c.label, k: curve.k, delta: curve.delta, se: curve.se });
+    summaries.push(summarize(c.label, curve, record.fit));
     if (record.fit) {
       const f = record.fit;
       fits.push({
-        label: `fit, ${v.label}: p = ${f.p.toFixed(2)}`,
+        label: `fit (${c.label}): p = ${f.p.toFixed(2)}`,
         p: f.p,
         c: f.c,
         kFrom: f.kRange[0],
         kTo: f.kRange[1],
       });
     }
-    if (v === main) suff = record.sufficiency;
+    if (c.name === curves[0].name) suff = record.sufficiency;
   }
   await writeFigure(
     await run.path("rate/delta"),
@@ -384,7 +413,8 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
   );
   return {
     main: { ...summaries[0], sufficiency: suff },
-    plain: summaries[1],
+    fixedOrder: summaries[1],
+    plain: summaries[2],
     theory,
     files: ["rate/delta.png", "rate/rate.csv", "rate/theory.csv"],
   };

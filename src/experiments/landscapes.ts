@@ -60,7 +60,8 @@ export async function landscapeExperiment(
       samples: p.landscapeSamples,
       seed: p.seed,
     };
-    const surface = await run.step(`${figure}-landscape-${v.id}`, gridParams, async () => {
+    // Steps and files belong to the model, so figures that share a model share them.
+    const surface = await run.step(`landscape-${v.id}`, gridParams, async () => {
       const s = await lossSurface(model, evalData, {
         seed: p.seed + 17,
         resolution: p.grid,
@@ -72,16 +73,13 @@ export async function landscapeExperiment(
           rows.push([s.axis[i], s.axis[j], s.values[i * s.resolution + j]]);
         }
       }
-      await writeCsv(await run.path(`${figure}/landscape_${v.id}.csv`), ["a", "b", "loss"], rows);
+      await writeCsv(await run.path(`landscapes/landscape_${v.id}.csv`), ["a", "b", "loss"], rows);
       const grid = { axis: s.axis, values: s.values };
       await writeFigure(
-        await run.path(`${figure}/landscape_${v.id}`),
-        heatmapFigure(`${title}: ${v.label}`, grid),
+        await run.path(`landscapes/landscape_${v.id}`),
+        heatmapFigure(v.title, grid),
       );
-      await writeFigure(
-        await run.path(`${figure}/surface_${v.id}`),
-        surfaceFigure(`${title}: ${v.label}`, grid),
-      );
+      await writeFigure(await run.path(`landscapes/surface_${v.id}`), surfaceFigure(v.title, grid));
       const finite = Array.from(s.values).filter(Number.isFinite);
       return {
         centerLoss: s.values[Math.floor(s.resolution / 2) * (s.resolution + 1)],
@@ -90,9 +88,9 @@ export async function landscapeExperiment(
       };
     });
     files.push(
-      `${figure}/landscape_${v.id}.csv`,
-      `${figure}/landscape_${v.id}.png`,
-      `${figure}/surface_${v.id}.png`,
+      `landscapes/landscape_${v.id}.csv`,
+      `landscapes/landscape_${v.id}.png`,
+      `landscapes/surface_${v.id}.png`,
     );
     const widthParams = {
       id: v.id,
@@ -103,7 +101,7 @@ export async function landscapeExperiment(
       samples: p.landscapeSamples,
       seed: p.seed,
     };
-    const width = await run.step(`${figure}-width-${v.id}`, widthParams, async () => {
+    const width = await run.step(`width-${v.id}`, widthParams, async () => {
       const w = await landscapeWidth(model, evalData, {
         seed: p.seed + 29,
         directions: p.widthDirections,

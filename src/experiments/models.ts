@@ -17,6 +17,8 @@ export interface Variant {
   id: string;
   /** Legend label, e.g. "batch norm + dropout". */
   label: string;
+  /** Full description for figure titles, e.g. "CNN, 4 conv layers, batch norm + dropout". */
+  title: string;
   config: ModelConfig;
   /** Image pooling factor of its data. */
   pool: number;
@@ -52,6 +54,7 @@ export function mlpVariants(p: Preset, inputShape: number[]): Variant[] {
   return STYLES.map((s) => ({
     id: `mlp-${s.suffix}`,
     label: s.label,
+    title: `MLP ${p.mlpLayers} x ${p.mlpHidden}, ${s.label}`,
     pool: 1,
     config: mlp({
       inputShape,
@@ -82,6 +85,9 @@ function cnnVariant(
   return {
     id: `cnn${layers}-${s.suffix}`,
     label: s === STYLES[2] ? `${layers} conv layers` : s.label,
+    title: `CNN, ${layers} conv layers of ${p.cnnChannels} channels, ${
+      s === STYLES[2] ? "no batch norm or dropout" : s.label
+    }`,
     pool: p.cnnPool,
     config: cnn({
       inputShape: cnnShape(p, inputShape),
@@ -106,9 +112,10 @@ export async function trainedModel(
   data: DataSplits,
 ): Promise<{ model: Sequential; trained: Trained }> {
   const p = run.preset;
+  const epochs = v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
   const params = {
     config: v.config,
-    epochs: p.epochs,
+    epochs,
     lr: p.lr,
     batchSize: p.batchSize,
     seed: p.seed,
@@ -120,7 +127,7 @@ export async function trainedModel(
     const d = variantData(data, v.pool);
     model = new Sequential(run.gpu, v.config);
     const result = await train(model, d.train, {
-      epochs: p.epochs,
+      epochs,
       batchSize: p.batchSize,
       adam: { lr: p.lr },
       seed: p.seed,
