@@ -73,7 +73,7 @@ function cnnShape(p: Preset, inputShape: number[]): number[] {
 
 /** Fig. 2: the CNN with batch norm and dropout, batch norm only, neither. */
 export function cnnVariants(p: Preset, inputShape: number[]): Variant[] {
-  return STYLES.map((s) => cnnVariant(p, inputShape, p.cnnLayers, s));
+  return STYLES.map((s) => cnnVariant(p, inputShape, p.cnnLayers, s, s.label));
 }
 
 function cnnVariant(
@@ -81,10 +81,11 @@ function cnnVariant(
   inputShape: number[],
   layers: number,
   s: typeof STYLES[number],
+  label: string,
 ): Variant {
   return {
     id: `cnn${layers}-${s.suffix}`,
-    label: s === STYLES[2] ? `${layers} conv layers` : s.label,
+    label,
     title: `CNN, ${layers} conv layers of ${p.cnnChannels} channels, ${
       s === STYLES[2] ? "no batch norm or dropout" : s.label
     }`,
@@ -102,7 +103,7 @@ function cnnVariant(
 
 /** Fig. 4: the CNN without batch norm and dropout at several depths. */
 export function depthVariants(p: Preset, inputShape: number[]): Variant[] {
-  return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2]));
+  return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2], `${d} conv layers`));
 }
 
 /** The trained model of a variant: trains it (once per run) or loads its checkpoint. */

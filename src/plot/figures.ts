@@ -70,7 +70,7 @@ export function deltaFigure(
   const x = {
     field: "k",
     type: "quantitative" as const,
-    scale: { type: "log" as const },
+    scale: { type: "log" as const, nice: false },
     title: xTitle,
   };
   const y = {
@@ -78,8 +78,14 @@ export function deltaFigure(
     type: "quantitative" as const,
     scale: { type: "log" as const },
     title: yTitle,
+    axis: { format: "~e" },
   };
-  const color = { field: "series", type: "nominal" as const, title: null };
+  const color = {
+    field: "series",
+    type: "nominal" as const,
+    title: null,
+    legend: { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 600 },
+  };
   return {
     kind: "vega-lite",
     spec: {
@@ -292,45 +298,42 @@ export interface BarDatum {
   group?: string;
 }
 
-/** Bars with ±1 SE whiskers. */
-export function barFigure(title: string, bars: BarDatum[], yTitle: string): FigureSpec {
+/** Horizontal bars with ±1 SE whiskers (labels stay readable however long). */
+export function barFigure(title: string, bars: BarDatum[], valueTitle: string): FigureSpec {
   const values = bars.map((b) => ({
     ...b,
     lo: b.value - (b.se ?? 0),
     hi: b.value + (b.se ?? 0),
     group: b.group ?? b.label,
   }));
+  const y = {
+    field: "label",
+    type: "nominal" as const,
+    sort: null,
+    title: null,
+    axis: { labelLimit: 400 },
+  };
   return {
     kind: "vega-lite",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       title,
-      width: Math.max(200, 70 * bars.length),
-      height: 260,
+      width: 360,
+      height: 40 * bars.length,
       config: CONFIG,
       data: { values },
       layer: [
         {
           mark: "bar",
           encoding: {
-            x: {
-              field: "label",
-              type: "nominal",
-              sort: null,
-              title: null,
-              axis: { labelAngle: 0 },
-            },
-            y: { field: "value", type: "quantitative", title: yTitle },
+            y,
+            x: { field: "value", type: "quantitative", title: valueTitle },
             color: { field: "group", type: "nominal", legend: null },
           },
         },
         {
           mark: { type: "rule", strokeWidth: 1.5 },
-          encoding: {
-            x: { field: "label", type: "nominal", sort: null },
-            y: { field: "lo", type: "quantitative" },
-            y2: { field: "hi" },
-          },
+          encoding: { y, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } },
         },
       ],
     },
