@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import type { Dataset } from "../src/data/dataset.ts";
 import { batchMeans, deltaCurve, reshuffle } from "../src/landscape/delta.ts";
 import { lossMatrix } from "../src/landscape/loss_matrix.ts";
-import { Sequential } from "../src/nn/sequential.ts";
 import { PhiloxStream } from "../src/rng/philox.ts";
 import { Tensor } from "../src/tensor.ts";
 import { assertBitwiseEqual, assertClose, gpuTest, randomArray } from "./helpers.ts";
+import { leastSquares } from "./least_squares.ts";
 
 /** Float64 Δ from a loss matrix by the definition (exact prefix means). */
 function deltaReference(l: Float32Array, rows: number, n: number): Float64Array {
@@ -126,39 +125,12 @@ function quadraticClosedForm(
 gpuTest(
   "Monte-Carlo Δk agrees with the closed form for linear least squares (within 3 SE)",
   async (gpu) => {
-    const inF = 5, n = 30;
-    const xs = randomArray(n * inF, 1, -1, 1);
-    const ys = randomArray(n, 2, -1, 1);
-    const dataset: Dataset = {
-      name: "lsq",
-      shape: [inF],
-      classes: 1,
-      images: xs,
-      labels: new Uint8Array(n),
-    };
-    const model = new Sequential(gpu, {
-      name: "linear",
-      inputShape: [inF],
-      layers: [{ type: "dense", in: inF, out: 1 }],
-    });
-    const [wb, bb] = model.params.bindingsOf(0);
-    const wStar = randomArray(inF, 3, -0.5, 0.5), bStar = Float32Array.of(0.3);
-    gpu.write(wb.value, wStar);
-    gpu.write(bb.value, bStar);
-    const xAug = Array.from(
-      { length: n },
-      (_, i) => Float64Array.from([...xs.subarray(i * inF, (i + 1) * inF), 1]),
-    );
-    const wAug = Float64Array.from([...wStar, ...bStar]);
+    const { model, data, x, y, w } = await leastSquares(gpu);
     for (const sigma of [0.05, 0.3]) {
-      const losses = await lossMatrix(
-        model,
-        { dataset, loss: "squared-error", targets: ys },
-        { mode: "full", count: 4096, seed: 21, sigma },
-      );
+      const losses = await lossMatrix(model, data, { mode: "full", count: 4096, seed: 21, sigma });
       const curve = await deltaCurve(losses);
       for (const k of [1, 4, 20]) {
-        const exact = quadraticClosedForm(xAug, [...ys], wAug, k, sigma);
+        const exact = quadraticClosedForm(x, [...y], w, k, sigma);
         const mc = curve.delta[k - 1], se = curve.se[k - 1];
         assert.ok(
           Math.abs(mc - exact) <= 3 * se,

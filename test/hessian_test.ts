@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import type { Dataset } from "../src/data/dataset.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import type { Gpu } from "../src/gpu/gpu.ts";
 import {
@@ -16,9 +15,8 @@ import { cnn, mlp } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";
 import { Tensor } from "../src/tensor.ts";
 import { assertBitwiseEqual, assertClose, EPS32, gpuTest, randomArray } from "./helpers.ts";
+import { leastSquares } from "./least_squares.ts";
 import {
-  augment,
-  linearLayout,
   lsqA,
   lsqHessian,
   matVec,
@@ -34,34 +32,6 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return s;
 };
 const norm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a));
-
-/** The least-squares problem of delta_test: 30 samples, 5 features, Dense(5 -> 1). */
-async function leastSquares(gpu: Gpu) {
-  const inF = 5, n = 30;
-  const xs = randomArray(n * inF, 1, -1, 1);
-  const ys = randomArray(n, 2, -1, 1);
-  const dataset: Dataset = {
-    name: "lsq",
-    shape: [inF],
-    classes: 1,
-    images: xs,
-    labels: new Uint8Array(n),
-  };
-  const model = new Sequential(gpu, {
-    name: "linear",
-    inputShape: [inF],
-    layers: [{ type: "dense", in: inF, out: 1 }],
-  });
-  const [wb, bb] = model.params.bindingsOf(0);
-  const wStar = randomArray(inF, 3, -0.5, 0.5), bStar = Float32Array.of(0.3);
-  gpu.write(wb.value, wStar);
-  gpu.write(bb.value, bStar);
-  await gpu.flush();
-  const data: EvalData = { dataset, loss: "squared-error", targets: ys };
-  const x = augment(xs, n);
-  const w = Float64Array.from([...wStar, ...bStar]);
-  return { model, data, x, y: ys, w, layout: linearLayout(model), n };
-}
 
 /**
  * Per-coordinate rounding bound of the central difference for least squares (exactly

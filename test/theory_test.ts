@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import type { Dataset } from "../src/data/dataset.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import type { EvalData } from "../src/landscape/loss_matrix.ts";
 import { closedFormTerms, closedFormValue, theoryCheck } from "../src/landscape/theory.ts";
 import { mlp } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";
 import { EPS32, gpuTest, randomArray } from "./helpers.ts";
+import { leastSquares } from "./least_squares.ts";
 import { augment, lsqA, lsqTerms, quadraticMonteCarlo } from "./reference/curvature.ts";
 
 /** Exact standard error of a Rademacher Hutchinson mean of zᵀMz over `probes` probes. */
@@ -45,28 +45,8 @@ gpuTest(
   "least squares: the theory check's a, |c|², traces and closed form match the exact values, " +
     "and the closed form agrees with Monte Carlo at small and large σ",
   async (gpu) => {
-    const inF = 5, n = 30, d = inF + 1;
-    const xs = randomArray(n * inF, 1, -1, 1);
-    const ys = randomArray(n, 2, -1, 1);
-    const dataset: Dataset = {
-      name: "lsq",
-      shape: [inF],
-      classes: 1,
-      images: xs,
-      labels: new Uint8Array(n),
-    };
-    const model = new Sequential(gpu, {
-      name: "linear",
-      inputShape: [inF],
-      layers: [{ type: "dense", in: inF, out: 1 }],
-    });
-    const [wb, bb] = model.params.bindingsOf(0);
-    const wStar = randomArray(inF, 3, -0.5, 0.5), bStar = Float32Array.of(0.3);
-    gpu.write(wb.value, wStar);
-    gpu.write(bb.value, bStar);
-    const data: EvalData = { dataset, loss: "squared-error", targets: ys };
-    const x = augment(xs, n);
-    const w = Float64Array.from([...wStar, ...bStar]);
+    const { model, data, x, y: ys, w } = await leastSquares(gpu);
+    const d = x[0].length;
     // R_i = Σ|w_l x̃_il| + |y_i| bounds |residual_i| and its float32 error / ((d + 4) u).
     const R = x.map((xi, i) => xi.reduce((s, v, l) => s + Math.abs(v * w[l]), 0) + Math.abs(ys[i]));
     const probes = 64;

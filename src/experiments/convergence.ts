@@ -165,7 +165,10 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
   model.dispose();
   await writeFigure(
     await run.path("fig5/delta_sigma"),
-    deltaFigure(`Fig. 5 (left): Δk for several σ (full space, averaged over data orders), ${v.label} MLP`, sigmaSeries),
+    deltaFigure(
+      `Fig. 5 (left): Δk for several σ (full space, averaged over data orders), ${v.label} MLP`,
+      sigmaSeries,
+    ),
   );
   await writeFigure(
     await run.path("fig5/delta_dim"),

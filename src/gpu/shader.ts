@@ -15,9 +15,20 @@ export interface ShaderSource {
   readonly deps: readonly ShaderSource[];
 }
 
-/** Declares a WGSL file; `deps` are concatenated before it (each once, in order). */
+const declared = new Map<string, ShaderSource>();
+
+/**
+ * Declares a WGSL file; `deps` are concatenated before it (each once, in order). The same file
+ * with the same dependencies gives the same object, so layers can assemble their variants (a
+ * GEMM core, a perturbation) at every call without caching them themselves.
+ */
 export function wgsl(file: string, code: string, ...deps: ShaderSource[]): ShaderSource {
-  return { file, code, deps };
+  const key = [file, ...deps.map(shaderKey)].join("|");
+  const known = declared.get(key);
+  if (known && known.code === code) return known;
+  const src = { file, code, deps };
+  declared.set(key, src);
+  return src;
 }
 
 interface Part {

@@ -33,13 +33,9 @@ const ITEMS = 16;
  */
 export const BATCHNORM_LAYOUT = { workgroupSize: WG, items: ITEMS } as const;
 
-const shaders = new Map<ShaderSource, ShaderSource>();
 /** batchnorm.wgsl assembled after the perturbation variant (none, full or subspace). */
 function shaderFor(p: Perturbation | undefined): ShaderSource {
-  const dep = perturbationShader(p);
-  let s = shaders.get(dep);
-  if (!s) shaders.set(dep, s = wgsl("shaders/batchnorm.wgsl", source, dep));
-  return s;
+  return wgsl("shaders/batchnorm.wgsl", source, perturbationShader(p));
 }
 
 /** Workgroup size of a partial-sum pass: a power of two, no wider than a channel needs. */

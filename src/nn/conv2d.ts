@@ -22,17 +22,9 @@ import {
 } from "./perturbation.ts";
 import source from "../../shaders/conv2d.wgsl" with { type: "text" };
 
-const shaders = new Map<ShaderSource, Map<ShaderSource, ShaderSource>>();
-/** The conv2d shader assembled with a GEMM core and a perturbation variant (cached). */
+/** The conv2d shader assembled with a GEMM core and a perturbation variant. */
 function convShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
-  const variant = perturbationShader(p);
-  return (core) => {
-    let byVariant = shaders.get(core);
-    if (!byVariant) shaders.set(core, byVariant = new Map());
-    let s = byVariant.get(variant);
-    if (!s) byVariant.set(variant, s = wgsl("shaders/conv2d.wgsl", source, core, variant));
-    return s;
-  };
+  return (core) => wgsl("shaders/conv2d.wgsl", source, core, perturbationShader(p));
 }
 
 /** Options of a convolution. */

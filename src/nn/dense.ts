@@ -23,17 +23,9 @@ import {
 } from "./perturbation.ts";
 import source from "../../shaders/dense.wgsl" with { type: "text" };
 
-const shaders = new Map<ShaderSource, Map<ShaderSource, ShaderSource>>();
-/** The dense shader assembled with a GEMM core and a perturbation variant (cached). */
+/** The dense shader assembled with a GEMM core and a perturbation variant. */
 function denseShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
-  const variant = perturbationShader(p);
-  return (core) => {
-    let byVariant = shaders.get(core);
-    if (!byVariant) shaders.set(core, byVariant = new Map());
-    let s = byVariant.get(variant);
-    if (!s) byVariant.set(variant, s = wgsl("shaders/dense.wgsl", source, core, variant));
-    return s;
-  };
+  return (core) => wgsl("shaders/dense.wgsl", source, core, perturbationShader(p));
 }
 
 /** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
