@@ -113,7 +113,7 @@ gpuTest(
       const widths4 = await csv(`${out}/fig4/widths.csv`);
       assert.equal(claim("fig4-depth").numbers["width_cnn1-plain"], csvNumber(widths4[0].width));
       const summary5 = await csv(`${out}/fig5/summary.csv`);
-      assert.equal(claim("fig5-sigma").numbers.delta_low, csvNumber(summary5[0].delta_k100));
+      assert.equal(claim("fig5-sigma").numbers.level_low, csvNumber(summary5[0].level));
       const theory = await csv(`${out}/rate/theory.csv`);
       assert.equal(claim("theory").numbers.closed_k5, csvNumber(theory[0].closed_form));
       const fig6 = await csv(`${out}/fig6/summary.csv`);

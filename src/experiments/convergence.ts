@@ -23,6 +23,11 @@ export interface CurveSummary {
   label: string;
   /** Δ at k = 10, 100 and the last k (NaN where out of range). */
   at: { k: number; delta: number; se: number }[];
+  /**
+   * Level of the curve: mean of k² Δ_k over k >= 10 (C of Δ ≈ C / k²), with its standard error
+   * from the per-k standard errors; compares curves without picking one noisy k.
+   */
+  level: { value: number; se: number };
   /** Fitted rate over the tail. */
   p: number;
   interval: [number, number] | null;
@@ -46,9 +51,18 @@ function summarize(label: string, c: DeltaCurve, fit: CurveRecord["fit"]): Curve
       : { k, delta: NaN, se: NaN };
   };
   const last = c.k[c.k.length - 1];
+  let sum = 0, variance = 0, count = 0;
+  for (let i = 0; i < c.k.length; i++) {
+    if (c.k[i] < 10) continue;
+    const k2 = c.k[i] * c.k[i];
+    sum += c.delta[i] * k2;
+    variance += (c.se[i] * k2) ** 2;
+    count++;
+  }
   return {
     label,
     at: [pick(10), pick(100), pick(last)],
+    level: { value: count ? sum / count : NaN, se: count ? Math.sqrt(variance) / count : NaN },
     p: fit?.p ?? NaN,
     interval: fit?.interval ?? null,
     kRange: fit?.kRange ?? [NaN, NaN],
@@ -186,6 +200,8 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
         c.at[0].delta,
         c.at[1].delta,
         c.at[1].se,
+        c.level.value,
+        c.level.se,
         c.p,
         c.interval?.[0],
         c.interval?.[1],
@@ -198,6 +214,8 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
     "delta_k10",
     "delta_k100",
     "se_k100",
+    "level",
+    "level_se",
     "rate_p",
     "rate_lo",
     "rate_hi",
