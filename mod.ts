@@ -67,6 +67,8 @@ export {
   setGemmVariant,
 } from "./src/nn/gemm.ts";
 export type { GemmVariant } from "./src/nn/gemm.ts";
+export { tuneGemm } from "./src/nn/gemm_tune.ts";
+export type { GemmTuning, TuneOptions } from "./src/nn/gemm_tune.ts";
 export { Dense } from "./src/nn/dense.ts";
 export { Conv2d } from "./src/nn/conv2d.ts";
 export type { Conv2dOptions } from "./src/nn/conv2d.ts";

@@ -15,7 +15,7 @@ import { deltaFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
 import { writeCsv } from "../report/csv.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
-import { dataFrom, dataOptions, device, ensureDir, writeJson } from "./common.ts";
+import { dataFrom, dataOptions, device, deviceOptions, ensureDir, writeJson } from "./common.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 
 const shared = {
@@ -24,7 +24,7 @@ const shared = {
   pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
   seed: opt.int("seed of the sample order, noise and directions", 0, 0),
   out: opt.str("output folder", "runs/<command>"),
-  verbose: opt.flag("print the adapter and more detail"),
+  ...deviceOptions,
 };
 
 /** Options of `landscape`. */
@@ -66,7 +66,7 @@ async function setup(
   if (!o.checkpoint) {
     throw new CliError(`--checkpoint is required (train one with 'deno task experiment train')`);
   }
-  const gpu = await device(o.verbose);
+  const gpu = await device(o);
   const { model } = await loadCheckpoint(gpu, o.checkpoint);
   const loaded = await dataFrom(o, o.seed);
   const data = {

@@ -3,6 +3,8 @@
  * @module
  */
 import { Gpu } from "../gpu/gpu.ts";
+import { type GemmVariant, setGemmVariant } from "../nn/gemm.ts";
+import { tunedGemm } from "./kernel_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
@@ -63,9 +65,27 @@ export async function dataFrom(o: Parsed<typeof dataOptions>, seed: number): Pro
   });
 }
 
-/** Creates a device, printing the adapter when verbose. */
-export async function device(verbose: boolean): Promise<Gpu> {
-  return await Gpu.create({ verbose });
+/** --verbose and --kernels. */
+export const deviceOptions = {
+  verbose: opt.flag("print the adapter and more detail"),
+  kernels: opt.choice(
+    "matrix-product core: default (by adapter type), tiled, register, or tune (measured once per adapter, cached)",
+    "default",
+    ["default", "tiled", "register", "tune"] as const,
+  ),
+};
+
+/**
+ * Creates a device, printing the adapter when verbose, with the matrix-product core
+ * --kernels names.
+ */
+export async function device(o: Parsed<typeof deviceOptions>): Promise<Gpu> {
+  const gpu = await Gpu.create({ verbose: o.verbose });
+  if (o.kernels === "tune") {
+    const tuning = await tunedGemm(gpu);
+    if (o.verbose) console.error(`kernels: ${tuning.variant} (${tuning.source})`);
+  } else if (o.kernels !== "default") setGemmVariant(gpu, o.kernels as GemmVariant);
+  return gpu;
 }
 
 /** Creates `dir` (and parents). */

@@ -12,10 +12,9 @@ import { cnnVariants, depthVariants, mlpVariants } from "../experiments/models.t
 import { type Preset, PRESETS } from "../experiments/presets.ts";
 import { type RunResults, saveResult, writeReport } from "../experiments/report.ts";
 import { Run } from "../experiments/run.ts";
-import { Gpu } from "../gpu/gpu.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
-import { writeJson } from "./common.ts";
+import { device, deviceOptions, writeJson } from "./common.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 type NumericKey = { [K in keyof Preset]-?: Preset[K] extends number ? K : never }[keyof Preset];
@@ -100,7 +99,7 @@ export const experimentOptions: OptionSet = {
   "data-dir": opt.str("dataset directory (cifar10: the cifar-10-batches-bin folder)", "auto"),
   "train-limit": opt.maybeInt("use only the first N training samples"),
   validation: opt.maybeInt("training samples held out for validation"),
-  verbose: opt.flag("print the adapter and more detail"),
+  ...deviceOptions,
   ...Object.fromEntries(overrideKeys.map((k) => [kebab(k), presetOption(k)])),
 };
 
@@ -215,7 +214,7 @@ export async function experimentCommand(
   checkData(preset);
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
   const started = performance.now();
-  const gpu = await Gpu.create({ verbose: o.verbose as boolean });
+  const gpu = await device(o as Parsed<typeof deviceOptions>);
   const run = new Run(dir, gpu, preset);
   await Deno.mkdir(dir, { recursive: true });
   const runJson = {

@@ -11,6 +11,7 @@ import {
   dataFrom,
   dataOptions,
   device,
+  deviceOptions,
   ensureDir,
   modelFrom,
   modelOptions,
@@ -28,13 +29,13 @@ export const trainOptions = {
   "weight-decay": opt.num("Adam L2 weight decay", 0, 0),
   seed: opt.int("seed of initialisation, data order, hold-out and dropout", 0, 0),
   out: opt.str("output folder", "runs/train"),
-  verbose: opt.flag("print the adapter and more detail"),
+  ...deviceOptions,
 };
 
 /** Runs `train`; returns the exit code. */
 export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<number> {
   const out = o.out ?? "runs/train";
-  const gpu = await device(o.verbose);
+  const gpu = await device(o);
   const data = await dataFrom(o, o.seed);
   const config = modelFrom(o, data.train.shape, data.train.classes);
   console.error(

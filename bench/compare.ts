@@ -1,0 +1,793 @@
+/**
+ * The comparison harness: the same workloads, in one process run and alternating, in this
+ * engine, in TensorFlow.js on its WebGPU backend (tfjs-core + tfjs-backend-webgpu 4.22.0 from
+ * npm, on the same WebGPU implementation and adapter), and in PyTorch on the CPU
+ * (bench/torch_bench.py under /usr/bin/python3, kept running as a server so its repetitions
+ * alternate with the others). Prints a table of medians and ratios and the issue's targets,
+ * and writes JSON.
+ *
+ * Workloads: 1024^3 float32 matrix product; one training step of the paper's MLP and CNN at
+ * batch 64 (forward, cross-entropy, backward, Adam; 28x28x1 images); CNN evaluation throughput
+ * (eval mode); and the Δk loss matrix per perturbation point (paper MLP, --samples images,
+ * --points points): the engine's fused evaluation and its materialised slow path, and in tfjs
+ * and PyTorch a loop over points that adds sigma * noise to the weights and evaluates.
+ *
+ * Method: every contender is warmed up (pipelines compiled, allocations made), then each
+ * repetition runs every contender once in turn (A B C A B C ...). Fast workloads run `inner`
+ * units per timed sample, calibrated so one sample takes about --target-ms, and report time per
+ * unit; GPU work is timed from a drained queue to `onSubmittedWorkDone` (no readback). Ratios
+ * are of medians measured in this run; the median over rounds of the per-round ratio is printed
+ * too (and written as paired*), a check when the machine's speed drifts during the run. The
+ * machine may be shared: compare ratios, not absolute times across runs. Exit code 1 when a
+ * contender failed (a skipped one, e.g. PyTorch not importable, is reported, not an error).
+ *
+ * Run time on lavapipe (2 vCPUs): about 13 minutes in full (tfjs's CNN step alone takes over a
+ * minute per step), about 80 s with --quick.
+ *
+ * Usage: deno run -A bench/compare.ts [--json out.json] [--quick] [--reps 5] [--cnn-reps 2]
+ *        [--points 256] [--samples 256] [--eval-batch 64] [--target-ms 500] [--threads N]
+ *        [--no-tfjs] [--no-torch] [--only matmul,mlp_step,cnn_step,cnn_eval,delta]
+ * --quick: 3 repetitions, 1 for the CNN step, tfjs's CNN step and CNN evaluation skipped, 64 points.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Gpu } from "../src/gpu/gpu.ts";
+import { gemmVariant } from "../src/nn/gemm.ts";
+import {
+  DeltaMatrix,
+  Evaluate,
+  Matmul1024,
+  PAPER_CNN,
+  PAPER_MLP,
+  TrainStep,
+} from "./engine_workloads.ts";
+import { forwardFlops, median, sig, timeSync, trainingFlops } from "./harness.ts";
+import { measureRoofline, percentOf, type Roofline } from "./roofline.ts";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    json: { type: "string" },
+    quick: { type: "boolean", default: false },
+    reps: { type: "string" },
+    "cnn-reps": { type: "string" },
+    points: { type: "string" },
+    samples: { type: "string", default: "256" },
+    "eval-batch": { type: "string", default: "64" },
+    "target-ms": { type: "string" },
+    threads: { type: "string" },
+    "no-tfjs": { type: "boolean", default: false },
+    "no-torch": { type: "boolean", default: false },
+    only: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (args.help) {
+  console.log(
+    "Usage: deno run -A bench/compare.ts [--json out.json] [--quick] (see the file's header)",
+  );
+  Deno.exit(0);
+}
+
+const quick = args.quick ?? false;
+const REPS = Number(args.reps ?? (quick ? 3 : 5));
+const CNN_REPS = Number(args["cnn-reps"] ?? (quick ? 1 : 2));
+const POINTS = Number(args.points ?? (quick ? 64 : 256));
+const SAMPLES = Number(args.samples);
+const EVAL_BATCH = Number(args["eval-batch"]);
+const TARGET_MS = Number(args["target-ms"] ?? (quick ? 250 : 500));
+const ONLY = args.only ? new Set(args.only.split(",")) : null;
+for (
+  const [name, v] of Object.entries({ REPS, CNN_REPS, POINTS, SAMPLES, EVAL_BATCH, TARGET_MS })
+) {
+  if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`${name} must be a positive integer`);
+}
+
+const log = (line: string) => console.error(line);
+
+// ---------------------------------------------------------------------------------------------
+// Contenders
+
+/** One framework's version of a workload. */
+interface Unit {
+  /** Trainable values of the model (0 for the matrix product). */
+  parameters: number;
+  /** Runs `inner` units of work, waits for it to finish; wall milliseconds. */
+  run(inner: number): Promise<number>;
+  /** Frees it. */
+  dispose(): void | Promise<void>;
+}
+
+type Framework = "engine" | "engine (materialised)" | "tfjs-webgpu" | "torch-cpu";
+
+interface Contender {
+  framework: Framework;
+  /** Builds the unit, or says why it cannot run. */
+  make: () => Promise<Unit | string>;
+  /** Units per timed sample: fixed, or calibrated to TARGET_MS. */
+  inner: number | "calibrate";
+  /** Repetitions (defaults to the workload's). */
+  reps?: number;
+}
+
+interface Workload {
+  id: string;
+  title: string;
+  /** What one unit is, for the table. */
+  unit: string;
+  /** Divides a unit's milliseconds into the reported per-item time (e.g. points per matrix). */
+  itemsPerUnit: number;
+  /** What an item is ("product", "step", "image", "point"). */
+  item: string;
+  /** FLOPs of one item, for GFLOPS and the roofline fraction. */
+  flopsPerItem?: number;
+  reps: number;
+  contenders: Contender[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine
+
+const gpu = await Gpu.create();
+const cpuModel = (() => {
+  try {
+    const text = Deno.readTextFileSync("/proc/cpuinfo");
+    return /model name\s*:\s*(.+)/.exec(text)?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+})();
+const machine = {
+  nproc: navigator.hardwareConcurrency,
+  cpuModel,
+  adapter: gpu.adapter,
+  gemmCore: gemmVariant(gpu),
+  deno: Deno.version.deno,
+  v8: Deno.version.v8,
+  date: new Date().toISOString(),
+};
+log(`machine: ${machine.nproc} CPUs (${cpuModel}), WebGPU adapter ${gpu.adapter}`);
+
+log("measuring the roofline ...");
+const roof: Roofline = await measureRoofline(gpu, { quick });
+log(`  FMA ${sig(roof.fmaGflops)} GFLOPS, copy ${sig(roof.copyGBps)} GB/s`);
+
+// tfjs --------------------------------------------------------------------------------------
+type TfjsModule = typeof import("./tfjs_workloads.ts");
+let tfjs: TfjsModule | null = null;
+let tfjsStatus = "not requested (--no-tfjs)";
+let tfjsInfo: unknown = null;
+if (!args["no-tfjs"]) {
+  try {
+    tfjs = await import("./tfjs_workloads.ts");
+    const info = await tfjs.initTfjs();
+    tfjsInfo = info;
+    if (info.backend !== "webgpu") throw new Error(`tfjs picked backend "${info.backend}"`);
+    tfjsStatus = `tfjs-core ${info.version}, backend "${info.backend}" (${info.backendClass}), ` +
+      `adapter ${info.deviceAdapter ?? "?"} (tfjs adapterInfo: ${
+        JSON.stringify(info.adapterInfo)
+      })`;
+  } catch (e) {
+    tfjs = null;
+    tfjsStatus = `unavailable: ${(e as Error).message}`;
+  }
+}
+log(`tfjs: ${tfjsStatus}`);
+
+// PyTorch -----------------------------------------------------------------------------------
+const PYTHON = "/usr/bin/python3";
+const TORCH_SCRIPT = new URL("./torch_bench.py", import.meta.url).pathname;
+
+/** bench/torch_bench.py --serve, one JSON line per request. */
+class TorchServer {
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #lines: AsyncIterator<string>;
+
+  private constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#lines = child.stdout
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(lineSplitter())[Symbol.asyncIterator]();
+  }
+
+  static start(threads?: number): TorchServer {
+    const command = new Deno.Command(PYTHON, {
+      args: [TORCH_SCRIPT, "--serve", ...(threads ? ["--threads", String(threads)] : [])],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    });
+    return new TorchServer(command.spawn());
+  }
+
+  async call(message: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.#writer.write(new TextEncoder().encode(JSON.stringify(message) + "\n"));
+    const { value, done } = await this.#lines.next();
+    if (done) throw new Error("the PyTorch process ended");
+    const reply = JSON.parse(value);
+    if (reply.error) throw new Error(`PyTorch: ${reply.error}`);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#writer.write(new TextEncoder().encode('{"cmd": "quit"}\n'));
+      await this.#writer.close();
+    } catch {
+      // already gone
+    }
+    await this.#child.status;
+  }
+}
+
+function lineSplitter(): TransformStream<string, string> {
+  let buffer = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffer += chunk;
+      let at;
+      while ((at = buffer.indexOf("\n")) >= 0) {
+        controller.enqueue(buffer.slice(0, at));
+        buffer = buffer.slice(at + 1);
+      }
+    },
+    flush(controller) {
+      if (buffer) controller.enqueue(buffer);
+    },
+  });
+}
+
+let torch: TorchServer | null = null;
+let torchStatus = "not requested (--no-torch)";
+let torchInfo: Record<string, unknown> | null = null;
+if (!args["no-torch"]) {
+  const probe = await new Deno.Command(PYTHON, {
+    args: ["-c", "import torch; print(torch.__version__)"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch((e) => ({ success: false, stdout: new Uint8Array(), stderr: e.message }));
+  if (!probe.success) {
+    const err = typeof probe.stderr === "string"
+      ? probe.stderr
+      : new TextDecoder().decode(probe.stderr).trim().split("\n").pop();
+    torchStatus = `PyTorch is not importable from ${PYTHON}: ${err}`;
+  } else {
+    torch = TorchServer.start(args.threads ? Number(args.threads) : undefined);
+    torchInfo = await torch.call({ cmd: "info" });
+    torchStatus = `torch ${torchInfo.version}, ${torchInfo.threads} threads (default ` +
+      `${torchInfo.default_threads}), BLAS_INFO=${torchInfo.blas_info}` +
+      (torchInfo.reference_blas ? " (Debian libblas3: the netlib reference BLAS)" : "") +
+      `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}; a 1024^3 ` +
+      `product through oneDNN (1x1 conv) runs at ${sig(Number(torchInfo.onednn_gemm_gflops))} ` +
+      `GFLOPS on this CPU`;
+  }
+}
+log(`PyTorch: ${torchStatus}`);
+
+// ---------------------------------------------------------------------------------------------
+// Units
+
+function engineUnit(
+  parameters: number,
+  record: () => void | Promise<void>,
+  dispose: () => void,
+): Unit {
+  return {
+    parameters,
+    run: (inner) =>
+      timeSync(gpu, async () => {
+        for (let i = 0; i < inner; i++) await record();
+      }),
+    dispose,
+  };
+}
+
+/** PyTorch's version; one unit is `scale` of its units (points of the Δk loop). */
+function torchUnit(
+  workload: string,
+  extra: Record<string, unknown> = {},
+  scale = 1,
+): () => Promise<Unit | string> {
+  return async () => {
+    if (!torch) return torchStatus;
+    const meta = await torch.call({ cmd: "setup", workload, ...extra });
+    return {
+      parameters: Number(meta.parameters ?? 0),
+      run: async (inner) =>
+        Number((await torch!.call({ cmd: "run", workload, inner: inner * scale })).ms),
+      dispose: () => {},
+    };
+  };
+}
+
+function tfjsUnit(make: (m: TfjsModule) => Unit, skip?: string): () => Promise<Unit | string> {
+  return () => Promise.resolve(skip ?? (tfjs ? make(tfjs) : `tfjs ${tfjsStatus}`));
+}
+
+const workloads: Workload[] = [
+  {
+    id: "matmul",
+    title: "matmul 1024x1024x1024 f32",
+    unit: "ms/product",
+    itemsPerUnit: 1,
+    item: "product",
+    flopsPerItem: 2 * 1024 ** 3,
+    reps: REPS,
+    contenders: [
+      {
+        framework: "engine",
+        inner: "calibrate",
+        make: () => {
+          const m = new Matmul1024(gpu);
+          return Promise.resolve(engineUnit(0, () => m.record(), () => m.dispose()));
+        },
+      },
+      { framework: "tfjs-webgpu", inner: "calibrate", make: tfjsUnit((m) => m.tfMatmul()) },
+      { framework: "torch-cpu", inner: "calibrate", make: torchUnit("matmul") },
+    ],
+  },
+  {
+    id: "mlp_step",
+    title: "paper MLP training step, b64",
+    unit: "ms/step",
+    itemsPerUnit: 1,
+    item: "step",
+    flopsPerItem: trainingFlops(PAPER_MLP) * 64,
+    reps: REPS,
+    contenders: [
+      {
+        framework: "engine",
+        inner: "calibrate",
+        make: () => {
+          const s = new TrainStep(gpu, PAPER_MLP, 64);
+          return Promise.resolve(
+            engineUnit(s.model.params.count, () => s.record(), () => s.dispose()),
+          );
+        },
+      },
+      { framework: "tfjs-webgpu", inner: "calibrate", make: tfjsUnit((m) => m.tfTrainStep("mlp")) },
+      { framework: "torch-cpu", inner: "calibrate", make: torchUnit("mlp_step") },
+    ],
+  },
+  {
+    id: "cnn_step",
+    title: "paper CNN training step, b64",
+    unit: "ms/step",
+    itemsPerUnit: 1,
+    item: "step",
+    flopsPerItem: trainingFlops(PAPER_CNN) * 64,
+    reps: CNN_REPS,
+    contenders: [
+      {
+        framework: "engine",
+        inner: 1,
+        make: () => {
+          const s = new TrainStep(gpu, PAPER_CNN, 64);
+          return Promise.resolve(
+            engineUnit(s.model.params.count, () => s.record(), () => s.dispose()),
+          );
+        },
+      },
+      {
+        framework: "tfjs-webgpu",
+        inner: 1,
+        make: tfjsUnit((m) => m.tfTrainStep("cnn"), quick ? "skipped (--quick)" : undefined),
+      },
+      {
+        framework: "torch-cpu",
+        inner: 1,
+        reps: Math.max(CNN_REPS, 3),
+        make: torchUnit("cnn_step"),
+      },
+    ],
+  },
+  {
+    id: "cnn_eval",
+    title: `paper CNN evaluation, b${EVAL_BATCH}`,
+    unit: "ms/batch",
+    itemsPerUnit: EVAL_BATCH,
+    item: "image",
+    flopsPerItem: forwardFlops(PAPER_CNN),
+    reps: CNN_REPS + 1,
+    contenders: [
+      {
+        framework: "engine",
+        inner: 1,
+        make: () => {
+          const e = new Evaluate(gpu, PAPER_CNN, EVAL_BATCH);
+          return Promise.resolve(
+            engineUnit(e.model.params.count, () => e.record(), () => e.dispose()),
+          );
+        },
+      },
+      {
+        framework: "tfjs-webgpu",
+        inner: 1,
+        make: tfjsUnit((m) => m.tfCnnEval(EVAL_BATCH), quick ? "skipped (--quick)" : undefined),
+      },
+      {
+        framework: "torch-cpu",
+        inner: 1,
+        reps: 5,
+        make: torchUnit("cnn_eval", { batch: EVAL_BATCH }),
+      },
+    ],
+  },
+  {
+    id: "delta",
+    title: `Δk loss matrix, paper MLP, ${POINTS} points x ${SAMPLES} samples`,
+    unit: `ms/${POINTS} points`,
+    itemsPerUnit: POINTS,
+    item: "point",
+    flopsPerItem: forwardFlops(PAPER_MLP) * SAMPLES,
+    reps: REPS,
+    contenders: [
+      {
+        framework: "engine",
+        inner: 1,
+        make: () => {
+          const d = new DeltaMatrix(gpu, PAPER_MLP, POINTS, SAMPLES);
+          return Promise.resolve(
+            engineUnit(d.model.params.count, () => d.fused(), () => d.dispose()),
+          );
+        },
+      },
+      {
+        framework: "engine (materialised)",
+        inner: 1,
+        make: () => {
+          const d = new DeltaMatrix(gpu, PAPER_MLP, POINTS, SAMPLES);
+          return Promise.resolve(
+            engineUnit(d.model.params.count, () => d.materialized(), () => d.dispose()),
+          );
+        },
+      },
+      { framework: "tfjs-webgpu", inner: 1, make: tfjsUnit((m) => m.tfDelta(POINTS, SAMPLES)) },
+      {
+        framework: "torch-cpu",
+        inner: 1,
+        make: torchUnit("delta", { samples: SAMPLES }, POINTS),
+      },
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Measurement
+
+interface Measured {
+  framework: Framework;
+  status: "ok" | "skipped" | "failed";
+  note?: string;
+  parameters?: number;
+  inner?: number;
+  /** Milliseconds per unit, every timed repetition. */
+  msPerUnit?: number[];
+  /** Median milliseconds per item (product, step, image, point). */
+  msPerItem?: number;
+  gflops?: number;
+  ofFmaPeak?: number;
+}
+
+const results: { workload: Workload; measured: Measured[] }[] = [];
+
+async function measure(w: Workload): Promise<Measured[]> {
+  log(`\n${w.title}:`);
+  const live: { c: Contender; unit: Unit; m: Measured; reps: number }[] = [];
+  const out: Measured[] = [];
+  for (const c of w.contenders) {
+    const m: Measured = { framework: c.framework, status: "ok" };
+    out.push(m);
+    try {
+      const unit = await c.make();
+      if (typeof unit === "string") {
+        m.status = "skipped";
+        m.note = unit;
+        log(`  ${c.framework}: ${unit}`);
+        continue;
+      }
+      m.parameters = unit.parameters;
+      const warm = await unit.run(1); // compiles, allocates
+      let inner = typeof c.inner === "number" ? c.inner : 1;
+      if (c.inner === "calibrate") {
+        const once = await unit.run(1);
+        inner = Math.max(1, Math.min(200, Math.round(TARGET_MS / Math.max(once, 0.05))));
+      }
+      m.inner = inner;
+      m.msPerUnit = [];
+      log(`  ${c.framework}: warm-up ${sig(warm)} ms, ${inner} unit(s) per sample`);
+      live.push({ c, unit, m, reps: c.reps ?? w.reps });
+    } catch (e) {
+      m.status = "failed";
+      m.note = (e as Error).message;
+      log(`  ${c.framework}: failed: ${m.note}`);
+    }
+  }
+  const rounds = Math.max(0, ...live.map((l) => l.reps));
+  for (let r = 0; r < rounds; r++) {
+    for (const l of live) {
+      if (l.m.status !== "ok" || l.m.msPerUnit!.length >= l.reps) continue;
+      try {
+        const ms = await l.unit.run(l.m.inner!);
+        l.m.msPerUnit!.push(ms / l.m.inner!);
+        log(`  ${l.c.framework} rep ${r + 1}: ${sig(ms / l.m.inner!)} ${w.unit}`);
+      } catch (e) {
+        l.m.status = "failed";
+        l.m.note = (e as Error).message;
+        log(`  ${l.c.framework}: failed: ${l.m.note}`);
+      }
+    }
+  }
+  for (const l of live) {
+    await l.unit.dispose();
+    if (l.m.status !== "ok" || l.m.msPerUnit!.length === 0) continue;
+    l.m.msPerItem = median(l.m.msPerUnit!) / w.itemsPerUnit;
+    if (w.flopsPerItem) {
+      l.m.gflops = w.flopsPerItem / l.m.msPerItem / 1e6;
+      l.m.ofFmaPeak = l.m.gflops / roof.fmaGflops;
+    }
+  }
+  await gpu.sync();
+  return out;
+}
+
+try {
+  for (const w of workloads) {
+    if (ONLY && !ONLY.has(w.id)) continue;
+    results.push({ workload: w, measured: await measure(w) });
+  }
+} finally {
+  await torch?.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function get(id: string, framework: Framework): Measured | undefined {
+  return results.find((r) => r.workload.id === id)?.measured.find((m) => m.framework === framework);
+}
+
+/** engine time / other time, with which is faster. */
+function ratio(engine?: Measured, other?: Measured): { ratio?: number; text: string } {
+  if (!engine?.msPerItem || !other?.msPerItem) return { text: "-" };
+  const r = engine.msPerItem / other.msPerItem;
+  const text = r <= 1
+    ? `${sig(r)} (engine ${sig(1 / r)}x faster)`
+    : `${sig(r)} (${other.framework} ${sig(r)}x faster)`;
+  return { ratio: r, text };
+}
+
+/**
+ * Median over rounds of engine time / other time within the same round (the two ran next to
+ * each other), a check on the ratio of medians when the machine's speed drifts.
+ */
+function pairedRatio(engine?: Measured, other?: Measured): number | undefined {
+  const a = engine?.msPerUnit, b = other?.msPerUnit;
+  if (!a?.length || !b?.length || engine?.status !== "ok" || other?.status !== "ok") return;
+  const n = Math.min(a.length, b.length);
+  return median(Array.from({ length: n }, (_, i) => a[i] / b[i]));
+}
+
+function cell(m: Measured | undefined, w: Workload): string {
+  if (!m) return "-";
+  if (m.status !== "ok") return m.status;
+  const perItem = `${sig(m.msPerItem!)} ms/${w.item}`;
+  const extra = w.item === "image" ? `, ${sig(1000 / m.msPerItem!)} img/s` : "";
+  const gf = m.gflops !== undefined ? `, ${sig(m.gflops)} GFLOPS` : "";
+  return `${perItem}${extra}${gf} [n=${m.msPerUnit!.length}]`;
+}
+
+const header = [
+  "workload",
+  "engine",
+  "engine (materialised)",
+  "tfjs-webgpu",
+  "torch-cpu",
+  "engine/tfjs",
+  "engine/torch",
+];
+const table: string[][] = results.map(({ workload: w, measured }) => {
+  const by = (f: Framework) => measured.find((m) => m.framework === f);
+  const engine = by("engine");
+  return [
+    w.title,
+    cell(engine, w),
+    w.id === "delta" ? cell(by("engine (materialised)"), w) : "",
+    cell(by("tfjs-webgpu"), w),
+    cell(by("torch-cpu"), w),
+    ratio(engine, by("tfjs-webgpu")).text,
+    ratio(engine, by("torch-cpu")).text,
+  ];
+});
+
+function markdown(rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+}
+
+// Targets of the issue, from the medians above.
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean | null;
+  value?: number;
+}
+const targets: Target[] = [];
+function speedupTarget(name: string, id: string, other: Framework, need: number): void {
+  const e = get(id, "engine"), o = get(id, other);
+  if (!e?.msPerItem || !o?.msPerItem) {
+    targets.push({
+      target: name,
+      measured: `not measured (${o?.note ?? e?.note ?? "skipped"})`,
+      met: null,
+    });
+    return;
+  }
+  const s = o.msPerItem / e.msPerItem;
+  targets.push({
+    target: name,
+    measured: `${sig(s)}x (engine ${sig(e.msPerItem)} ms, ${other} ${sig(o.msPerItem)} ms per ${
+      results.find((r) => r.workload.id === id)!.workload.item
+    })`,
+    met: s >= need,
+    value: s,
+  });
+}
+speedupTarget(
+  "paper CNN training step >= 20x faster than tfjs-webgpu",
+  "cnn_step",
+  "tfjs-webgpu",
+  20,
+);
+{
+  const e = get("cnn_step", "engine"), t = get("cnn_step", "torch-cpu");
+  if (e?.msPerItem && t?.msPerItem) {
+    const s = t.msPerItem / e.msPerItem;
+    targets.push({
+      target: "paper CNN training step vs PyTorch CPU (reported, no target)",
+      measured: s >= 1 ? `engine ${sig(s)}x faster` : `PyTorch ${sig(1 / s)}x faster`,
+      met: null,
+      value: s,
+    });
+  }
+}
+speedupTarget(
+  "paper MLP training step >= 5x faster than tfjs-webgpu",
+  "mlp_step",
+  "tfjs-webgpu",
+  5,
+);
+speedupTarget("1024^3 matmul >= 2x tfjs-webgpu", "matmul", "tfjs-webgpu", 2);
+{
+  const e = get("matmul", "engine");
+  targets.push(
+    e?.gflops
+      ? {
+        target: "1024^3 matmul >= 25% of the adapter's FMA peak",
+        measured: `${sig(e.gflops)} GFLOPS = ${percentOf(e.gflops, roof.fmaGflops)} of ${
+          sig(roof.fmaGflops)
+        } GFLOPS`,
+        met: e.gflops >= 0.25 * roof.fmaGflops,
+        value: e.gflops / roof.fmaGflops,
+      }
+      : {
+        target: "1024^3 matmul >= 25% of the adapter's FMA peak",
+        measured: "not measured",
+        met: null,
+      },
+  );
+}
+{
+  const f = get("delta", "engine"), s = get("delta", "engine (materialised)");
+  const name = "fused Δk evaluation >= 3x faster than materialising perturbed weights";
+  if (f?.msPerItem && s?.msPerItem) {
+    const x = s.msPerItem / f.msPerItem;
+    targets.push({
+      target: name,
+      measured: `${sig(x)}x (fused ${sig(f.msPerItem)} ms/point, materialised ${
+        sig(s.msPerItem)
+      } ms/point)`,
+      met: x >= 3,
+      value: x,
+    });
+  } else targets.push({ target: name, measured: "not measured", met: null });
+}
+
+console.log(
+  `\nMachine: ${machine.nproc} CPUs, ${cpuModel}; WebGPU adapter: ${gpu.adapter} ` +
+    `(engine GEMM core "${machine.gemmCore}"); Deno ${machine.deno}`,
+);
+console.log(`Roofline: FMA ${sig(roof.fmaGflops)} GFLOPS, copy ${sig(roof.copyGBps)} GB/s`);
+console.log(`tfjs: ${tfjsStatus}`);
+console.log(`PyTorch: ${torchStatus}`);
+console.log(
+  `Medians of ${REPS} repetitions (CNN step ${CNN_REPS}, CNN eval ${CNN_REPS + 1}; PyTorch's CNN ` +
+    `rows more), alternating between frameworks; ratio = engine time / other time.\n`,
+);
+console.log(markdown(table));
+console.log("\nPaired ratios (median over rounds of engine/other within a round):");
+for (const { workload: w, measured } of results) {
+  const by = (f: Framework) => measured.find((m) => m.framework === f);
+  const cells = (["engine (materialised)", "tfjs-webgpu", "torch-cpu"] as Framework[])
+    .map((f) => [f, pairedRatio(by("engine"), by(f))] as const)
+    .filter(([, r]) => r !== undefined)
+    .map(([f, r]) => `engine/${f} ${sig(r!)}`);
+  if (cells.length) console.log(`  ${w.title}: ${cells.join(", ")}`);
+}
+console.log("\nTargets:");
+for (const t of targets) {
+  const verdict = t.met === null ? "n/a " : t.met ? "MET " : "MISS";
+  console.log(`  [${verdict}] ${t.target}: ${t.measured}`);
+}
+const params = results.map(({ workload, measured }) => ({
+  workload: workload.id,
+  parameters: Object.fromEntries(
+    measured.filter((m) => m.parameters !== undefined).map((m) => [m.framework, m.parameters]),
+  ),
+}));
+console.log("\nTrainable parameters per framework (must agree):");
+for (const p of params) {
+  if (Object.keys(p.parameters).length) {
+    console.log(`  ${p.workload}: ${JSON.stringify(p.parameters)}`);
+  }
+}
+
+if (args.json) {
+  const json = {
+    machine,
+    options: {
+      quick,
+      reps: REPS,
+      cnnReps: CNN_REPS,
+      points: POINTS,
+      samples: SAMPLES,
+      evalBatch: EVAL_BATCH,
+      targetMs: TARGET_MS,
+    },
+    roofline: roof,
+    tfjs: { status: tfjsStatus, info: tfjsInfo },
+    torch: { status: torchStatus, info: torchInfo },
+    workloads: results.map(({ workload: w, measured }) => ({
+      id: w.id,
+      title: w.title,
+      unit: w.unit,
+      item: w.item,
+      itemsPerUnit: w.itemsPerUnit,
+      flopsPerItem: w.flopsPerItem,
+      measured,
+      ratios: {
+        engineOverTfjs: ratio(
+          measured[0],
+          measured.find((m) => m.framework === "tfjs-webgpu"),
+        ).ratio,
+        engineOverTorch: ratio(
+          measured[0],
+          measured.find((m) => m.framework === "torch-cpu"),
+        ).ratio,
+        pairedEngineOverTfjs: pairedRatio(
+          measured[0],
+          measured.find((m) => m.framework === "tfjs-webgpu"),
+        ),
+        pairedEngineOverTorch: pairedRatio(
+          measured[0],
+          measured.find((m) => m.framework === "torch-cpu"),
+        ),
+        pairedEngineOverMaterialised: pairedRatio(
+          measured[0],
+          measured.find((m) => m.framework === "engine (materialised)"),
+        ),
+      },
+    })),
+    targets,
+  };
+  await Deno.writeTextFile(args.json, JSON.stringify(json, null, 2) + "\n");
+  console.log(`\nwrote ${args.json}`);
+}
+gpu.destroy();
+// A contender that failed (not one skipped on purpose) makes the run fail.
+const failed = results.flatMap((r) => r.measured).filter((m) => m.status === "failed");
+Deno.exit(failed.length > 0 ? 1 : 0);
