@@ -10,6 +10,8 @@ import {
   deltaOptions,
   landscapeCommand,
   landscapeOptions,
+  mergeCommand,
+  mergeOptions,
   sufficiencyCommand,
   sufficiencyOptions,
 } from "./cli/analysis_commands.ts";
@@ -63,6 +65,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "Smallest k with Δk below --threshold for a trained model (--checkpoint).",
     options: sufficiencyOptions,
     run: sufficiencyCommand,
+  },
+  merge: {
+    summary:
+      "Combine the shards of a landscape, delta or sufficiency run (--shard i/n) into its outputs.",
+    options: mergeOptions,
+    run: mergeCommand,
   },
 };
 

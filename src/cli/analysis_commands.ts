@@ -1,15 +1,22 @@
 /**
  * `landscape`, `delta` and `sufficiency` for a user's own trained model (a checkpoint from
  * `train`): the 2D landscape and width, the Δk curve with its fitted rate, and the sample size
- * at which Δk falls below a threshold.
+ * at which Δk falls below a threshold. Each computes per-point values (optionally only a
+ * shard's slice of the points, --shard) and then finishes its outputs from them; `merge`
+ * finishes from the shards' values, so a merged run writes the same bytes as a single one.
  * @module
  */
 import { type DataSplits, downsample } from "../data/dataset.ts";
-import { estimateDelta, sampleOrder } from "../landscape/estimate.ts";
-import { lossSurface } from "../landscape/grid.ts";
+import { curveFromDifferences } from "../landscape/delta.ts";
+import { estimateDifferences, sampleOrder } from "../landscape/estimate.ts";
+import { gridMeans, surfaceFromMeans } from "../landscape/grid.ts";
+import type { PointRange } from "../landscape/loss_matrix.ts";
 import { fitRate } from "../landscape/rate.ts";
+import { type Shard, shardRange } from "../landscape/shard.ts";
 import { sufficiency } from "../landscape/sufficiency.ts";
-import { landscapeWidth } from "../landscape/width.ts";
+import { widthCurve, widthFromCurve, widthPointCount } from "../landscape/width.ts";
+import type { Gpu } from "../gpu/gpu.ts";
+import { gemmVariant } from "../nn/gemm.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { deltaFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
@@ -17,6 +24,15 @@ import { writeCsv } from "../report/csv.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { dataFrom, dataOptions, device, deviceOptions, ensureDir, writeJson } from "./common.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
+import {
+  assembleShards,
+  fileHash,
+  findShards,
+  type PartValues,
+  resolveShard,
+  shardOptions,
+  writeShard,
+} from "./shards.ts";
 
 const shared = {
   checkpoint: opt.str("model checkpoint (.safetensors written by train)"),
@@ -24,6 +40,7 @@ const shared = {
   pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
   seed: opt.int("seed of the sample order, noise and directions", 0, 0),
   out: opt.str("output folder", "runs/<command>"),
+  ...shardOptions,
   ...deviceOptions,
 };
 
@@ -59,13 +76,19 @@ export const sufficiencyOptions = {
   threshold: opt.num("Δk threshold that counts as converged", 1e-6, 0, true),
 };
 
-async function setup(
-  o: Parsed<typeof shared>,
-  command: string,
-): Promise<{ model: Sequential; data: DataSplits; out: string }> {
+interface Setup {
+  gpu: Gpu;
+  model: Sequential;
+  data: DataSplits;
+  out: string;
+  shard?: Shard;
+}
+
+async function setup(o: Parsed<typeof shared>, command: string): Promise<Setup> {
   if (!o.checkpoint) {
     throw new CliError(`--checkpoint is required (train one with 'deno task experiment train')`);
   }
+  const shard = resolveShard(o.shard);
   const gpu = await device(o);
   const { model } = await loadCheckpoint(gpu, o.checkpoint);
   const loaded = await dataFrom(o, o.seed);
@@ -82,26 +105,128 @@ async function setup(
   }
   const out = o.out ?? `runs/${command}`;
   await ensureDir(out);
-  return { model, data, out };
+  return { gpu, model, data, out, shard };
 }
 
-/** Runs `landscape`. */
-export async function landscapeCommand(o: Parsed<typeof landscapeOptions>): Promise<number> {
-  const { model, data, out } = await setup(o, "landscape");
-  const evalData = {
-    dataset: sampleOrder(data.train, Math.min(o["eval-samples"], data.train.labels.length), o.seed),
-    loss: "cross-entropy" as const,
+/** Options that only say where or how verbosely to work: not part of a configuration. */
+const PLACE_OPTIONS = ["out", "shard", "verbose", "kernels", "checkpoint", "data-dir"];
+
+/**
+ * Everything that determines a command's values, identical on every machine that computes the
+ * same thing: its options, the checkpoint's bytes, the data's identity and the GEMM core.
+ */
+async function configuration(
+  command: string,
+  o: Record<string, unknown>,
+  s: Setup,
+): Promise<Record<string, unknown>> {
+  const options = Object.fromEntries(
+    Object.entries(o).filter(([k, v]) => !PLACE_OPTIONS.includes(k) && v !== undefined),
+  );
+  const size = (d: { labels: ArrayLike<number> }) => d.labels.length;
+  return {
+    command,
+    options,
+    checkpoint: await fileHash(o.checkpoint as string),
+    data: {
+      name: s.data.train.name,
+      shape: s.data.train.shape,
+      sizes: [size(s.data.train), size(s.data.validation), size(s.data.test)],
+    },
+    gemm: gemmVariant(s.gpu),
   };
+}
+
+/** Points this process evaluates out of `total`: all, or its shard's slice. */
+function share(total: number, shard?: Shard): PointRange {
+  return shard ? shardRange(total, shard) : { first: 0, end: total };
+}
+
+/** Writes this process's values as a shard and says what to do next. */
+async function saveShard(
+  command: string,
+  o: Record<string, unknown>,
+  s: Setup,
+  meta: Record<string, unknown>,
+  parts: Record<string, PartValues>,
+): Promise<number> {
+  const shard = s.shard!;
+  const dir = await writeShard(s.out, {
+    command,
+    config: await configuration(command, o, s),
+    meta,
+    shard,
+    adapter: s.gpu.adapter,
+  }, parts);
+  const points = Object.entries(parts).map(([n, p]) =>
+    `${n} points ${p.first}-${p.end - 1} of ${p.total}`
+  );
+  console.error(
+    `${command}: shard ${shard.index}/${shard.count} (${points.join(", ")}) written to ${dir}; ` +
+      `when all ${shard.count} are done: deno task experiment merge --out ${s.out}`,
+  );
+  return 0;
+}
+
+function part(
+  range: PointRange,
+  total: number,
+  perPoint: number,
+  values: Float32Array,
+): PartValues {
+  return { ...range, total, perPoint, values };
+}
+
+function landscapeSettings(o: Parsed<typeof landscapeOptions>) {
   const directions = {
     seed: o.seed + 17,
     includeBiasAndNorm: o["include-bias-norm"],
     globalNorm: o["global-norm"] || undefined,
   };
-  const s = await lossSurface(model, evalData, {
-    ...directions,
-    resolution: o.grid,
-    range: [-o.range, o.range],
-  });
+  return {
+    grid: { ...directions, resolution: o.grid, range: [-o.range, o.range] as [number, number] },
+    width: {
+      ...directions,
+      seed: o.seed + 29,
+      directions: o["width-directions"],
+      rise: o["width-rise"],
+    },
+  };
+}
+
+/** Runs `landscape`. */
+export async function landscapeCommand(o: Parsed<typeof landscapeOptions>): Promise<number> {
+  const s = await setup(o, "landscape");
+  const { model, data } = s;
+  const evalData = {
+    dataset: sampleOrder(data.train, Math.min(o["eval-samples"], data.train.labels.length), o.seed),
+    loss: "cross-entropy" as const,
+  };
+  const settings = landscapeSettings(o);
+  const totals = { grid: o.grid ** 2, width: widthPointCount(settings.width) };
+  const gridRange = share(totals.grid, s.shard), widthRange = share(totals.width, s.shard);
+  const grid = await gridMeans(model, evalData, settings.grid, gridRange);
+  const width = await widthCurve(model, evalData, settings.width, widthRange);
+  const meta = { model: model.config.name, samples: evalData.dataset.labels.length };
+  model.dispose();
+  if (s.shard) {
+    return await saveShard("landscape", o, s, meta, {
+      grid: part(gridRange, totals.grid, 1, grid),
+      width: part(widthRange, totals.width, 1, width),
+    });
+  }
+  return await finishLandscape(s.out, o, meta, grid, width);
+}
+
+async function finishLandscape(
+  out: string,
+  o: Parsed<typeof landscapeOptions>,
+  meta: Record<string, unknown>,
+  gridValues: Float32Array,
+  widthValues: Float32Array,
+): Promise<number> {
+  const settings = landscapeSettings(o);
+  const s = surfaceFromMeans(gridValues, settings.grid);
   const rows = [];
   for (let i = 0; i < s.resolution; i++) {
     for (let j = 0; j < s.resolution; j++) {
@@ -110,35 +235,28 @@ export async function landscapeCommand(o: Parsed<typeof landscapeOptions>): Prom
   }
   await writeCsv(`${out}/landscape.csv`, ["a", "b", "loss"], rows);
   const grid = { axis: s.axis, values: s.values };
-  await writeFigure(
-    `${out}/landscape`,
-    heatmapFigure(`${model.config.name}: loss landscape`, grid),
-  );
-  await writeFigure(`${out}/surface`, surfaceFigure(`${model.config.name}: loss surface`, grid));
-  const w = await landscapeWidth(model, evalData, {
-    ...directions,
-    seed: o.seed + 29,
-    directions: o["width-directions"],
-    rise: o["width-rise"],
-  });
+  await writeFigure(`${out}/landscape`, heatmapFigure(`${meta.model}: loss landscape`, grid));
+  await writeFigure(`${out}/surface`, surfaceFigure(`${meta.model}: loss surface`, grid));
+  const w = widthFromCurve(widthValues, settings.width);
   await writeJson(`${out}/landscape.json`, {
     width: w,
     grid: o.grid,
     range: o.range,
-    samples: evalData.dataset.labels.length,
+    samples: meta.samples,
   });
   console.error(
     `landscape: width ${w.radius.toFixed(4)} ± ${
       w.se.toFixed(4)
     } (loss rise ${w.rise}); wrote ${out}/landscape.csv, .png, .svg`,
   );
-  model.dispose();
   return 0;
 }
 
-async function curve(o: Parsed<typeof deltaOptions>, command: string) {
-  const { model, data, out } = await setup(o, command);
-  const c = await estimateDelta(model, data.train, {
+/** The differences of this process's share of the Δk points, or the finished outputs. */
+async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Promise<number> {
+  const s = await setup(o, command);
+  const range = share(o.points, s.shard);
+  const rows = await estimateDifferences(s.model, s.data.train, {
     sigma: o.sigma,
     points: o.points,
     samples: o.samples,
@@ -149,8 +267,23 @@ async function curve(o: Parsed<typeof deltaOptions>, command: string) {
     batchSize: o["batch-size"],
     reshuffleSeed: o.reshuffle ? o.seed : undefined,
     directions: { globalNorm: o["global-norm"] || undefined },
-  });
-  model.dispose();
+  }, range);
+  s.model.dispose();
+  if (s.shard) {
+    return await saveShard(command, o, s, {}, {
+      differences: part(range, o.points, o.samples - 1, rows),
+    });
+  }
+  return await finishCurve(command, s.out, o, rows);
+}
+
+async function finishCurve(
+  command: string,
+  out: string,
+  o: Parsed<typeof deltaOptions>,
+  differences: Float32Array,
+): Promise<number> {
+  const c = curveFromDifferences(differences, o.points);
   await writeCsv(
     `${out}/delta.csv`,
     ["k", "delta", "se", "variance", "mean_squared"],
@@ -181,43 +314,90 @@ async function curve(o: Parsed<typeof deltaOptions>, command: string) {
       { xTitle },
     ),
   );
-  return { c, fit, out };
+  if (command === "delta") {
+    await writeJson(`${out}/delta.json`, {
+      fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange },
+    });
+    console.error(
+      `delta: ${
+        fit
+          ? `fitted rate p = ${fit.p.toFixed(3)}${
+            fit.interval
+              ? ` (95% CI ${fit.interval[0].toFixed(3)} to ${fit.interval[1].toFixed(3)})`
+              : ""
+          }`
+          : "no fit"
+      }; wrote ${out}/delta.csv, .png, .svg`,
+    );
+    return 0;
+  }
+  const threshold = (o as Parsed<typeof sufficiencyOptions>).threshold;
+  const suff = sufficiency(c, threshold, { fit: fit ?? undefined, seed: o.seed });
+  await writeJson(`${out}/sufficiency.json`, suff);
+  const text = suff.status === "reached"
+    ? `Δk stays below ${threshold} from k = ${suff.k}${
+      suff.interval ? ` (95% CI ${suff.interval[0]} to ${suff.interval[1]})` : ""
+    }`
+    : suff.status === "extrapolated"
+    ? `not reached by k = ${suff.measured[1]}; extrapolated k* ≈ ${Math.round(suff.k)}${
+      suff.interval
+        ? ` (95% CI ${Math.round(suff.interval[0])} to ${Math.round(suff.interval[1])})`
+        : ""
+    }`
+    : `not reached by k = ${suff.measured[1]}: ${suff.reason}`;
+  console.error(`sufficiency: ${text}; wrote ${out}/sufficiency.json`);
+  return 0;
 }
 
 /** Runs `delta`. */
-export async function deltaCommand(o: Parsed<typeof deltaOptions>): Promise<number> {
-  const { fit, out } = await curve(o, "delta");
-  await writeJson(`${out}/delta.json`, {
-    fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange },
-  });
-  console.error(
-    `delta: ${
-      fit
-        ? `fitted rate p = ${fit.p.toFixed(3)}${
-          fit.interval
-            ? ` (95% CI ${fit.interval[0].toFixed(3)} to ${fit.interval[1].toFixed(3)})`
-            : ""
-        }`
-        : "no fit"
-    }; wrote ${out}/delta.csv, .png, .svg`,
-  );
-  return 0;
+export function deltaCommand(o: Parsed<typeof deltaOptions>): Promise<number> {
+  return curveCommand(o, "delta");
 }
 
 /** Runs `sufficiency`. */
-export async function sufficiencyCommand(o: Parsed<typeof sufficiencyOptions>): Promise<number> {
-  const { c, fit, out } = await curve(o, "sufficiency");
-  const s = sufficiency(c, o.threshold, { fit: fit ?? undefined, seed: o.seed });
-  await writeJson(`${out}/sufficiency.json`, s);
-  const text = s.status === "reached"
-    ? `Δk stays below ${o.threshold} from k = ${s.k}${
-      s.interval ? ` (95% CI ${s.interval[0]} to ${s.interval[1]})` : ""
-    }`
-    : s.status === "extrapolated"
-    ? `not reached by k = ${s.measured[1]}; extrapolated k* ≈ ${Math.round(s.k)}${
-      s.interval ? ` (95% CI ${Math.round(s.interval[0])} to ${Math.round(s.interval[1])})` : ""
-    }`
-    : `not reached by k = ${s.measured[1]}: ${s.reason}`;
-  console.error(`sufficiency: ${text}; wrote ${out}/sufficiency.json`);
-  return 0;
+export function sufficiencyCommand(o: Parsed<typeof sufficiencyOptions>): Promise<number> {
+  return curveCommand(o, "sufficiency");
+}
+
+/** Options of `merge`. */
+export const mergeOptions = {
+  out: opt.str("run folder: shards are read from OUT/shards and the outputs written to OUT"),
+  from: opt.str("more shard folders, comma-separated (e.g. copied from other machines)"),
+  "mixed-adapters": opt.flag("merge shards computed on different adapters"),
+};
+
+/** Runs `merge`: checks the shards, then writes exactly a single run's outputs. */
+export async function mergeCommand(o: Parsed<typeof mergeOptions>): Promise<number> {
+  if (!o.out) throw new CliError("--out is required: the run folder the shards were written to");
+  const folders = [o.out, ...(o.from ? o.from.split(",").map((f) => f.trim()) : [])];
+  const shards = await findShards(folders);
+  const { manifest, parts } = await assembleShards(shards, {
+    mixedAdapters: o["mixed-adapters"],
+  });
+  const options = manifest.config.options as Record<string, unknown>;
+  console.error(
+    `merge: ${shards.length} shards of ${manifest.command} (configuration ${
+      manifest.configHash.slice(0, 12)
+    })`,
+  );
+  switch (manifest.command) {
+    case "landscape":
+      return await finishLandscape(
+        o.out,
+        options as Parsed<typeof landscapeOptions>,
+        manifest.meta,
+        parts.grid,
+        parts.width,
+      );
+    case "delta":
+    case "sufficiency":
+      return await finishCurve(
+        manifest.command,
+        o.out,
+        options as Parsed<typeof deltaOptions>,
+        parts.differences,
+      );
+    default:
+      throw new CliError(`shards of "${manifest.command}" cannot be merged by this version`);
+  }
 }

@@ -72,12 +72,15 @@ export function recordDifferences(losses: Tensor): Tensor {
   return diffs;
 }
 
-/** Losses [T, n] with every row's columns permuted by its own seeded order. */
-export function reshuffle(losses: Tensor, seed: number): Tensor {
+/**
+ * Losses [T, n] with every row's columns permuted by its own seeded order (row r is point
+ * firstRow + r, whose order is keyed by that index).
+ */
+export function reshuffle(losses: Tensor, seed: number, firstRow = 0): Tensor {
   const [rows, n] = losses.shape;
   const order = new Uint32Array(rows * n);
   for (let t = 0; t < rows; t++) {
-    order.set(new PhiloxStream(seed, t, RNG_DOMAIN.data).permutation(n), t * n);
+    order.set(new PhiloxStream(seed, firstRow + t, RNG_DOMAIN.data).permutation(n), t * n);
   }
   const orderT = Tensor.from(losses.gpu, order, [rows, n]);
   const out = Tensor.empty(losses.gpu, [rows, n]);
@@ -124,11 +127,20 @@ export function curveFromDifferences(d: Float32Array, points: number): DeltaCurv
   return { k, delta, se, variance, meanSquared, points, differences: d };
 }
 
-/** Δk from a loss matrix [T, n] on the GPU (one readback of the differences). */
-export async function deltaCurve(losses: Tensor, options: DeltaOptions = {}): Promise<DeltaCurve> {
+/**
+ * The differences D [T, m] of a loss matrix [T, n] on the GPU, read back (m = n - 1, or
+ * n / batchSize - 1 when counting batches); row r is point firstRow + r.
+ */
+export async function differenceRows(
+  losses: Tensor,
+  options: DeltaOptions = {},
+  firstRow = 0,
+): Promise<Float32Array> {
   const owned: Tensor[] = [];
   let l = losses;
-  if (options.reshuffleSeed !== undefined) owned.push(l = reshuffle(l, options.reshuffleSeed));
+  if (options.reshuffleSeed !== undefined) {
+    owned.push(l = reshuffle(l, options.reshuffleSeed, firstRow));
+  }
   if (options.counting === "batches") {
     const means = batchMeans(l, options.batchSize ?? 64);
     owned.push(means);
@@ -137,8 +149,13 @@ export async function deltaCurve(losses: Tensor, options: DeltaOptions = {}): Pr
   const diffs = recordDifferences(l);
   owned.push(diffs);
   try {
-    return curveFromDifferences(await diffs.read(), l.shape[0]);
+    return await diffs.read();
   } finally {
     for (const t of owned) t.dispose();
   }
+}
+
+/** Δk from a loss matrix [T, n] on the GPU (one readback of the differences). */
+export async function deltaCurve(losses: Tensor, options: DeltaOptions = {}): Promise<DeltaCurve> {
+  return curveFromDifferences(await differenceRows(losses, options), losses.shape[0]);
 }

@@ -8,9 +8,20 @@
 import { type Dataset, datasetSize, select } from "../data/dataset.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
-import { type DeltaCurve, deltaCurve, type DeltaOptions } from "./delta.ts";
+import {
+  curveFromDifferences,
+  type DeltaCurve,
+  type DeltaOptions,
+  differenceRows,
+} from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
-import { lossMatrix, type LossMatrixOptions, type Points } from "./loss_matrix.ts";
+import {
+  lossMatrix,
+  type LossMatrixOptions,
+  type PointRange,
+  type Points,
+  slicePoints,
+} from "./loss_matrix.ts";
 
 /** What to estimate. */
 export interface EstimateOptions extends DeltaOptions {
@@ -46,12 +57,17 @@ function gaussian(rng: PhiloxStream): number {
   return Math.sqrt(-2 * Math.log(rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 
-/** Estimates the Δk curve of `model` (at its current parameters, w*) on `data`. */
-export async function estimateDelta(
+/**
+ * The differences D[t, j] = L_{j+2}(w_t) - L_{j+1}(w_t) for the points t in `range` (default all
+ * T) of the estimate `o` describes, row-major [end - first, samples - 1]. Point t is the same
+ * point whatever the range, so the rows of several ranges concatenate to those of the whole.
+ */
+export async function estimateDifferences(
   model: Sequential,
   data: Dataset,
   o: EstimateOptions,
-): Promise<DeltaCurve> {
+  range: PointRange = { first: 0, end: o.points },
+): Promise<Float32Array> {
   if (!(o.sigma > 0) || !Number.isFinite(o.sigma)) {
     throw new RangeError(`sigma must be > 0, got ${o.sigma}`);
   }
@@ -60,6 +76,7 @@ export async function estimateDelta(
   }
   const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
   const samples = sampleOrder(data, o.samples * perUnit, o.seed);
+  if (range.first === range.end) return new Float32Array(0);
   const eval_ = { dataset: samples, loss: "cross-entropy" as const };
   let points: Points;
   let owned: { dispose(): void } | undefined;
@@ -84,13 +101,23 @@ export async function estimateDelta(
     points = { mode: "subspace", directions, coefficients, count: o.points };
   }
   try {
-    const losses = await lossMatrix(model, eval_, points, o.evaluation);
+    const slice = slicePoints(points, range.first, range.end);
+    const losses = await lossMatrix(model, eval_, slice, o.evaluation);
     try {
-      return await deltaCurve(losses, o);
+      return await differenceRows(losses, o, range.first);
     } finally {
       losses.dispose();
     }
   } finally {
     owned?.dispose();
   }
+}
+
+/** Estimates the Δk curve of `model` (at its current parameters, w*) on `data`. */
+export async function estimateDelta(
+  model: Sequential,
+  data: Dataset,
+  o: EstimateOptions,
+): Promise<DeltaCurve> {
+  return curveFromDifferences(await estimateDifferences(model, data, o), o.points);
 }

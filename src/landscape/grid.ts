@@ -10,7 +10,13 @@ import { reduceRows } from "../ops/reduce.ts";
 import type { Tensor } from "../tensor.ts";
 import { recordDifferences } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
-import { type EvalData, lossMatrix, type LossMatrixOptions } from "./loss_matrix.ts";
+import {
+  type EvalData,
+  lossMatrix,
+  type LossMatrixOptions,
+  type PointRange,
+  slicePoints,
+} from "./loss_matrix.ts";
 
 /** The grid and its directions. */
 export interface GridOptions extends DirectionOptions {
@@ -44,15 +50,9 @@ export function gridAxis(resolution: number, [lo, hi]: [number, number]): Float6
   );
 }
 
-/** Per-sample losses at every grid point, [resolution^2, n] on the GPU. */
-async function gridLosses(
-  model: Sequential,
-  data: EvalData,
-  options: GridOptions,
-): Promise<{ losses: Tensor; axis: Float64Array }> {
-  const resolution = options.resolution ?? 51;
-  const axis = gridAxis(resolution, options.range ?? [-1, 1]);
-  const directions = interleave(model, await randomDirections(model, 2, options));
+/** The grid's coefficients, four per point (a, b, 0, 0), row-major with a along rows. */
+function gridPoints(axis: Float64Array): Float32Array {
+  const resolution = axis.length;
   const coefficients = new Float32Array(resolution * resolution * 4);
   for (let i = 0; i < resolution; i++) {
     for (let j = 0; j < resolution; j++) {
@@ -60,17 +60,63 @@ async function gridLosses(
       coefficients[(i * resolution + j) * 4 + 1] = axis[j];
     }
   }
+  return coefficients;
+}
+
+/** Per-sample losses at grid points [first, end) (default all), [end - first, n] on the GPU. */
+async function gridLosses(
+  model: Sequential,
+  data: EvalData,
+  options: GridOptions,
+  range?: PointRange,
+): Promise<{ losses: Tensor; axis: Float64Array }> {
+  const axis = gridAxis(options.resolution ?? 51, options.range ?? [-1, 1]);
+  const total = axis.length ** 2;
+  const { first, end } = range ?? { first: 0, end: total };
+  const directions = interleave(model, await randomDirections(model, 2, options));
   try {
-    const losses = await lossMatrix(
-      model,
-      data,
-      { mode: "subspace", directions, coefficients, count: resolution * resolution },
-      options.evaluation,
+    const points = slicePoints(
+      { mode: "subspace", directions, coefficients: gridPoints(axis), count: total },
+      first,
+      end,
     );
+    const losses = await lossMatrix(model, data, points, options.evaluation);
     return { losses, axis };
   } finally {
     directions.dispose();
   }
+}
+
+/**
+ * Mean loss over the evaluation samples at grid points [first, end) (default all; point
+ * i * resolution + j is (axis[i], axis[j])). Ranges concatenate to the whole grid's values.
+ */
+export async function gridMeans(
+  model: Sequential,
+  data: EvalData,
+  options: GridOptions,
+  range?: PointRange,
+): Promise<Float32Array> {
+  if (range && range.first === range.end) return new Float32Array(0);
+  const { losses } = await gridLosses(model, data, options, range);
+  const means = reduceRows(losses, "mean", losses.shape[0]);
+  try {
+    return await means.read();
+  } finally {
+    losses.dispose();
+    means.dispose();
+  }
+}
+
+/** The landscape from the mean losses at every grid point (`gridMeans`). */
+export function surfaceFromMeans(means: Float32Array, options: GridOptions): GridValues {
+  const axis = gridAxis(options.resolution ?? 51, options.range ?? [-1, 1]);
+  if (means.length !== axis.length ** 2) {
+    throw new RangeError(
+      `a ${axis.length}² grid needs ${axis.length ** 2} values, got ${means.length}`,
+    );
+  }
+  return { resolution: axis.length, axis, values: Float64Array.from(means) };
 }
 
 /** The landscape: mean loss over the evaluation samples at every grid point. */
@@ -79,12 +125,7 @@ export async function lossSurface(
   data: EvalData,
   options: GridOptions,
 ): Promise<GridValues> {
-  const { losses, axis } = await gridLosses(model, data, options);
-  const means = reduceRows(losses, "mean", losses.shape[0]);
-  const values = Float64Array.from(await means.read());
-  losses.dispose();
-  means.dispose();
-  return { resolution: axis.length, axis, values };
+  return surfaceFromMeans(await gridMeans(model, data, options), options);
 }
 
 /** N(0, sigma^2 I_2) density at (a, b). */

@@ -16,12 +16,23 @@ import { Tensor } from "../tensor.ts";
 
 /** Which parameter points to evaluate. */
 export type Points =
-  /** w* + sigma * eps_t for t = 0 .. count-1, eps_t ~ N(0, I) keyed by (seed, t, index). */
-  | { mode: "full"; count: number; seed: number; sigma: number }
+  /**
+   * w* + sigma * eps_t for t = first .. first + count - 1 (first defaults to 0),
+   * eps_t ~ N(0, I) keyed by (seed, t, index).
+   */
+  | { mode: "full"; count: number; seed: number; sigma: number; first?: number }
   /** w* + sum_j coefficients[t, j] d_j (directions [N, dim4], coefficients [count, dim4]). */
   | { mode: "subspace"; directions: Tensor; coefficients: Float32Array; count: number }
   /** w* itself. */
   | { mode: "center" };
+
+/** Points [first, end) of a point set: one shard's share of the work. */
+export interface PointRange {
+  /** First point. */
+  first: number;
+  /** One past the last point. */
+  end: number;
+}
 
 /** The samples and the loss that scores them. */
 export type EvalData =
@@ -46,6 +57,33 @@ export function pointTotal(points: Points): number {
   return points.mode === "center" ? 1 : points.count;
 }
 
+/**
+ * Points [first, end) of a set, as a set of its own: the same parameter points (the noise of
+ * point t stays keyed by t), so their losses equal those rows of the whole set's matrix.
+ */
+export function slicePoints(points: Points, first: number, end: number): Points {
+  const total = pointTotal(points);
+  if (
+    !(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first <= end &&
+      end <= total)
+  ) {
+    throw new RangeError(`point range [${first}, ${end}) is not within [0, ${total})`);
+  }
+  if (points.mode === "center") {
+    if (first !== 0 || end !== 1) throw new RangeError("the center is one point");
+    return points;
+  }
+  if (points.mode === "full") {
+    return { ...points, count: end - first, first: (points.first ?? 0) + first };
+  }
+  const width = points.directions.shape[1];
+  return {
+    ...points,
+    count: end - first,
+    coefficients: points.coefficients.subarray(first * width, end * width),
+  };
+}
+
 /** The perturbation for points [first, first + count) of a set (uploads subspace coefficients). */
 function chunkPerturbation(model: Sequential, points: Points, first: number, count: number): {
   perturbation?: Perturbation;
@@ -59,7 +97,7 @@ function chunkPerturbation(model: Sequential, points: Points, first: number, cou
         points: count,
         seed: points.seed,
         sigma: points.sigma,
-        firstPoint: first,
+        firstPoint: (points.first ?? 0) + first,
       },
     };
   }

@@ -7,7 +7,13 @@
 import type { Sequential } from "../nn/sequential.ts";
 import { reduceRows } from "../ops/reduce.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
-import { type EvalData, lossMatrix, type LossMatrixOptions } from "./loss_matrix.ts";
+import {
+  type EvalData,
+  lossMatrix,
+  type LossMatrixOptions,
+  type PointRange,
+  slicePoints,
+} from "./loss_matrix.ts";
 
 /** Options of {@link landscapeWidth}. */
 export interface WidthOptions extends DirectionOptions {
@@ -39,23 +45,35 @@ export interface Width {
   rise: number;
 }
 
-/** Measures the width of the minimum at the model's current parameters. */
-export async function landscapeWidth(
-  model: Sequential,
-  data: EvalData,
-  options: WidthOptions,
-): Promise<Width> {
-  const count = options.directions ?? 8,
-    rise = options.rise ?? 1,
-    maxRadius = options.maxRadius ?? 2;
-  const steps = options.steps ?? 24;
+function settings(options: WidthOptions) {
+  const count = options.directions ?? 8, rise = options.rise ?? 1;
+  const maxRadius = options.maxRadius ?? 2, steps = options.steps ?? 24;
   if (!(rise > 0) || !(maxRadius > 0) || count < 1 || steps < 1) {
     throw new RangeError("width needs directions >= 1, steps >= 1, rise > 0 and maxRadius > 0");
   }
+  return { count, rise, maxRadius, steps, rays: 2 * count, total: 1 + 2 * count * steps };
+}
+
+/** Points a width measurement evaluates: w*, then `steps` probes along each ray. */
+export function widthPointCount(options: WidthOptions): number {
+  return settings(options).total;
+}
+
+/**
+ * Mean loss at the width's probe points [first, end) (default all; point 0 is w*, then ray r,
+ * step s at 1 + r * steps + s). Ranges concatenate to the whole curve.
+ */
+export async function widthCurve(
+  model: Sequential,
+  data: EvalData,
+  options: WidthOptions,
+  range?: PointRange,
+): Promise<Float32Array> {
+  const { count, maxRadius, steps, rays, total } = settings(options);
+  const { first, end } = range ?? { first: 0, end: total };
+  if (first === end) return new Float32Array(0);
   const directions = interleave(model, await randomDirections(model, count, options));
   const width = directions.shape[1];
-  const rays = 2 * count;
-  const total = 1 + rays * steps;
   const coefficients = new Float32Array(total * width);
   for (let r = 0; r < rays; r++) {
     const sign = r % 2 === 0 ? 1 : -1, j = Math.floor(r / 2);
@@ -63,20 +81,30 @@ export async function landscapeWidth(
       coefficients[(1 + r * steps + s) * width + j] = sign * maxRadius * (s + 1) / steps;
     }
   }
-  let curve: Float32Array;
   try {
-    const losses = await lossMatrix(model, data, {
-      mode: "subspace",
-      directions,
-      coefficients,
-      count: total,
-    }, options.evaluation);
-    const means = reduceRows(losses, "mean", total);
-    curve = await means.read();
-    losses.dispose();
-    means.dispose();
+    const points = slicePoints(
+      { mode: "subspace", directions, coefficients, count: total },
+      first,
+      end,
+    );
+    const losses = await lossMatrix(model, data, points, options.evaluation);
+    const means = reduceRows(losses, "mean", end - first);
+    try {
+      return await means.read();
+    } finally {
+      losses.dispose();
+      means.dispose();
+    }
   } finally {
     directions.dispose();
+  }
+}
+
+/** The width from the mean losses at every probe point (`widthCurve`). */
+export function widthFromCurve(curve: Float32Array, options: WidthOptions): Width {
+  const { rise, maxRadius, steps, rays, total } = settings(options);
+  if (curve.length !== total) {
+    throw new RangeError(`the width needs ${total} probe losses, got ${curve.length}`);
   }
   const base = curve[0], edge = base + rise;
   let censored = 0;
@@ -96,4 +124,13 @@ export async function landscapeWidth(
   const mean = radii.reduce((a, b) => a + b, 0) / rays;
   const sd = Math.sqrt(radii.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rays - 1));
   return { radius: mean, se: sd / Math.sqrt(rays), radii, censored, baseLoss: base, rise };
+}
+
+/** Measures the width of the minimum at the model's current parameters. */
+export async function landscapeWidth(
+  model: Sequential,
+  data: EvalData,
+  options: WidthOptions,
+): Promise<Width> {
+  return widthFromCurve(await widthCurve(model, data, options), options);
 }

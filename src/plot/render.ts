@@ -47,12 +47,26 @@ export function pngFont(): string | null {
   return findFont();
 }
 
-/** SVG text of a figure. */
+/**
+ * Renumbers Vega's generated element ids (gradient_N, clipN, ...) in order of appearance:
+ * Vega counts them per process, so the same figure would otherwise differ between runs.
+ */
+function stableIds(svg: string): string {
+  const ids = new Map<string, string>();
+  for (const [, id] of svg.matchAll(/\bid="((?:gradient_|clip|pattern_)\d+)"/g)) {
+    if (!ids.has(id)) ids.set(id, `${id.replace(/\d+$/, "")}${ids.size}`);
+  }
+  if (ids.size === 0) return svg;
+  const pattern = new RegExp(`\\b(${[...ids.keys()].join("|")})\\b`, "g");
+  return svg.replace(pattern, (id) => ids.get(id)!);
+}
+
+/** SVG text of a figure (the same bytes for the same figure in any process). */
 export async function renderSvg(figure: FigureSpec): Promise<string> {
   const spec = figure.kind === "vega-lite" ? vl.compile(figure.spec).spec : figure.spec;
   const view = new vega.View(vega.parse(spec), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return stableIds(await view.toSVG());
   } finally {
     view.finalize();
   }
