@@ -113,9 +113,12 @@ export type { Dataset, DataSplits } from "./src/data/dataset.ts";
 export {
   EMBEDDED_FASHION_MNIST,
   FASHION_MNIST_CLASSES,
+  FASHION_MNIST_FILES,
+  idxPair,
   loadFashionMnist,
   SYSTEM_FASHION_MNIST,
 } from "./src/data/fashion_mnist.ts";
+export type { NamedBytes } from "./src/data/fashion_mnist.ts";
 export { CIFAR10_CLASSES, loadCifar10 } from "./src/data/cifar10.ts";
 export { synthetic } from "./src/data/synthetic.ts";
 export type { SyntheticOptions } from "./src/data/synthetic.ts";

@@ -3,39 +3,69 @@
  * runtimes, with esbuild. Shaders are imported as text (`with { type: "text" }`), which Deno
  * and esbuild both understand, so the bundle carries exactly the sources Deno runs.
  *
- * Usage: `deno task bundle [out.js]` (default `dist/landscape.js`).
+ * Usage: `deno task bundle [out.js]` (default `dist/landscape.js`, with `out.js.map`).
  * @module
  */
 import * as esbuild from "esbuild";
 
-/** Bundles `entry` into a single minified-off ES module; returns its text. */
-export async function bundle(
+/** A bundle's code and its source map. */
+export interface Bundle {
+  code: string;
+  map: string;
+}
+
+/**
+ * Bundles `entry` (default mod.ts) into a single ES module with a source map (linked as
+ * `mapName`).
+ */
+export async function bundleWithMap(
   entry = new URL("../mod.ts", import.meta.url).pathname,
-): Promise<string> {
+  mapName = "landscape.js.map",
+): Promise<Bundle> {
   try {
     const result = await esbuild.build({
       entryPoints: [entry],
       bundle: true,
       write: false,
+      outfile: `out/${mapName.replace(/\.map$/, "")}`,
+      sourcemap: "linked",
       format: "esm",
       platform: "neutral",
       target: "es2022",
       loader: { ".wgsl": "text" },
       logLevel: "silent",
     });
-    return result.outputFiles[0].text;
+    const code = result.outputFiles.find((f) => f.path.endsWith(".js"))!.text;
+    const map = result.outputFiles.find((f) => f.path.endsWith(".map"))!.text;
+    return { code, map };
   } finally {
     await esbuild.stop();
   }
 }
 
+/** Bundles `entry` into a single ES module; returns its text (no source map). */
+export async function bundle(
+  entry = new URL("../mod.ts", import.meta.url).pathname,
+): Promise<string> {
+  const { code } = await bundleWithMap(entry);
+  return code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
 if (import.meta.main) {
   const out = Deno.args[0] ?? "dist/landscape.js";
-  const text = await bundle();
+  const name = out.slice(out.lastIndexOf("/") + 1);
+  const { code, map } = await bundleWithMap(undefined, `${name}.map`);
   const dir = out.includes("/") ? out.slice(0, out.lastIndexOf("/")) : ".";
   await Deno.mkdir(dir, { recursive: true });
-  const tmp = `${out}.tmp`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, out);
-  console.error(`bundle: wrote ${out} (${(text.length / 1024).toFixed(0)} KiB)`);
+  await writeAtomic(`${out}.map`, map);
+  await writeAtomic(out, code);
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  console.error(
+    `bundle: wrote ${out} (${kib(code.length)}) and ${out}.map (${kib(map.length)})`,
+  );
 }

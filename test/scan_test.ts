@@ -1,20 +1,9 @@
-import { cumsum, SCAN_LAYOUT } from "../src/ops/scan.ts";
+import { cumsum } from "../src/ops/scan.ts";
 import { Tensor } from "../src/tensor.ts";
 import { assertClose, AWKWARD_SIZES, EPS32, gpuTest, randomArray } from "./helpers.ts";
-import { cumsumRef } from "./reference/reduce.ts";
+import { cumsumRef, scanDepth } from "./reference/reduce.ts";
 
-// Per level of blocks, a prefix sum passes through at most `items` sequential additions,
-// log2(workgroupSize) Hillis-Steele levels and 2 offset additions, so element i is within
-// depth * EPS32 * sum_{j<=i} |x_j| of the exact prefix sum.
-const { workgroupSize, items } = SCAN_LAYOUT;
-function depth(n: number): number {
-  let levels = 0;
-  do {
-    n = Math.ceil(n / (workgroupSize * items));
-    levels++;
-  } while (n > 1);
-  return levels * (items + Math.log2(workgroupSize) + 2);
-}
+const depth = scanDepth;
 
 function check(got: Float32Array, xs: Float32Array, rows: number, what: string): void {
   const n = xs.length / rows;

@@ -6,7 +6,7 @@
  * @module
  */
 import { DataError, type Dataset, normalizeBytes } from "./dataset.ts";
-import { checkLabels, parseIdx, readMaybeGzip } from "./idx.ts";
+import { checkLabels, maybeGunzip, parseIdx, readBytes } from "./idx.ts";
 
 /** Where Debian's dataset-fashion-mnist package installs the full set. */
 export const SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
@@ -60,16 +60,42 @@ export async function readIdxPair(
   name: string,
   classes = 10,
 ): Promise<Dataset> {
-  const img = parseIdx(imagesPath, await readMaybeGzip(imagesPath), 3);
-  const lab = parseIdx(labelsPath, await readMaybeGzip(labelsPath), 1);
+  return await idxPair(
+    { name: imagesPath, bytes: await readBytes(imagesPath) },
+    { name: labelsPath, bytes: await readBytes(labelsPath) },
+    name,
+    classes,
+  );
+}
+
+/** A named file's bytes (gzipped when the name ends in .gz). */
+export interface NamedBytes {
+  /** The file's name (or path), for errors and for the .gz test. */
+  name: string;
+  /** Its contents. */
+  bytes: Uint8Array;
+}
+
+/**
+ * One part from IDX images and labels already in memory (e.g. fetched by a browser); the
+ * names identify the files in errors.
+ */
+export async function idxPair(
+  images: NamedBytes,
+  labels: NamedBytes,
+  name: string,
+  classes = 10,
+): Promise<Dataset> {
+  const img = parseIdx(images.name, await maybeGunzip(images.name, images.bytes), 3);
+  const lab = parseIdx(labels.name, await maybeGunzip(labels.name, labels.bytes), 1);
   const [count, h, w] = img.sizes;
   if (lab.sizes[0] !== count) {
     throw new DataError(
-      imagesPath,
-      `has ${count} images but ${labelsPath} has ${lab.sizes[0]} labels`,
+      images.name,
+      `has ${count} images but ${labels.name} has ${lab.sizes[0]} labels`,
     );
   }
-  checkLabels(labelsPath, lab.data, classes);
+  checkLabels(labels.name, lab.data, classes);
   return {
     name,
     shape: [1, h, w],
@@ -78,6 +104,12 @@ export async function readIdxPair(
     labels: lab.data.slice(),
   };
 }
+
+/** File names of the train and test parts (images, labels), as published. */
+export const FASHION_MNIST_FILES: {
+  readonly train: readonly [string, string];
+  readonly test: readonly [string, string];
+} = FILES;
 
 /** Loads the train and test parts. */
 export async function loadFashionMnist(

@@ -5,23 +5,34 @@
  */
 import { DataError } from "./dataset.ts";
 
-/** Reads a file, gunzipping when it ends in .gz; errors name the file. */
-export async function readMaybeGzip(path: string): Promise<Uint8Array> {
-  let raw: Uint8Array;
+/** Reads a file's bytes; errors name the file. */
+export async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    raw = await Deno.readFile(path);
+    return await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new DataError(path, "file not found");
     throw new DataError(path, `cannot read: ${(e as Error).message}`);
   }
-  if (!path.endsWith(".gz")) return raw;
+}
+
+/** Reads a file, gunzipping when it ends in .gz; errors name the file. */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  return await maybeGunzip(path, await readBytes(path));
+}
+
+/**
+ * Gunzips `raw` when `name` ends in .gz (any runtime with DecompressionStream: Deno,
+ * browsers); errors name the file.
+ */
+export async function maybeGunzip(name: string, raw: Uint8Array): Promise<Uint8Array> {
+  if (!name.endsWith(".gz")) return raw;
   try {
     const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
       new DecompressionStream("gzip"),
     );
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (e) {
-    throw new DataError(path, `not a valid gzip file (${(e as Error).message})`);
+    throw new DataError(name, `not a valid gzip file (${(e as Error).message})`);
   }
 }
 

@@ -13,6 +13,7 @@ export const NO_ADAPTER_MESSAGE =
  * 0700 directory; point it at a private temporary one when it is unset or unusable.
  */
 export function ensureRuntimeDir(): void {
+  if (typeof Deno === "undefined") return; // browsers
   const current = Deno.env.get("XDG_RUNTIME_DIR");
   if (current) {
     try {
@@ -39,7 +40,8 @@ export async function findAdapter(
 /** A short human description of an adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
 export function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;
-  const name = info.description || [info.vendor, info.device].filter(Boolean).join(" ") ||
+  const name = info.description ||
+    [info.vendor, info.architecture, info.device].filter(Boolean).join(" ") ||
     "unknown adapter";
   return info.isFallbackAdapter ? `${name} [software]` : name;
 }

@@ -23,8 +23,11 @@ export interface ProgressSink {
   isTerminal: boolean;
 }
 
-/** stderr as a sink. */
+/** stderr as a sink (the console where there is no stderr, e.g. in a browser). */
 export function stderrSink(): ProgressSink {
+  if (typeof Deno === "undefined") {
+    return { write: (text) => console.log(text.trimEnd()), isTerminal: false };
+  }
   const encoder = new TextEncoder();
   return {
     write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),

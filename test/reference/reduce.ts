@@ -1,3 +1,5 @@
+import { SCAN_LAYOUT } from "../../src/ops/scan.ts";
+
 /** Float64 references for reductions and prefix sums along rows. */
 
 export function reduceRef(x: ArrayLike<number>, rows: number, op: string): Float64Array {
@@ -27,4 +29,19 @@ export function cumsumRef(x: ArrayLike<number>, rows: number): Float64Array {
     for (let i = 0; i < n; i++) out[r * n + i] = acc += x[r * n + i];
   }
   return out;
+}
+
+/**
+ * Error depth of the GPU scan: per level of blocks, a prefix sum passes through at most
+ * `items` sequential additions, log2(workgroupSize) Hillis-Steele levels and 2 offset
+ * additions, so element i is within depth * 2^-24 * sum_{j<=i} |x_j| of the exact prefix sum.
+ */
+export function scanDepth(n: number): number {
+  const { workgroupSize, items } = SCAN_LAYOUT;
+  let levels = 0;
+  do {
+    n = Math.ceil(n / (workgroupSize * items));
+    levels++;
+  } while (n > 1);
+  return levels * (items + Math.log2(workgroupSize) + 2);
 }

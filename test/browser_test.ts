@@ -1,0 +1,135 @@
+/**
+ * The engine in a browser: Debian's Chromium, headless, driven by playwright-core, on its own
+ * WebGPU adapter (SwiftShader without a GPU). The page loads the bundled engine, runs the
+ * kernel checks against the float64 references, runs the live demo to a finite Δk curve, and
+ * renders a run folder of the tiny preset; a screenshot is kept in out/test-artifacts/.
+ * Needs Chromium (`apt-get install chromium`, or CHROMIUM_PATH); `.ci/run` installs it.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { main } from "../src/cli.ts";
+import { startServer } from "../src/serve.ts";
+
+const ARTIFACTS = new URL("../out/test-artifacts", import.meta.url).pathname;
+
+function chromiumPath(): string {
+  const candidates = [
+    Deno.env.get("CHROMIUM_PATH"),
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+  ];
+  for (const path of candidates) {
+    if (!path) continue;
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // next
+    }
+  }
+  throw new Error(
+    "Chromium not found: install it (sudo apt-get install chromium) or set CHROMIUM_PATH",
+  );
+}
+
+function launchArgs(): string[] {
+  const args = [
+    "--enable-unsafe-webgpu",
+    // No network: everything comes from the local server.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ];
+  if (Deno.uid?.() === 0) args.push("--no-sandbox"); // Chromium refuses to sandbox as root
+  return args;
+}
+
+interface PageState {
+  status: string;
+  adapter?: string;
+  error?: string;
+  checks?: { name: string; ok: boolean; error?: string }[];
+  demo?: {
+    testAccuracy: number;
+    curve: { k: number[]; delta: number[] };
+    finite: boolean;
+    fit: { p: number } | null;
+  };
+  demoError?: string;
+  results?: { files: number; figures: number; error?: string };
+}
+
+Deno.test({
+  name: "in headless Chromium the engine passes its kernel checks, the demo gives a finite Δk " +
+    "curve, and a tiny run's results render without console errors",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const run = await Deno.makeTempDir();
+    const quietly = async (args: string[]) => {
+      const saved = [console.log, console.error];
+      console.log = console.error = () => {};
+      try {
+        return await main(args);
+      } finally {
+        [console.log, console.error] = saved;
+      }
+    };
+    assert.equal(await quietly(["all", "--preset", "tiny", "--out", run]), 0);
+    const server = await startServer({ port: 0, run });
+    const browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      args: launchArgs(),
+      headless: true,
+    });
+    const problems: string[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      page.on("console", (m) => {
+        if (m.type() === "error" || m.type() === "warning") {
+          problems.push(`${m.type()}: ${m.text()}`);
+        }
+      });
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      await page.goto(`${server.url}?checks&demo=quick`);
+      await page.waitForFunction(
+        () => {
+          const s = (globalThis as unknown as { landscape?: PageState }).landscape;
+          return !!s && s.results !== undefined &&
+            (s.status === "no-webgpu" || s.status === "error" || !!s.demo || !!s.demoError);
+        },
+        null,
+        { timeout: 240_000, polling: 500 },
+      );
+      const state = await page.evaluate(() =>
+        (globalThis as unknown as { landscape: PageState }).landscape
+      );
+      await Deno.mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: `${ARTIFACTS}/browser.png`, fullPage: true });
+
+      assert.equal(
+        state.status,
+        "ready",
+        `WebGPU in Chromium: ${state.status} ${state.error ?? ""}`,
+      );
+      assert.ok(state.checks && state.checks.length >= 6, "kernel checks ran");
+      for (const c of state.checks!) assert.ok(c.ok, `${c.name}: ${c.error}`);
+      assert.equal(state.demoError, undefined, state.demoError);
+      const demo = state.demo!;
+      assert.ok(demo.curve.k.length > 100, "a Δk curve over k");
+      assert.ok(demo.finite && demo.curve.delta.every((d) => Number.isFinite(d) && d >= 0));
+      assert.ok(demo.testAccuracy > 0.2, `demo test accuracy ${demo.testAccuracy}`);
+      assert.equal(state.results?.error, undefined, state.results?.error);
+      assert.ok(
+        state.results!.files > 10 && state.results!.figures >= 5,
+        JSON.stringify(state.results),
+      );
+      assert.deepEqual(problems, [], "console errors or warnings");
+    } finally {
+      await browser.close();
+      await server.close();
+      await Deno.remove(run, { recursive: true });
+    }
+  },
+});
