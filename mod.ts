@@ -110,28 +110,19 @@ export {
   select,
 } from "./src/data/dataset.ts";
 export type { Dataset, DataSplits } from "./src/data/dataset.ts";
-export {
-  EMBEDDED_FASHION_MNIST,
-  FASHION_MNIST_CLASSES,
-  FASHION_MNIST_FILES,
-  idxPair,
-  loadFashionMnist,
-  SYSTEM_FASHION_MNIST,
-} from "./src/data/fashion_mnist.ts";
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, idxPair } from "./src/data/fashion_mnist.ts";
 export type { NamedBytes } from "./src/data/fashion_mnist.ts";
-export { CIFAR10_CLASSES, loadCifar10 } from "./src/data/cifar10.ts";
+export { CIFAR10_CLASSES } from "./src/data/cifar10.ts";
 export { synthetic } from "./src/data/synthetic.ts";
 export type { SyntheticOptions } from "./src/data/synthetic.ts";
 export { batchIndices, epochOrder, gather, uploadBatch } from "./src/data/batches.ts";
 export type { Batch } from "./src/data/batches.ts";
-export { DATASETS, loadData } from "./src/data/load.ts";
-export type { DataOptions, DatasetName, LoadedData } from "./src/data/load.ts";
 export { downsample } from "./src/data/dataset.ts";
 
 // Training loop and checkpoints
 export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
 export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
-export { loadCheckpoint, saveCheckpoint } from "./src/train/checkpoint.ts";
+export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
 export type { CheckpointInfo, LoadedCheckpoint } from "./src/train/checkpoint.ts";
 export { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./src/train/safetensors.ts";
 export type { NamedTensor } from "./src/train/safetensors.ts";

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { bundle } from "../src/bundle.ts";
 import { normal, sum } from "../mod.ts";
 import { assertBitwiseEqual, gpuTest } from "./helpers.ts";
@@ -16,4 +17,11 @@ gpuTest("the esbuild bundle carries the shaders and computes what Deno computes"
   } finally {
     await Deno.remove(file);
   }
+});
+
+Deno.test("the bundle reaches no Deno or Node API (file helpers live in src/files.ts)", async () => {
+  const text = await bundle();
+  const lines = text.split("\n");
+  const offending = lines.filter((l) => /\bDeno\.|from "node:|require\(/.test(l));
+  assert.deepEqual(offending, [], "Deno-only or Node-only code in the bundle");
 });

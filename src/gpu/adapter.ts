@@ -13,19 +13,21 @@ export const NO_ADAPTER_MESSAGE =
  * 0700 directory; point it at a private temporary one when it is unset or unusable.
  */
 export function ensureRuntimeDir(): void {
-  if (typeof Deno === "undefined") return; // browsers
-  const current = Deno.env.get("XDG_RUNTIME_DIR");
+  // Through globalThis, so that bundles for browsers hold no reference to Deno.
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!deno) return;
+  const current = deno.env.get("XDG_RUNTIME_DIR");
   if (current) {
     try {
-      const info = Deno.statSync(current);
+      const info = deno.statSync(current);
       if (info.isDirectory && ((info.mode ?? 0o700) & 0o777) === 0o700) return;
     } catch {
       // fall through: make a fresh one
     }
   }
-  const dir = Deno.makeTempDirSync({ prefix: "landscape-xdg-" });
-  Deno.chmodSync(dir, 0o700);
-  Deno.env.set("XDG_RUNTIME_DIR", dir);
+  const dir = deno.makeTempDirSync({ prefix: "landscape-xdg-" });
+  deno.chmodSync(dir, 0o700);
+  deno.env.set("XDG_RUNTIME_DIR", dir);
 }
 
 /** Returns an adapter, or null when the system has none. */

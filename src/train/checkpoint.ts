@@ -33,6 +33,18 @@ export async function saveCheckpoint(
   info: CheckpointInfo = {},
   optimizer?: Adam,
 ): Promise<void> {
+  const bytes = await checkpointBytes(model, info, optimizer);
+  const tmp = `${path}.tmp`;
+  await Deno.writeFile(tmp, bytes);
+  await Deno.rename(tmp, path);
+}
+
+/** The safetensors bytes of a checkpoint of `model` (and optionally Adam's moments). */
+export async function checkpointBytes(
+  model: Sequential,
+  info: CheckpointInfo = {},
+  optimizer?: Adam,
+): Promise<Uint8Array> {
   const entries = model.params.entries;
   const extra = optimizer ? [optimizer.m, optimizer.v] : [];
   const [values, stats, ...moments] = await readTensors([
@@ -57,10 +69,7 @@ export async function saveCheckpoint(
     tensors[OPT_V] = { shape: [moments[1].length], data: moments[1] };
     metadata["optimizer.step"] = String(optimizer.step);
   }
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+  return encodeSafetensors(tensors, metadata);
 }
 
 /** A model restored from a checkpoint, with its metadata. */
@@ -84,6 +93,19 @@ export async function loadCheckpoint(gpu: Gpu, path: string): Promise<LoadedChec
       e instanceof Deno.errors.NotFound ? "checkpoint not found" : (e as Error).message,
     );
   }
+  return checkpointFromBytes(gpu, path, bytes);
+}
+
+/**
+ * Restores a checkpoint from its bytes onto `gpu` (e.g. fetched by a browser); `name`
+ * identifies it in errors.
+ */
+export function checkpointFromBytes(
+  gpu: Gpu,
+  name: string,
+  bytes: Uint8Array,
+): LoadedCheckpoint {
+  const path = name;
   const { tensors, metadata } = decodeSafetensors(path, bytes);
   if (!metadata.config) {
     throw new SafetensorsError(

@@ -25,13 +25,13 @@ export interface ProgressSink {
 
 /** stderr as a sink (the console where there is no stderr, e.g. in a browser). */
 export function stderrSink(): ProgressSink {
-  if (typeof Deno === "undefined") {
-    return { write: (text) => console.log(text.trimEnd()), isTerminal: false };
-  }
+  // Through globalThis, so that bundles for browsers hold no reference to Deno.
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!deno) return { write: (text) => console.log(text.trimEnd()), isTerminal: false };
   const encoder = new TextEncoder();
   return {
-    write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
-    isTerminal: Deno.stderr.isTerminal(),
+    write: (text) => void deno.stderr.writeSync(encoder.encode(text)),
+    isTerminal: deno.stderr.isTerminal(),
   };
 }
 

@@ -1,0 +1,23 @@
+/**
+ * The Deno-only part of the API: datasets and checkpoints read from and written to files.
+ * Everything else is in mod.ts, which also runs in browsers (where these take bytes instead:
+ * `idxPair`, `checkpointBytes`, `checkpointFromBytes`).
+ *
+ * ```ts
+ * import { Gpu, mlp, Sequential, train } from "../mod.ts";
+ * import { loadFashionMnist, saveCheckpoint } from "./files.ts";
+ * ```
+ * @module
+ */
+export {
+  EMBEDDED_FASHION_MNIST,
+  fashionMnistDir,
+  loadFashionMnist,
+  readIdxPair,
+  SYSTEM_FASHION_MNIST,
+} from "./data/fashion_mnist.ts";
+export { loadCifar10, readCifarFiles } from "./data/cifar10.ts";
+export { DATASETS, loadData } from "./data/load.ts";
+export type { DataOptions, DatasetName, LoadedData } from "./data/load.ts";
+export { loadCheckpoint, saveCheckpoint } from "./train/checkpoint.ts";
+export { kernelCachePath, tunedGemm } from "./cli/kernel_cache.ts";
