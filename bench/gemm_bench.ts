@@ -31,6 +31,7 @@ import {
 import type { Dispatch } from "../src/gpu/gpu.ts";
 import { type GemmVariant, registerTile, setGemmVariant } from "../src/nn/gemm.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
+import { lcg } from "./engine_workloads.ts";
 
 const gpu = await Gpu.create();
 const ITERATIONS = Number(Deno.env.get("GEMM_BENCH_ITERATIONS") ?? 3);
@@ -38,15 +39,7 @@ const VARIANTS: GemmVariant[] = ["tiled", "register"];
 const times = new Map<string, number[]>();
 const flopsOf = new Map<string, number>();
 
-function fill(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
+const fill = lcg;
 
 /** GPU milliseconds of what `record` records (wall time around sync without timestamps). */
 async function measure(record: () => void): Promise<number> {

@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
-import { main } from "../src/cli.ts";
+import { cli } from "./cli_run.ts";
 import { loadCheckpoint } from "../src/train/checkpoint.ts";
 import { gpuTest } from "./helpers.ts";
-
-/** Runs the CLI with console output captured. */
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const saved = [console.log, console.error];
-  console.log = console.error = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  try {
-    return { code: await main(args), out };
-  } finally {
-    [console.log, console.error] = saved;
-  }
-}
 
 Deno.test("bad command lines exit non-zero with a message naming the problem", async () => {
   let r = await cli("nonsense");

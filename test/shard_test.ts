@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { main } from "../src/cli.ts";
+import { cli } from "./cli_run.ts";
 import { parseShard, shardFromEnvironment, shardRange } from "../src/landscape/shard.ts";
 import { gpuTest } from "./helpers.ts";
 
@@ -58,18 +58,6 @@ Deno.test("shards are read from i/n, Slurm arrays and Kubernetes indexed jobs", 
   );
   assert.throws(() => shardFromEnvironment(env({})), /found no scheduler/);
 });
-
-/** Runs the CLI in this process with its output captured. */
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = "";
-  const saved = [console.log, console.error];
-  console.log = console.error = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  try {
-    return { code: await main(args), out };
-  } finally {
-    [console.log, console.error] = saved;
-  }
-}
 
 /** Runs the CLI in a process of its own, as a job scheduler would. */
 async function cliProcess(args: string[], env: Record<string, string> = {}) {
