@@ -17,5 +17,5 @@ struct PerturbFull {
 fn perturbed(g: u32, index: u32, base: f32) -> f32 {
   let seed = vec2<u32>(perturbFull.seedLo, perturbFull.seedHi);
   let bits = philox_block(seed, perturbFull.firstPoint + g, 3u, index >> 2u);
-  return base + perturbFull.sigma * philox_gaussian4(bits)[index & 3u];
+  return base + perturbFull.sigma * philox_gaussian(bits, index & 3u);
 }

@@ -77,3 +77,16 @@ fn philox_gaussian4(bits: vec4<u32>) -> vec4<f32> {
   let t1 = pi * (2.0 * philox_unit(bits.w) - 1.0);
   return vec4<f32>(r0 * cos(t0), r0 * sin(t0), r1 * cos(t1), r1 * sin(t1));
 }
+
+// Lane `lane` of philox_gaussian4(bits) with the same arithmetic, for callers that use one
+// value of a block: one logarithm and square root instead of two.
+fn philox_gaussian(bits: vec4<u32>, lane: u32) -> f32 {
+  let pi = 3.14159265358979;
+  let high = lane >= 2u;
+  let r = sqrt(-2.0 * log(philox_unit(select(bits.x, bits.z, high))));
+  let t = pi * (2.0 * philox_unit(select(bits.y, bits.w, high)) - 1.0);
+  if ((lane & 1u) == 0u) {
+    return r * cos(t);
+  }
+  return r * sin(t);
+}
