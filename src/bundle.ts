@@ -7,6 +7,7 @@
  * @module
  */
 import * as esbuild from "esbuild";
+import { writeAtomic } from "./report/atomic.ts";
 
 /** A bundle's code and its source map. */
 export interface Bundle {
@@ -49,11 +50,6 @@ export async function bundle(
 ): Promise<string> {
   const { code } = await bundleWithMap(entry);
   return code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
 }
 
 if (import.meta.main) {

@@ -68,7 +68,7 @@ const COMMANDS: Record<string, Command> = {
   },
   merge: {
     summary:
-      "Combine the shards of a landscape, delta or sufficiency run (--shard i/n) into its outputs.",
+      "Combine the shards (--shard i/n) of a landscape, delta, sufficiency or experiment run.",
     options: mergeOptions,
     run: mergeCommand,
   },

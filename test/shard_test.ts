@@ -80,6 +80,14 @@ async function same(a: string, b: string, files: string[]): Promise<void> {
   }
 }
 
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
@@ -208,6 +216,60 @@ gpuTest(
       r = await cli(...args(0, run, "3/3"));
       assert.equal(r.code, 2);
       assert.match(r.out, /--shard: a shard is "i\/n" with 0 <= i < n/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+gpuTest(
+  "the preset experiments train once, run as 3 shard processes, and merge to a single run's files",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const preset = ["--preset", "tiny"];
+      const single = `${dir}/single`, sharded = `${dir}/sharded`;
+      assert.equal((await cli("all", ...preset, "--out", single)).code, 0);
+      const early = await cli("all", ...preset, "--out", sharded, "--shard", "1/3");
+      assert.equal(early.code, 2);
+      assert.match(early.out, /are not trained in .*: train them once before the shards/);
+      assert.match(early.out, /deno task experiment all --train-only --preset tiny --out /);
+      assert.equal((await cli("all", ...preset, "--out", sharded, "--train-only")).code, 0);
+      // Shards 0 and 1 share the run folder; shard 2 runs on "another machine" with a copy.
+      const other = `${dir}/other`;
+      await copyTree(sharded, other);
+      await Promise.all([
+        cliProcess(["all", ...preset, "--out", sharded, "--shard", "0/3"]),
+        cliProcess(["all", ...preset, "--out", sharded, "--shard", "1/3"]),
+        cliProcess(["all", ...preset, "--out", other, "--shard", "2/3"]),
+      ]);
+      const alone = await cli("merge", "--out", sharded);
+      assert.equal(alone.code, 2);
+      assert.match(alone.out, /missing shard 2 of 3/);
+      assert.ok(!(await exists(`${sharded}/report.md`)), "no report before the merge");
+      const m = await cli("merge", "--out", sharded, "--from", other);
+      assert.equal(m.code, 0, m.out);
+      assert.match(m.out, /merge: 3 shards of all/);
+      const csvs = [];
+      for await (const f of Deno.readDir(`${single}/curves`)) csvs.push(`curves/${f.name}`);
+      for await (const f of Deno.readDir(`${single}/landscapes`)) {
+        if (f.name.endsWith(".csv")) csvs.push(`landscapes/${f.name}`);
+      }
+      csvs.push("fig2/widths.csv", "fig3/widths.csv", "fig4/widths.csv", "report.json");
+      assert.ok(csvs.length > 15, `${csvs.length} files compared`);
+      await same(single, sharded, csvs);
+
+      // A folder whose files disagree with the run's is refused before anything is copied.
+      await Deno.remove(`${sharded}/report.md`);
+      await Deno.writeTextFile(`${other}/fig4/widths.csv`, "changed\r\n");
+      await Deno.writeTextFile(`${other}/extra.txt`, "not copied\n");
+      const conflict = await cli("merge", "--out", sharded, "--from", other);
+      assert.equal(conflict.code, 2);
+      assert.match(
+        conflict.out,
+        /fig4\/widths\.csv differs from .*: these folders are not shards of one run/,
+      );
+      assert.ok(!(await exists(`${sharded}/report.md`)) && !(await exists(`${sharded}/extra.txt`)));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -24,6 +24,8 @@ import { writeCsv } from "../report/csv.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { dataFrom, dataOptions, device, deviceOptions, ensureDir, writeJson } from "./common.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
+import { gatherExperimentShards } from "./experiment_shards.ts";
+import { writeMergedReport } from "./experiment_commands.ts";
 import {
   assembleShards,
   fileHash,
@@ -362,15 +364,33 @@ export function sufficiencyCommand(o: Parsed<typeof sufficiencyOptions>): Promis
 /** Options of `merge`. */
 export const mergeOptions = {
   out: opt.str("run folder: shards are read from OUT/shards and the outputs written to OUT"),
-  from: opt.str("more shard folders, comma-separated (e.g. copied from other machines)"),
+  from: opt.str(
+    "more shard folders or run folders, comma-separated (e.g. copied from other machines)",
+  ),
   "mixed-adapters": opt.flag("merge shards computed on different adapters"),
 };
 
 /** Runs `merge`: checks the shards, then writes exactly a single run's outputs. */
 export async function mergeCommand(o: Parsed<typeof mergeOptions>): Promise<number> {
   if (!o.out) throw new CliError("--out is required: the run folder the shards were written to");
-  const folders = [o.out, ...(o.from ? o.from.split(",").map((f) => f.trim()) : [])];
-  const shards = await findShards(folders);
+  const from = o.from ? o.from.split(",").map((f) => f.trim()).filter(Boolean) : [];
+  for (const f of from) {
+    if (!(await Deno.stat(f).then((i) => i.isDirectory, () => false))) {
+      throw new CliError(`--from folder "${f}" does not exist`);
+    }
+  }
+  const experiments = await gatherExperimentShards(o.out, from, {
+    mixedAdapters: o["mixed-adapters"],
+  });
+  if (experiments) {
+    console.error(
+      `merge: ${experiments.shard.count} shards of ${experiments.command} (configuration ${
+        experiments.configHash.slice(0, 12)
+      }); writing the report`,
+    );
+    return await writeMergedReport(o.out, experiments);
+  }
+  const shards = await findShards([o.out, ...from]);
   const { manifest, parts } = await assembleShards(shards, {
     mixedAdapters: o["mixed-adapters"],
   });

@@ -8,6 +8,7 @@ import { tunedGemm } from "./kernel_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** --data, --data-dir, --validation, --train-limit. */
 export const dataOptions = {
@@ -95,7 +96,5 @@ export async function ensureDir(dir: string): Promise<void> {
 
 /** Writes JSON through a temporary file and a rename. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(value, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  await writeAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }

@@ -15,6 +15,15 @@ import { Run } from "../experiments/run.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
 import { device, deviceOptions, writeJson } from "./common.ts";
+import {
+  assignedExperiments,
+  experimentConfig,
+  type ExperimentShardManifest,
+  requireTrained,
+  trainModels,
+  writeExperimentShard,
+} from "./experiment_shards.ts";
+import { resolveShard, shardOptions } from "./shards.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 type NumericKey = { [K in keyof Preset]-?: Preset[K] extends number ? K : never }[keyof Preset];
@@ -99,9 +108,25 @@ export const experimentOptions: OptionSet = {
   "data-dir": opt.str("dataset directory (cifar10: the cifar-10-batches-bin folder)", "auto"),
   "train-limit": opt.maybeInt("use only the first N training samples"),
   validation: opt.maybeInt("training samples held out for validation"),
+  "train-only": opt.flag("only train the models the experiments use (before --shard runs)"),
+  ...shardOptions,
   ...deviceOptions,
   ...Object.fromEntries(overrideKeys.map((k) => [kebab(k), presetOption(k)])),
 };
+
+/** The preset options as given (for commands to suggest), e.g. "--preset tiny --grid 5 ". */
+function presetArgs(o: Record<string, unknown>): string {
+  const keys = [
+    "preset",
+    "data",
+    "data-dir",
+    "train-limit",
+    "validation",
+    ...overrideKeys.map(kebab),
+  ];
+  return keys.filter((k) => o[k] !== undefined && !(k === "preset" && o[k] === "default"))
+    .map((k) => `--${k} ${Array.isArray(o[k]) ? (o[k] as number[]).join(",") : o[k]} `).join("");
+}
 
 /** The preset with command-line overrides applied. */
 export function resolvePreset(o: Record<string, unknown>): Preset {
@@ -212,6 +237,13 @@ export async function experimentCommand(
 ): Promise<number> {
   const preset = resolvePreset(o);
   checkData(preset);
+  const shard = resolveShard(o.shard as string | undefined);
+  if ((shard || o["train-only"]) && names.length === 0) {
+    throw new CliError("--shard and --train-only apply to experiments, not to report");
+  }
+  if (shard && o["train-only"]) {
+    throw new CliError("--train-only runs once before the shards; give it without --shard");
+  }
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
   const started = performance.now();
   const gpu = await device(o as Parsed<typeof deviceOptions>);
@@ -246,6 +278,40 @@ export async function experimentCommand(
       validation: loaded.validation,
       test: loaded.test,
     };
+    if (o["train-only"]) {
+      const count = await trainModels(run, names, data);
+      run.say(
+        `${command}: ${count} models trained in ${dir}; now run the shards (--shard i/n), then merge`,
+      );
+      gpu.destroy();
+      return 0;
+    }
+    if (shard) {
+      await requireTrained(
+        run,
+        names,
+        data,
+        `deno task experiment ${command} --train-only ${presetArgs(o)}--out ${dir}`,
+      );
+      const mine = assignedExperiments(names, shard);
+      run.say(
+        `${command}: shard ${shard.index}/${shard.count} runs ${mine.join(", ") || "nothing"}`,
+      );
+      for (const name of mine) await runOne(run, name, data);
+      const path = await writeExperimentShard(
+        run,
+        command,
+        experimentConfig(run, names, data),
+        shard,
+        mine,
+      );
+      run.say(
+        `${command}: wrote ${path}; when all ${shard.count} shards are done: ` +
+          `deno task experiment merge --out ${dir}`,
+      );
+      gpu.destroy();
+      return 0;
+    }
     for (const name of names) await runOne(run, name, data);
   }
   const claims = await writeReport(run, {
@@ -259,6 +325,32 @@ export async function experimentCommand(
       ((performance.now() - started) / 1000).toFixed(0)
     } s`,
   );
+  gpu.destroy();
+  return 0;
+}
+
+/** Writes the report of a run whose experiments ran as shards (see experiment_shards.ts). */
+export async function writeMergedReport(
+  dir: string,
+  manifest: ExperimentShardManifest,
+): Promise<number> {
+  const preset = { ...(manifest.config.preset as Preset) };
+  const gpu = await device({ verbose: false, kernels: "default" });
+  const run = new Run(dir, gpu, preset);
+  // The time the shards spent, from their step records.
+  let seconds = 0;
+  for await (const e of Deno.readDir(`${dir}/steps`)) {
+    if (e.name.endsWith(".json")) {
+      seconds += JSON.parse(await Deno.readTextFile(`${dir}/steps/${e.name}`)).seconds ?? 0;
+    }
+  }
+  const claims = await writeReport(run, {
+    command: `deno task experiment merge --out ${dir}`,
+    adapter: manifest.adapter,
+    seconds,
+  });
+  for (const c of claims) run.say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  run.say(`merge: wrote ${dir}/report.md and ${dir}/report.html`);
   gpu.destroy();
   return 0;
 }

@@ -7,6 +7,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { type GemmVariant, setGemmVariant } from "../nn/gemm.ts";
 import { type GemmTuning, tuneGemm } from "../nn/gemm_tune.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** The file the choices are cached in. */
 export function kernelCachePath(): string {
@@ -53,9 +54,7 @@ export async function tunedGemm(
   } ms`;
   try {
     await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    const tmp = `${path}.${Deno.pid}.tmp`;
-    await Deno.writeTextFile(tmp, JSON.stringify(cache, null, 2) + "\n");
-    await Deno.rename(tmp, path);
+    await writeAtomic(path, JSON.stringify(cache, null, 2) + "\n");
     return { variant: tuning.variant, source: `measured: ${ms}; cached in ${path}` };
   } catch (e) {
     return { variant: tuning.variant, source: `measured: ${ms}; not cached (${e})` };

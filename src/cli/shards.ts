@@ -126,7 +126,7 @@ export async function writeShard(
   const manifest: ShardManifest = {
     format: "landscape-shard/1",
     command: head.command,
-    configHash: await sha256(new TextEncoder().encode(canonical(head.config))),
+    configHash: await configHash(head.config),
     config: head.config,
     meta: head.meta,
     shard: head.shard,
@@ -205,6 +205,74 @@ function difference(a: unknown, b: unknown, path = ""): string[] {
   return keys.flatMap((k) => difference(x[k], y[k], path ? `${path}.${k}` : k));
 }
 
+/** One shard of any kind, as far as the checks of a complete set go. */
+export interface ShardIdentity {
+  path: string;
+  command: string;
+  configHash: string;
+  config: Record<string, unknown>;
+  shard: Shard;
+  adapter: string;
+}
+
+/**
+ * Checks that `shards` are exactly one configuration's complete set: the same configuration
+ * and count, every index once, one adapter (unless mixedAdapters). Throws a CliError naming the
+ * offending shards otherwise; returns them by index.
+ */
+export function checkShardSet(
+  shards: readonly ShardIdentity[],
+  options: { mixedAdapters?: boolean } = {},
+): ShardIdentity[] {
+  if (shards.length === 0) {
+    throw new CliError("no shards found (a shard writes OUT/shards/ in its run folder)");
+  }
+  const first = shards[0];
+  for (const s of shards) {
+    if (s.configHash !== first.configHash) {
+      throw new CliError(
+        `${s.path} is a shard of a different configuration than ${first.path} (${
+          s.command !== first.command
+            ? `command ${s.command} vs ${first.command}`
+            : difference(s.config, first.config).join("; ")
+        }); merge the shards of one configuration at a time`,
+      );
+    }
+    if (s.shard.count !== first.shard.count) {
+      throw new CliError(
+        `${s.path} is shard ${s.shard.index} of ${s.shard.count}, ${first.path} is of ${first.shard.count}: ` +
+          "all shards of a run must use the same n",
+      );
+    }
+    if (s.adapter !== first.adapter && !options.mixedAdapters) {
+      throw new CliError(
+        `${s.path} ran on "${s.adapter}", ${first.path} on "${first.adapter}": results are ` +
+          "only reproducible on one adapter (pass --mixed-adapters to merge anyway)",
+      );
+    }
+  }
+  const count = first.shard.count;
+  const byIndex: ShardIdentity[] = [];
+  for (const s of shards) {
+    const other = byIndex[s.shard.index];
+    if (other) {
+      throw new CliError(
+        `shard ${s.shard.index} of ${count} appears twice: ${other.path} and ${s.path}`,
+      );
+    }
+    byIndex[s.shard.index] = s;
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex[i]);
+  if (missing.length > 0) {
+    throw new CliError(
+      `missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count}: run ${
+        missing.map((i) => `--shard ${i}/${count}`).join(", ")
+      } (or copy ${missing.length > 1 ? "their folders" : "its folder"} here) before merging`,
+    );
+  }
+  return byIndex;
+}
+
 /**
  * Checks that `shards` are the complete set of one configuration with intact files and
  * assembles every point set in point order. Throws a CliError naming the problem otherwise.
@@ -213,55 +281,9 @@ export async function assembleShards(
   shards: readonly FoundShard[],
   options: { mixedAdapters?: boolean } = {},
 ): Promise<{ manifest: ShardManifest; parts: Record<string, Float32Array> }> {
-  if (shards.length === 0) {
-    throw new CliError("no shards found (a shard writes OUT/shards/shard-i-of-n/manifest.json)");
-  }
-  const first = shards[0].manifest;
-  for (const s of shards) {
-    const m = s.manifest;
-    if (m.configHash !== first.configHash) {
-      throw new CliError(
-        `${s.path} is a shard of a different configuration than ${shards[0].path} (${
-          m.command !== first.command
-            ? `command ${m.command} vs ${first.command}`
-            : difference(m.config, first.config).join("; ")
-        }); merge the shards of one configuration at a time`,
-      );
-    }
-    if (m.shard.count !== first.shard.count) {
-      throw new CliError(
-        `${s.path} is shard ${m.shard.index} of ${m.shard.count}, ${
-          shards[0].path
-        } is of ${first.shard.count}: ` +
-          "all shards of a run must use the same n",
-      );
-    }
-    if (m.adapter !== first.adapter && !options.mixedAdapters) {
-      throw new CliError(
-        `${s.path} ran on "${m.adapter}", ${shards[0].path} on "${first.adapter}": results are ` +
-          "only reproducible on one adapter (pass --mixed-adapters to merge anyway)",
-      );
-    }
-  }
-  const count = first.shard.count;
-  const byIndex = new Map<number, FoundShard>();
-  for (const s of shards) {
-    const other = byIndex.get(s.manifest.shard.index);
-    if (other) {
-      throw new CliError(
-        `shard ${s.manifest.shard.index} of ${count} appears twice: ${other.path} and ${s.path}`,
-      );
-    }
-    byIndex.set(s.manifest.shard.index, s);
-  }
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) {
-    throw new CliError(
-      `missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count}: run ${
-        missing.map((i) => `--shard ${i}/${count}`).join(", ")
-      } (or copy ${missing.length > 1 ? "their folders" : "its folder"} here) before merging`,
-    );
-  }
+  const ordered = checkShardSet(shards.map((s) => ({ path: s.path, ...s.manifest })), options);
+  const byIndex = new Map(shards.map((s) => [s.manifest.shard.index, s]));
+  const first = shards[0].manifest, count = ordered.length;
   const parts: Record<string, Float32Array> = {};
   for (const [name, spec] of Object.entries(first.parts)) {
     const whole = new Float32Array(spec.total * spec.perPoint);
@@ -292,4 +314,9 @@ export async function assembleShards(
     parts[name] = whole;
   }
   return { manifest: first, parts };
+}
+
+/** SHA-256 of the canonical JSON of a configuration. */
+export async function configHash(config: Record<string, unknown>): Promise<string> {
+  return await sha256(new TextEncoder().encode(canonical(config)));
 }

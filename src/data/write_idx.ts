@@ -7,6 +7,7 @@
  * @module
  */
 import { parseIdx, readMaybeGzip } from "./idx.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** IDX bytes: magic 0x0800 + dims, big-endian sizes, data. */
 export function encodeIdx(sizes: number[], data: Uint8Array): Uint8Array {
@@ -24,13 +25,6 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
     new CompressionStream("gzip"),
   );
   return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Writes `bytes` to `path` through a temporary file and a rename. */
-export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
 }
 
 async function cut(

@@ -106,6 +106,39 @@ export function depthVariants(p: Preset, inputShape: number[]): Variant[] {
   return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2], `${d} conv layers`));
 }
 
+/** What a variant's training step is keyed by (its record in steps/train-<id>.json). */
+export function trainingParams(run: Run, v: Variant, data: DataSplits) {
+  const p = run.preset;
+  return {
+    config: v.config,
+    epochs: v.config.name === "cnn" ? p.cnnEpochs : p.epochs,
+    lr: p.lr,
+    batchSize: p.batchSize,
+    seed: p.seed,
+    data: data.train.name,
+  };
+}
+
+/** The model variants an experiment trains, by experiment name. */
+export function experimentVariants(name: string, p: Preset, inputShape: number[]): Variant[] {
+  const mlps = mlpVariants(p, inputShape);
+  switch (name) {
+    case "rate":
+      return [mlps[0], mlps[2]];
+    case "fig2":
+      return cnnVariants(p, inputShape);
+    case "fig3":
+      return mlps;
+    case "fig4":
+      return depthVariants(p, inputShape);
+    case "fig5":
+    case "fig6":
+      return [mlps[0]];
+    default:
+      throw new RangeError(`unknown experiment "${name}"`);
+  }
+}
+
 /** The trained model of a variant: trains it (once per run) or loads its checkpoint. */
 export async function trainedModel(
   run: Run,
@@ -113,15 +146,8 @@ export async function trainedModel(
   data: DataSplits,
 ): Promise<{ model: Sequential; trained: Trained }> {
   const p = run.preset;
-  const epochs = v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
-  const params = {
-    config: v.config,
-    epochs,
-    lr: p.lr,
-    batchSize: p.batchSize,
-    seed: p.seed,
-    data: data.train.name,
-  };
+  const params = trainingParams(run, v, data);
+  const epochs = params.epochs;
   const file = await run.path(`models/${v.id}.safetensors`);
   let model: Sequential | undefined;
   const trained = await run.step<Trained>(`train-${v.id}`, params, async () => {

@@ -9,6 +9,7 @@ import { type Block, toHtml, toMarkdown } from "../report/document.ts";
 import type { IntegrandResult, RateResult, SweepResult } from "./convergence.ts";
 import type { LandscapeFigure, LandscapeResult } from "./landscapes.ts";
 import type { Run } from "./run.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** Everything the report can show (each part present once its experiment has run). */
 export interface RunResults {
@@ -407,8 +408,7 @@ export async function loadResults(run: Run): Promise<RunResults> {
 /** Saves one experiment's results for the report. */
 export async function saveResult(run: Run, key: keyof RunResults, value: unknown): Promise<void> {
   const file = await run.path(`results/${key}.json`);
-  await Deno.writeTextFile(`${file}.tmp`, JSON.stringify(value, null, 1) + "\n");
-  await Deno.rename(`${file}.tmp`, file);
+  await writeAtomic(file, JSON.stringify(value, null, 1) + "\n");
 }
 
 /** Writes report.md, report.html and report.json. */
@@ -426,8 +426,7 @@ export async function writeReport(
   ];
   for (const [name, text] of files) {
     const path = await run.path(name);
-    await Deno.writeTextFile(`${path}.tmp`, text);
-    await Deno.rename(`${path}.tmp`, path);
+    await writeAtomic(path, text);
   }
   return cs;
 }

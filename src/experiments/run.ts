@@ -9,6 +9,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { formatDuration } from "../train/progress.ts";
 import type { Preset } from "./presets.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** The record of a finished step. */
 export interface StepRecord<T> {
@@ -70,8 +71,7 @@ export class Run {
       finished: new Date().toISOString(),
     };
     const file = await this.path(`steps/${name}.json`);
-    await Deno.writeTextFile(`${file}.tmp`, JSON.stringify(record, null, 1) + "\n");
-    await Deno.rename(`${file}.tmp`, file);
+    await writeAtomic(file, JSON.stringify(record, null, 1) + "\n");
     this.log.push({ name, seconds, skipped: false });
     this.say(`${name}: finished in ${formatDuration(seconds)}`);
     return result;

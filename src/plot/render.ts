@@ -7,6 +7,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** A Vega-Lite spec (compiled to Vega) or a Vega spec. */
 export type FigureSpec = { kind: "vega-lite"; spec: vl.TopLevelSpec } | {
@@ -109,8 +110,7 @@ export async function writeFigure(
       png,
     ]] as const
   ) {
-    await Deno.writeFile(`${file}.tmp`, data);
-    await Deno.rename(`${file}.tmp`, file);
+    await writeAtomic(file, data);
   }
   return { svg: `${path}.svg`, png: `${path}.png` };
 }

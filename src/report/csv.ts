@@ -4,6 +4,7 @@
  * full precision (shortest round-trip form), so a parsed CSV gives back the exact values.
  * @module
  */
+import { writeAtomic } from "./atomic.ts";
 
 /** A cell: numbers and strings; null and undefined become empty fields. */
 export type Cell = string | number | boolean | null | undefined;
@@ -81,6 +82,5 @@ export function csvNumber(s: string): number {
 
 /** Writes CSV to `path` through a temporary file and a rename. */
 export async function writeCsv(path: string, header: string[], rows: Cell[][]): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, toCsv(header, rows));
-  await Deno.rename(`${path}.tmp`, path);
+  await writeAtomic(path, toCsv(header, rows));
 }

@@ -16,6 +16,7 @@ import {
   type NamedTensor,
   SafetensorsError,
 } from "./safetensors.ts";
+import { writeAtomic } from "../report/atomic.ts";
 
 /** What a checkpoint holds besides the weights. */
 export interface CheckpointInfo {
@@ -34,9 +35,7 @@ export async function saveCheckpoint(
   optimizer?: Adam,
 ): Promise<void> {
   const bytes = await checkpointBytes(model, info, optimizer);
-  const tmp = `${path}.tmp`;
-  await Deno.writeFile(tmp, bytes);
-  await Deno.rename(tmp, path);
+  await writeAtomic(path, bytes);
 }
 
 /** The safetensors bytes of a checkpoint of `model` (and optionally Adam's moments). */
