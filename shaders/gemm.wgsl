@@ -27,16 +27,6 @@ const BM: u32 = WGY * TM;
 const BN: u32 = WGX * TN;
 const THREADS: u32 = WGX * WGY;
 
-struct GemmShape {
-  m: u32,
-  n: u32,
-  k: u32,
-  splits: u32,
-  kChunk: u32, // multiple of BK
-}
-
-@group(0) @binding(11) var<storage, read_write> gemmPartials: array<f32>;
-
 var<workgroup> tileA: array<vec4<f32>, BK * BM / 4u>; // [kk][m], four rows per vec4
 var<workgroup> tileB: array<vec4<f32>, BK * BN / 4u>; // [kk][n], four columns per vec4
 
@@ -150,26 +140,4 @@ fn gemmPartial(
       }
     }
   }
-}
-
-// One invocation per element of C (all slices), in workgroups of 256, folded past 65,535.
-@compute @workgroup_size(256)
-fn gemmSum(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let s = gemm_shape();
-  let e = (wid.x + wid.y * nwg.x) * 256u + li;
-  let mn = s.m * s.n;
-  let z = e / mn;
-  let rem = e % mn;
-  if (z >= arrayLength(&gemmPartials) / (mn * s.splits)) {
-    return;
-  }
-  var total = 0.0;
-  for (var split = 0u; split < s.splits; split++) {
-    total += gemmPartials[(z * s.splits + split) * mn + rem];
-  }
-  gemm_store(z, rem / s.n, rem % s.n, total);
 }

@@ -28,14 +28,6 @@
 // whose packed operands exceed a binding into pieces of whole splits of K, rows and columns.
 // Bindings of the core: 11 partials, 15/16 packed A/B (read), 17 packing output, 18 GemmRegister.
 
-struct GemmShape {
-  m: u32,
-  n: u32,
-  k: u32,
-  splits: u32,
-  kChunk: u32,
-}
-
 struct GemmRegister {
   aRow: u32, // vec4s per packed row of A (M padded to whole tiles, / 4)
   bRow: u32, // vec4s per packed row of B
@@ -56,7 +48,6 @@ struct GemmRegister {
   splitCount: u32, // splits of this piece: product dispatch z = slice * splitCount + split
 }
 
-@group(0) @binding(11) var<storage, read_write> gemmPartials: array<f32>;
 @group(0) @binding(15) var<storage, read> gemmPackedA: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read> gemmPackedB: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read_write> gemmPackOut: array<vec4<f32>>;
@@ -113,26 +104,4 @@ fn gemmPack(
   } else {
     gemmPackOut[at] = gemm_b4(wid.z, r.k0 + row, r.n0 / 4u + q);
   }
-}
-
-// One invocation per element of C (all slices), in workgroups of 256, folded past 65,535.
-@compute @workgroup_size(256)
-fn gemmSum(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let s = gemm_shape();
-  let e = (wid.x + wid.y * nwg.x) * 256u + li;
-  let mn = s.m * s.n;
-  let z = e / mn;
-  let rem = e % mn;
-  if (z >= arrayLength(&gemmPartials) / (mn * s.splits)) {
-    return;
-  }
-  var total = 0.0;
-  for (var split = 0u; split < s.splits; split++) {
-    total += gemmPartials[(z * s.splits + split) * mn + rem];
-  }
-  gemm_store(z, rem / s.n, rem % s.n, total);
 }

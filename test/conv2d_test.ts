@@ -5,7 +5,7 @@ import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
 import { checkGradient64, checkGradientGpu, projection } from "./gradcheck.ts";
-import { assertClose, EPS32, gpuTest, randomArray } from "./helpers.ts";
+import { assertClose, EPS32, gpuTest, randomArray, sumBound } from "./helpers.ts";
 import { activation, gradOf, setupLayer } from "./layers.ts";
 import {
   convBackward,
@@ -17,10 +17,7 @@ import {
 import { normalRef } from "./reference/random.ts";
 import fixtures from "./fixtures/conv2d.json" with { type: "json" };
 
-// A float32 sum of d terms in any order is within (d + 1) * EPS32 * sum |terms| of the exact
-// sum; each reference output carries sum |terms| in its scale array.
-const bound = (depth: number, scale: ArrayLike<number>) => (i: number) =>
-  (depth + 2) * EPS32 * scale[i] + 1e-30;
+const bound = sumBound;
 
 // Every GEMM test runs on both cores, whichever the adapter would pick.
 const VARIANTS: GemmVariant[] = ["tiled", "register"];

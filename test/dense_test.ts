@@ -5,15 +5,12 @@ import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
 import { checkGradient64, checkGradientGpu, projection } from "./gradcheck.ts";
-import { assertClose, EPS32, foldedGpu, gpuTest, randomArray } from "./helpers.ts";
+import { assertClose, EPS32, foldedGpu, gpuTest, randomArray, sumBound } from "./helpers.ts";
 import { activation, gradOf, setupLayer } from "./layers.ts";
 import { denseBackward, denseForward } from "./reference/dense.ts";
 import { normalRef } from "./reference/random.ts";
 
-// A float32 dot product of K terms accumulated in any order is within (K + 1) * EPS32 *
-// sum |a_k b_k| of the exact value; `scale` carries that sum for every output.
-const dotBound = (k: number, scale: ArrayLike<number>) => (i: number) =>
-  (k + 2) * EPS32 * scale[i] + 1e-30;
+const dotBound = sumBound;
 
 // Every GEMM test runs on both cores, whichever the adapter would pick.
 const VARIANTS: GemmVariant[] = ["tiled", "register"];

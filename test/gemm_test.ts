@@ -16,7 +16,7 @@ import {
 import type { ForwardContext, Layer } from "../src/nn/layer.ts";
 import { perturbationShader } from "../src/nn/perturbation.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
-import { assertBitwiseEqual, assertClose, EPS32, gpuTest, randomArray } from "./helpers.ts";
+import { assertBitwiseEqual, assertClose, gpuTest, randomArray, sumBound } from "./helpers.ts";
 import { activation, gradOf, setupLayer } from "./layers.ts";
 import { convBackward, convDepths, convForward, type ConvGeometry } from "./reference/conv2d.ts";
 import { denseBackward, denseForward } from "./reference/dense.ts";
@@ -130,8 +130,7 @@ function sameBits(a: Run, b: Run): void {
   assertBitwiseEqual(a.db, b.db, "db");
 }
 
-const bound = (depth: number, scale: ArrayLike<number>) => (i: number) =>
-  (depth + 2) * EPS32 * scale[i] + 1e-30;
+const bound = sumBound;
 
 // 2 x 3 x 16 x 16 images, 8 channels: packed im2col operands of 57 KB (forward), 147 KB (dx)
 // and 64 KB (dW) against 40 KB bindings, so every product runs in column pieces.

@@ -104,3 +104,11 @@ export const AWKWARD_SIZES = [1, 7, 1000, 65_537, 1_000_003];
 
 /** Unit roundoff of float32. */
 export const EPS32 = 2 ** -24;
+
+/**
+ * Per-element bound of a float32 sum of `depth` terms in any order: within (depth + 1) EPS32
+ * sum |terms| of the exact sum (one more for the final rounding); `scale` holds each output's
+ * sum |terms|.
+ */
+export const sumBound = (depth: number, scale: ArrayLike<number>) => (i: number): number =>
+  (depth + 2) * EPS32 * scale[i] + 1e-30;

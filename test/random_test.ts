@@ -4,7 +4,7 @@ import { fillNormal, fillUniform, normal, philoxShader, uniform } from "../src/o
 import { philox4x32, philoxBlock, PhiloxStream, RNG_DOMAIN, unitFloat } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
 import { assertBitwiseEqual, assertClose, gpuTest } from "./helpers.ts";
-import { normalRef } from "./reference/random.ts";
+import { normalBound, normalRef } from "./reference/random.ts";
 import katSource from "./kernels/philox_kat.wgsl" with { type: "text" };
 
 // Random123 known-answer vectors for Philox4x32-10 (kat_vectors in the Random123 sources).
@@ -65,13 +65,7 @@ gpuTest(
     const t = normal(gpu, [n], { seed: 42, stream: 1 });
     const got = await t.read();
     const ref = normalRef(n, 42, 1, RNG_DOMAIN.fill);
-    // WGSL bounds sin and cos errors by 2^-11 absolute on [-pi, pi], and log's by 2^-21
-    // absolute on [0.5, 2] (3 ULP elsewhere). With r = sqrt(-2 log u) <= sqrt(48 ln 2) = 5.77,
-    // an error d in log u moves r by at most min(sqrt(2 d), 2 d / r); the rest is f32 rounding.
-    const bound = (i: number) => {
-      const r = ref.radius[i];
-      return r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-    };
+    const bound = (i: number) => normalBound(ref.radius[i]);
     assertClose(got, ref.values, { bound }, "normal");
     let sum = 0, sq = 0, over3 = 0, over4 = 0;
     for (const v of got) {

@@ -11,7 +11,7 @@ import { Gpu } from "../mod.ts";
 import { deltaChart } from "./chart.ts";
 import { type CheckResult, runChecks } from "./checks.ts";
 import { DEMO_SIZES, type DemoResult, runDemo } from "./demo.ts";
-import { showResults } from "./results.ts";
+import { escape, showResults } from "./results.ts";
 
 /** What the page has done, for people and for the browser test. */
 interface PageState {
@@ -28,8 +28,6 @@ const state: PageState = { status: "starting" };
 (globalThis as unknown as { landscape: PageState }).landscape = state;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const escape = (s: string) =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 async function start(): Promise<void> {
   const params = new URLSearchParams(location.search);

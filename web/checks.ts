@@ -17,11 +17,11 @@ import {
   setGemmVariant,
   Tensor,
 } from "../mod.ts";
-import { assertClose, EPS32, randomArray } from "../test/helpers.ts";
+import { assertClose, EPS32, randomArray, sumBound } from "../test/helpers.ts";
 import { activation, setupLayer } from "../test/layers.ts";
 import { convDepths, convForward, type ConvGeometry } from "../test/reference/conv2d.ts";
 import { denseForward } from "../test/reference/dense.ts";
-import { normalRef } from "../test/reference/random.ts";
+import { normalBound, normalRef } from "../test/reference/random.ts";
 import { cumsumRef, scanDepth } from "../test/reference/reduce.ts";
 
 /** One check's outcome. */
@@ -34,9 +34,6 @@ export interface CheckResult {
 }
 
 type Check = { name: string; run: (gpu: Gpu) => Promise<void> };
-
-const depthBound = (depth: number, scale: ArrayLike<number>) => (i: number) =>
-  (depth + 2) * EPS32 * scale[i] + 1e-30;
 
 function withCore(variant: GemmVariant, check: Check): Check {
   return {
@@ -60,11 +57,7 @@ const normals: Check = {
     const got = await t.read();
     t.dispose();
     const ref = normalRef(n, 42, 1, RNG_DOMAIN.fill);
-    const bound = (i: number) => {
-      const r = ref.radius[i];
-      return r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-    };
-    assertClose(got, ref.values, { bound }, "normal");
+    assertClose(got, ref.values, { bound: (i) => normalBound(ref.radius[i]) }, "normal");
   },
 };
 
@@ -94,7 +87,7 @@ const dense: Check = {
     const y = layer.forward(ctx, x);
     const got = await y.read();
     const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
-    assertClose(got, ref.y, { bound: depthBound(inF + 1, ref.scale) }, "y");
+    assertClose(got, ref.y, { bound: sumBound(inF + 1, ref.scale) }, "y");
     for (const t of [x, y, store]) t.dispose();
   },
 };
@@ -120,7 +113,7 @@ const conv: Check = {
     const y = layer.forward(ctx, x);
     const got = await y.read();
     const ref = convForward(g, xs, values.weight, values.bias);
-    assertClose(got, ref.y, { bound: depthBound(convDepths(g).forward, ref.scale) }, "y");
+    assertClose(got, ref.y, { bound: sumBound(convDepths(g).forward, ref.scale) }, "y");
     for (const t of [x, y, store]) t.dispose();
   },
 };

@@ -5,34 +5,19 @@
  * Δk curves with standard-error bands, and the report's table of claims and verdicts.
  * @module
  */
+import { csvNumber, parseCsv } from "../src/report/csv.ts";
 import { deltaChart, type Series } from "./chart.ts";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"];
 
-const escape = (s: string) =>
+/** Text made safe to put into HTML. */
+export const escape = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
-/** Parses the project's CSVs (RFC 4180, no quoted newlines in numeric files). */
-function parseCsv(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  const split = (line: string) => {
-    const out: string[] = [];
-    let cur = "", quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i];
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') [cur, i] = [cur + '"', i + 1];
-        else if (c === '"') quoted = false;
-        else cur += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ",") [out[out.length], cur] = [cur, ""];
-      else cur += c;
-    }
-    out.push(cur);
-    return out;
-  };
-  const [header, ...rows] = lines.map(split);
-  return { header: header ?? [], rows };
+/** A CSV file of the run as its header and rows. */
+function table(text: string): { header: string[]; rows: string[][] } {
+  const [header = [], ...rows] = parseCsv(text);
+  return { header, rows };
 }
 
 async function fetchText(path: string): Promise<string> {
@@ -54,7 +39,7 @@ function toGrid(title: string, header: string[], rows: string[][]): Grid {
   const index = new Map(as.map((a, i) => [a, i]));
   const values = new Array(as.length * as.length).fill(NaN);
   for (const r of rows) {
-    values[index.get(Number(r[ia]))! * as.length + index.get(Number(r[ib]))!] = Number(r[il]);
+    values[index.get(Number(r[ia]))! * as.length + index.get(Number(r[ib]))!] = csvNumber(r[il]);
   }
   return { title, axis: as, values };
 }
@@ -191,7 +176,7 @@ export async function showResults(
     const curves = new Map<string, Series[]>();
     const landscapes: Grid[] = [];
     for (const f of csvs) {
-      const { header, rows } = parseCsv(await fetchText(f));
+      const { header, rows } = table(await fetchText(f));
       const name = f.replace(/^.*\//, "").replace(/\.csv$/, "");
       if (header[0] === "a" && header[1] === "b" && header.includes("loss")) {
         landscapes.push(toGrid(name.replace(/^landscape_/, ""), header, rows));
@@ -203,8 +188,8 @@ export async function showResults(
         list.push({
           label: name,
           k: rows.map((r) => Number(r[ik])),
-          delta: rows.map((r) => Number(r[id])),
-          se: is >= 0 ? rows.map((r) => Number(r[is])) : undefined,
+          delta: rows.map((r) => csvNumber(r[id])),
+          se: is >= 0 ? rows.map((r) => csvNumber(r[is])) : undefined,
           color: COLORS[list.length % COLORS.length],
         });
         curves.set(group, list);

@@ -10,7 +10,7 @@ import { fig5, fig6, rateExperiment } from "../experiments/convergence.ts";
 import { landscapeExperiment } from "../experiments/landscapes.ts";
 import { cnnVariants, depthVariants, mlpVariants } from "../experiments/models.ts";
 import { type Preset, PRESETS } from "../experiments/presets.ts";
-import { type RunResults, saveResult, writeReport } from "../experiments/report.ts";
+import { type ReportRun, type RunResults, saveResult, writeReport } from "../experiments/report.ts";
 import { Run } from "../experiments/run.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
@@ -335,8 +335,13 @@ export async function writeMergedReport(
   manifest: ExperimentShardManifest,
 ): Promise<number> {
   const preset = { ...(manifest.config.preset as Preset) };
-  const gpu = await device({ verbose: false, kernels: "default" });
-  const run = new Run(dir, gpu, preset);
+  // The shards computed everything: the report needs the folder, not a device.
+  const run: ReportRun = {
+    dir,
+    preset,
+    log: [],
+    path: (file) => Promise.resolve(`${dir}/${file}`),
+  };
   // The time the shards spent, from their step records.
   let seconds = 0;
   for await (const e of Deno.readDir(`${dir}/steps`)) {
@@ -349,8 +354,7 @@ export async function writeMergedReport(
     adapter: manifest.adapter,
     seconds,
   });
-  for (const c of claims) run.say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
-  run.say(`merge: wrote ${dir}/report.md and ${dir}/report.html`);
-  gpu.destroy();
+  for (const c of claims) console.error(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  console.error(`merge: wrote ${dir}/report.md and ${dir}/report.html`);
   return 0;
 }

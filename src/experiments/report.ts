@@ -290,7 +290,7 @@ function landscapeBlocks(f: LandscapeFigure): Block[] {
 
 /** The report's blocks. */
 export function reportBlocks(
-  run: Run,
+  run: ReportRun,
   r: RunResults,
   meta: { command: string; adapter: string; seconds: number },
 ): Block[] {
@@ -390,8 +390,11 @@ export function reportBlocks(
   return blocks;
 }
 
+/** What the report reads of a run: its folder, preset and the steps this process ran. */
+export type ReportRun = Pick<Run, "dir" | "preset" | "path" | "log">;
+
 /** Reads the saved results of every experiment that has run in this folder. */
-export async function loadResults(run: Run): Promise<RunResults> {
+export async function loadResults(run: ReportRun): Promise<RunResults> {
   const out: RunResults = {};
   for (const key of ["fig2", "fig3", "fig4", "fig5", "fig6", "rate"] as const) {
     try {
@@ -413,7 +416,7 @@ export async function saveResult(run: Run, key: keyof RunResults, value: unknown
 
 /** Writes report.md, report.html and report.json. */
 export async function writeReport(
-  run: Run,
+  run: ReportRun,
   meta: { command: string; adapter: string; seconds: number },
 ): Promise<Claim[]> {
   const results = await loadResults(run);

@@ -6,16 +6,15 @@
  * @module
  */
 import type { Sequential } from "../nn/sequential.ts";
-import { reduceRows } from "../ops/reduce.ts";
-import type { Tensor } from "../tensor.ts";
 import { recordDifferences } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import {
   type EvalData,
   lossMatrix,
   type LossMatrixOptions,
+  meanLosses,
   type PointRange,
-  slicePoints,
+  type Points,
 } from "./loss_matrix.ts";
 
 /** The grid and its directions. */
@@ -63,28 +62,17 @@ function gridPoints(axis: Float64Array): Float32Array {
   return coefficients;
 }
 
-/** Per-sample losses at grid points [first, end) (default all), [end - first, n] on the GPU. */
-async function gridLosses(
-  model: Sequential,
-  data: EvalData,
-  options: GridOptions,
-  range?: PointRange,
-): Promise<{ losses: Tensor; axis: Float64Array }> {
+/** The grid's axis and its directions, interleaved for subspace points. */
+async function gridSet(model: Sequential, options: GridOptions) {
   const axis = gridAxis(options.resolution ?? 51, options.range ?? [-1, 1]);
-  const total = axis.length ** 2;
-  const { first, end } = range ?? { first: 0, end: total };
   const directions = interleave(model, await randomDirections(model, 2, options));
-  try {
-    const points = slicePoints(
-      { mode: "subspace", directions, coefficients: gridPoints(axis), count: total },
-      first,
-      end,
-    );
-    const losses = await lossMatrix(model, data, points, options.evaluation);
-    return { losses, axis };
-  } finally {
-    directions.dispose();
-  }
+  const points: Points = {
+    mode: "subspace",
+    directions,
+    coefficients: gridPoints(axis),
+    count: axis.length ** 2,
+  };
+  return { axis, directions, points };
 }
 
 /**
@@ -98,13 +86,11 @@ export async function gridMeans(
   range?: PointRange,
 ): Promise<Float32Array> {
   if (range && range.first === range.end) return new Float32Array(0);
-  const { losses } = await gridLosses(model, data, options, range);
-  const means = reduceRows(losses, "mean", losses.shape[0]);
+  const { directions, points } = await gridSet(model, options);
   try {
-    return await means.read();
+    return await meanLosses(model, data, points, range, options.evaluation);
   } finally {
-    losses.dispose();
-    means.dispose();
+    directions.dispose();
   }
 }
 
@@ -153,11 +139,17 @@ export async function integrandMaps(
     throw new RangeError(`k = ${kMax} needs ${kMax + 1} samples, the data has ${n}`);
   }
   if (!(sigma > 0)) throw new RangeError(`sigma must be > 0, got ${sigma}`);
-  const { losses, axis } = await gridLosses(model, data, options);
-  const diffs = recordDifferences(losses);
-  const d = await diffs.read();
-  losses.dispose();
-  diffs.dispose();
+  const { axis, directions, points } = await gridSet(model, options);
+  let d: Float32Array;
+  try {
+    const losses = await lossMatrix(model, data, points, options.evaluation);
+    const diffs = recordDifferences(losses);
+    d = await diffs.read();
+    losses.dispose();
+    diffs.dispose();
+  } finally {
+    directions.dispose();
+  }
   const m = n - 1, res = axis.length;
   return ks.map((k) => {
     const values = new Float64Array(res * res);

@@ -12,6 +12,7 @@ import { softmaxCrossEntropy } from "../nn/loss.ts";
 import type { Perturbation } from "../nn/perturbation.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { squaredError } from "../nn/squared_error.ts";
+import { reduceRows } from "../ops/reduce.ts";
 import { Tensor } from "../tensor.ts";
 
 /** Which parameter points to evaluate. */
@@ -191,4 +192,27 @@ export async function lossMatrix(
     target.dispose();
   }
   return out;
+}
+
+/**
+ * Mean loss over the samples at points [first, end) of a set (default all), read back. Point t
+ * is the same point whatever the range, so ranges concatenate to the whole set's means.
+ */
+export async function meanLosses(
+  model: Sequential,
+  data: EvalData,
+  points: Points,
+  range?: PointRange,
+  options?: LossMatrixOptions,
+): Promise<Float32Array> {
+  const { first, end } = range ?? { first: 0, end: pointTotal(points) };
+  if (first === end) return new Float32Array(0);
+  const losses = await lossMatrix(model, data, slicePoints(points, first, end), options);
+  const means = reduceRows(losses, "mean", end - first);
+  try {
+    return await means.read();
+  } finally {
+    losses.dispose();
+    means.dispose();
+  }
 }

@@ -5,14 +5,13 @@
  * @module
  */
 import type { Sequential } from "../nn/sequential.ts";
-import { reduceRows } from "../ops/reduce.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import {
   type EvalData,
-  lossMatrix,
   type LossMatrixOptions,
+  meanLosses,
   type PointRange,
-  slicePoints,
+  type Points,
 } from "./loss_matrix.ts";
 
 /** Options of {@link landscapeWidth}. */
@@ -70,8 +69,7 @@ export async function widthCurve(
   range?: PointRange,
 ): Promise<Float32Array> {
   const { count, maxRadius, steps, rays, total } = settings(options);
-  const { first, end } = range ?? { first: 0, end: total };
-  if (first === end) return new Float32Array(0);
+  if (range && range.first === range.end) return new Float32Array(0);
   const directions = interleave(model, await randomDirections(model, count, options));
   const width = directions.shape[1];
   const coefficients = new Float32Array(total * width);
@@ -82,19 +80,8 @@ export async function widthCurve(
     }
   }
   try {
-    const points = slicePoints(
-      { mode: "subspace", directions, coefficients, count: total },
-      first,
-      end,
-    );
-    const losses = await lossMatrix(model, data, points, options.evaluation);
-    const means = reduceRows(losses, "mean", end - first);
-    try {
-      return await means.read();
-    } finally {
-      losses.dispose();
-      means.dispose();
-    }
+    const points: Points = { mode: "subspace", directions, coefficients, count: total };
+    return await meanLosses(model, data, points, range, options.evaluation);
   } finally {
     directions.dispose();
   }

@@ -6,10 +6,15 @@
  * @module
  */
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { gemmSumShader } from "./gemm_sum.ts";
 import source from "../../shaders/gemm_register.wgsl" with { type: "text" };
 
 /** The static part of the register core: bindings, packing kernels and the split sum. */
-export const registerCoreShader: ShaderSource = wgsl("shaders/gemm_register.wgsl", source);
+export const registerCoreShader: ShaderSource = wgsl(
+  "shaders/gemm_register.wgsl",
+  source,
+  gemmSumShader,
+);
 
 /** A tile of C per invocation and the workgroup size of the product kernels. */
 export interface RegisterTile {

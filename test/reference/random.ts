@@ -21,3 +21,13 @@ export function normalRef(
   }
   return { values, radius };
 }
+
+/**
+ * Bound of a GPU Gaussian against normalRef, given the reference's radius r = sqrt(-2 log u):
+ * WGSL bounds sin and cos errors by 2^-11 absolute on [-pi, pi], and log's by 2^-21 absolute on
+ * [0.5, 2] (3 ULP elsewhere); with r <= sqrt(48 ln 2) = 5.77, an error d in log u moves r by at
+ * most min(sqrt(2 d), 2 d / r); the rest is f32 rounding.
+ */
+export function normalBound(r: number): number {
+  return r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+}
