@@ -263,3 +263,171 @@ fn backwardInput(
   let meanDyXhat = sums[C + c] * p.invCount;
   out[i] = coef[2u * C + c] * ((dy[i] - meanDy) - xhat * meanDyXhat);
 }
+
+// The same passes four values at a time, for C % 4 == 0 and S % 4 == 0 or S == 1: a vec4 of
+// x then holds one channel at four positions (S % 4 == 0) or four channels at one position
+// (S == 1), so index arithmetic (integer division is scalar on CPU adapters) and storage
+// accesses run once per four values. The partial sums need S % 4 == 0.
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> sums4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> dy4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> coef4: array<vec4<f32>>;
+
+// First channel of the four values from 4 * r4 on (within a group).
+fn channel4(r4: u32) -> u32 {
+  return ((4u * r4) / p.spatial) % p.channels;
+}
+
+// Entries c .. c + 3 of a per-channel row (S == 1), or entry c four times: v is the vec4
+// holding entry c.
+fn spread4(v: vec4<f32>, c: u32) -> vec4<f32> {
+  if (p.spatial == 1u) {
+    return v;
+  }
+  return vec4<f32>(v[c % 4u]);
+}
+
+@compute @workgroup_size(WG)
+fn normalize4(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  let perGroup = p.batch * C * p.spatial / 4u;
+  if (i >= p.groups * perGroup) {
+    return;
+  }
+  let g = i / perGroup;
+  let r = i - g * perGroup;
+  let c = channel4(r);
+  let at = (g * 4u * C + c) / 4u; // coefficients of point g, channel c
+  let q = C / 4u;
+  out4[i] = (x4[g * p.xGroupStride / 4u + r] - spread4(coef4[at], c)) *
+    spread4(coef4[at + 2u * q], c) + spread4(coef4[at + 3u * q], c);
+}
+
+@compute @workgroup_size(WG)
+fn backwardInput4(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = linearId(wid, nwg) * WG + lid;
+  let C = p.channels;
+  if (i >= p.batch * C * p.spatial / 4u) {
+    return;
+  }
+  let c = channel4(i);
+  let at = c / 4u;
+  let q = C / 4u;
+  let xhat = (x4[i] - spread4(coef4[at], c)) * spread4(coef4[at + q], c);
+  let meanDy = spread4(sums4[at], c) * p.invCount;
+  let meanDyXhat = spread4(sums4[at + q], c) * p.invCount;
+  out4[i] = spread4(coef4[at + 2u * q], c) * ((dy4[i] - meanDy) - xhat * meanDyXhat);
+}
+
+// vec4 j (< batch * S / 4) of channel c, for S % 4 == 0.
+fn channelElement4(c: u32, j: u32) -> u32 {
+  let s4 = p.spatial / 4u;
+  let b = j / s4;
+  return (b * p.channels + c) * s4 + (j - b * s4);
+}
+
+fn sum4(v: vec4<f32>) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+@compute @workgroup_size(WG)
+fn partialSum4(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  if (w >= p.channels * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial / 4u;
+  var v = vec4<f32>(0.0);
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      v += x4[channelElement4(c, j)];
+    }
+  }
+  part0[lid] = sum4(v);
+  treeSum(lid, false);
+  if (lid == 0u) {
+    out[w] = part0[0];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn partialSquares4(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  if (w >= p.channels * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial / 4u;
+  let mean = sums[c] * p.invCount;
+  var v = vec4<f32>(0.0);
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      let d = x4[channelElement4(c, j)] - mean;
+      v += d * d;
+    }
+  }
+  part0[lid] = sum4(v);
+  treeSum(lid, false);
+  if (lid == 0u) {
+    out[w] = part0[0];
+  }
+}
+
+@compute @workgroup_size(WG)
+fn partialBackward4(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let w = linearId(wid, nwg);
+  let C = p.channels;
+  if (w >= C * p.chunks) {
+    return;
+  }
+  let c = w / p.chunks;
+  let start = (w % p.chunks) * WG * ITEMS;
+  let n = p.batch * p.spatial / 4u;
+  let mean = coef[c];
+  let invstd = coef[C + c];
+  var sdy = vec4<f32>(0.0);
+  var sdyx = vec4<f32>(0.0);
+  for (var k = 0u; k < ITEMS; k++) {
+    let j = start + k * WG + lid;
+    if (j < n) {
+      let e = channelElement4(c, j);
+      let g = dy4[e];
+      sdy += g;
+      sdyx += g * ((x4[e] - mean) * invstd);
+    }
+  }
+  part0[lid] = sum4(sdy);
+  part1[lid] = sum4(sdyx);
+  treeSum(lid, true);
+  if (lid == 0u) {
+    out[w] = part0[0];
+    out[C * p.chunks + w] = part1[0];
+  }
+}

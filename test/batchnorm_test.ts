@@ -132,13 +132,14 @@ function channelData(d: BnDims, seed: number, plain = false): Float32Array {
 }
 
 /**
- * Rounding depth of the per-channel sums: the partial-sum pass adds at most `items` values in
- * sequence and log2(workgroup) in its tree; each reduceRows pass over the partials adds its
- * own items + log2(workgroup); +2 for the scaling by 1/n.
+ * Rounding depth of the per-channel sums: the partial-sum pass adds at most `items` values (or
+ * vec4s) in sequence, the four lanes of a vec4 in 2 levels, and log2(workgroup) in its tree;
+ * each reduceRows pass over the partials adds its own items + log2(workgroup); +2 for the
+ * scaling by 1/n.
  */
 function depth(n: number): number {
   const { workgroupSize, items } = BATCHNORM_LAYOUT;
-  let d = items + Math.log2(workgroupSize) + 2;
+  let d = items + 2 + Math.log2(workgroupSize) + 2;
   let chunks = Math.ceil(n / (workgroupSize * items));
   while (chunks > 1) {
     chunks = Math.ceil(chunks / (REDUCE_LAYOUT.workgroupSize * REDUCE_LAYOUT.items));
@@ -280,6 +281,10 @@ gpuTest("batchnorm train forward and backward match float64 on awkward shapes", 
     [5, 2, 1, 1],
     [3, 3, 5, 7],
     [2, 3, 70, 70], // 9,800 values per channel: several partial sums per channel
+    [10, 8], // C % 4 == 0, S == 1: normalize and dx four channels at a time
+    [3, 8, 2, 6], // C % 4 == 0, S % 4 == 0: every pass four values at a time
+    [2, 4, 70, 70], // the same with several partial sums per channel
+    [16, 64, 14, 14], // the paper CNN's batch norm on 14x14 inputs, batch 16
   ];
   for (const [k, shape] of shapes.entries()) {
     await checkTrain(gpu, shape, 100 * k + 1, `[${shape}]`);
@@ -538,7 +543,16 @@ const noiseBound = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r
 gpuTest(
   "batchnorm eval with a full perturbation equals eval at gamma + sigma eps_t",
   async (gpu) => {
-    const shape = [3, 5, 2, 3], d = dims(shape), C = d.channels, G = 3;
+    // One value at a time; four positions of a channel; four channels of a position.
+    for (const shape of [[3, 5, 2, 3], [3, 8, 2, 2], [6, 12]]) {
+      await checkFullPerturbation(gpu, shape);
+    }
+  },
+);
+
+async function checkFullPerturbation(gpu: Gpu, shape: number[]): Promise<void> {
+  {
+    const d = dims(shape), C = d.channels, G = 3;
     const init = randomInit(C, 61);
     const h = new Harness(gpu, C, init);
     const p: Perturbation = { mode: "full", points: G, seed: 4242, sigma: 0.1, firstPoint: 7 };
@@ -581,15 +595,20 @@ gpuTest(
       return { ys, bs, ysG, bsG };
     };
     const e = expect(FLAT);
-    assertClose(a, e.ys, { bound: (i) => e.bs[i] }, "full perturbation, shared input");
-    assertClose(b, e.ysG, { bound: (i) => e.bsG[i] }, "full perturbation, grouped input");
+    assertClose(a, e.ys, { bound: (i) => e.bs[i] }, `full perturbation, shared input [${shape}]`);
+    assertClose(
+      b,
+      e.ysG,
+      { bound: (i) => e.bsG[i] },
+      `full perturbation, grouped input [${shape}]`,
+    );
     // The noise is keyed by the flat index: the same check at index 0 must fail.
     const wrong = expect(0);
     assert.throws(() => assertClose(a, wrong.ys, { bound: (i) => e.bs[i] }));
     for (const t of [x1, xg, y1, yg]) t.dispose();
     h.dispose();
-  },
-);
+  }
+}
 
 gpuTest(
   "batchnorm eval with a subspace perturbation equals eval at gamma + sum a_j d_j",

@@ -71,22 +71,30 @@ for (const c of fixtures.cases) {
       });
       // The engine computes in float32 and PyTorch here in float64. Rounding differences of
       // about 1e-6 relative grow through 20 Adam steps (Adam's step size does not shrink with
-      // the gradient, so small differences in near-zero gradients move weights by up to lr);
-      // losses agree to about 1e-4 relative in practice. A wrong gradient, a wrong Adam formula
-      // or a wrong batch changes losses in the first or second decimal.
+      // the gradient, so small differences in near-zero gradients move weights by up to lr).
+      // The MLP's losses agree to about 1e-4 relative. The CNN's trajectory is chaotic: a
+      // pre-activation within rounding of zero flips its ReLU with the summation order (any
+      // float32 order, against float64), which moves that step's gradients by about 1e-3,
+      // and the difference grows by about 3x per step; equally valid orders of the batch-norm
+      // sums measured up to 1e-3 over the first 4 steps and 3e-2 over 20. So the CNN is held
+      // to 2e-3 for 4 steps and 5e-2 after. A wrong gradient, a wrong Adam formula or a wrong
+      // batch changes losses in the first or second decimal within the first steps.
       const losses = Array.from(result.stepLosses);
       assert.equal(losses.length, 20);
+      const chaotic = c.name === "cnn";
       losses.forEach((l, i) => {
+        const tolerance = chaotic && i >= 4 ? 5e-2 : 2e-3;
         assert.ok(
-          Math.abs(l - c.losses[i]) <= 2e-3 * Math.abs(c.losses[i]),
+          Math.abs(l - c.losses[i]) <= tolerance * Math.abs(c.losses[i]),
           `step ${i + 1}: loss ${l}, PyTorch ${c.losses[i]}`,
         );
       });
       // Parameters: compare how far each moved from its start (first 64 values of every tensor).
       // Where a gradient is within rounding of zero, float32 and float64 can take Adam steps of
       // opposite sign, so single weights may differ by up to the whole movement; over all
-      // tensors the movements agree to about 1e-4 (measured); 1% leaves margin. A wrong update
-      // rule, gradient or batch gives errors of order one.
+      // tensors the MLP's movements agree to about 1e-4 (measured); 1% leaves margin. The CNN's
+      // chaotic trajectory (above) measured up to 4% with valid summation orders; 10% there.
+      // A wrong update rule, gradient or batch gives errors of order one.
       const initial = new Sequential(gpu, CONFIGS[c.name]);
       setHashedWeights(initial);
       const [start, end] = await Promise.all([
@@ -104,7 +112,7 @@ for (const c of fixtures.cases) {
       });
       const relative = Math.sqrt(diff / norm);
       assert.ok(
-        relative < 0.01,
+        relative < (chaotic ? 0.1 : 0.01),
         `parameter movement differs from PyTorch by ${(100 * relative).toFixed(2)}%`,
       );
       initial.dispose();

@@ -46,6 +46,25 @@ function reductionWorkgroup(n: number): number {
 }
 
 /**
+ * Suffix of the elementwise passes (normalize, backwardInput): "4" runs them four values at a
+ * time, which needs C % 4 == 0 and S % 4 == 0 or S == 1.
+ */
+function elementwiseVariant(d: Dims): string {
+  return d.channels % 4 === 0 && (d.spatial % 4 === 0 || d.spatial === 1) ? "4" : "";
+}
+
+/**
+ * Layout of the per-channel partial sums: four values at a time when S % 4 == 0 (each vec4
+ * then holds one channel), the workgroup size and the number of partials per channel.
+ */
+function partialLayout(d: Dims): { variant: string; wg: number; chunks: number } {
+  const lanes = d.spatial % 4 === 0 ? 4 : 1;
+  const items = d.batch * d.spatial / lanes;
+  const wg = reductionWorkgroup(items);
+  return { variant: lanes === 4 ? "4" : "", wg, chunks: ceilDiv(items, wg * ITEMS) };
+}
+
+/**
  * A parameter view bound from the aligned offset at or before it: storage bindings must start
  * at multiples of minStorageBufferOffsetAlignment, views into a flat parameter vector need not.
  */
@@ -231,12 +250,11 @@ export class BatchNorm implements Layer {
     }
     const [gamma, beta, runMean, runVar] = this.#params();
     const shader = shaderFor(undefined);
-    const wg = reductionWorkgroup(n);
-    const chunks = ceilDiv(n, wg * ITEMS);
+    const { variant, wg, chunks } = partialLayout(d);
     const struct = this.#struct(gpu, d, { groups: 1, chunks, xGroupStride: 0 });
     const partialKernel = (entryPoint: string) => ({
       shader,
-      entryPoint,
+      entryPoint: entryPoint + variant,
       constants: { WG: wg, ITEMS },
     });
     const reduce = (partial: Tensor, rows: number): Tensor => {
@@ -290,18 +308,24 @@ export class BatchNorm implements Layer {
     for (const t of [sums, squares, running]) t.dispose();
 
     const y = Tensor.empty(gpu, x.shape);
-    this.#normalize(gpu, x, y, coef, struct, x.size);
+    this.#normalize(gpu, d, x, y, coef, struct);
     this.release();
     this.#saved = { ...d, x, coef };
     return y;
   }
 
-  #normalize(gpu: Gpu, x: Tensor, y: Tensor, coef: Tensor, struct: Params, size: number): void {
+  /** y = (x - mean) * scale + shift over all of y (G groups of x's per-group size). */
+  #normalize(gpu: Gpu, d: Dims, x: Tensor, y: Tensor, coef: Tensor, struct: Params): void {
+    const variant = elementwiseVariant(d);
     gpu.dispatch({
-      kernel: { shader: shaderFor(undefined), entryPoint: "normalize", constants: { WG } },
+      kernel: {
+        shader: shaderFor(undefined),
+        entryPoint: "normalize" + variant,
+        constants: { WG },
+      },
       bindings: [x, y, null, null, coef],
       params: struct,
-      workgroups: ceilDiv(size, WG),
+      workgroups: ceilDiv(y.size / (variant ? 4 : 1), WG),
     });
   }
 
@@ -348,7 +372,7 @@ export class BatchNorm implements Layer {
       workgroups: ceilDiv(points * d.channels, WG),
     });
     const y = Tensor.empty(gpu, [points, ...x.shape.slice(1)]);
-    this.#normalize(gpu, x, y, coef, struct, y.size);
+    this.#normalize(gpu, d, x, y, coef, struct);
     coef.dispose();
     return y;
   }
@@ -366,15 +390,13 @@ export class BatchNorm implements Layer {
     }
     const gpu = ctx.gpu;
     const [gamma, beta] = this.#params();
-    const n = saved.batch * saved.spatial;
-    const wg = reductionWorkgroup(n);
-    const chunks = ceilDiv(n, wg * ITEMS);
+    const { variant, wg, chunks } = partialLayout(saved);
     const struct = this.#struct(gpu, saved, { groups: 1, chunks, xGroupStride: 0 });
     let sums = Tensor.empty(gpu, [2 * channels, chunks]);
     gpu.dispatch({
       kernel: {
         shader: shaderFor(undefined),
-        entryPoint: "partialBackward",
+        entryPoint: "partialBackward" + variant,
         constants: { WG: wg, ITEMS },
       },
       bindings: [x, sums, null, dy, coef],
@@ -387,11 +409,16 @@ export class BatchNorm implements Layer {
       partial.dispose();
     }
     const dx = Tensor.empty(gpu, x.shape);
+    const elementwise = elementwiseVariant(saved);
     gpu.dispatch({
-      kernel: { shader: shaderFor(undefined), entryPoint: "backwardInput", constants: { WG } },
+      kernel: {
+        shader: shaderFor(undefined),
+        entryPoint: "backwardInput" + elementwise,
+        constants: { WG },
+      },
       bindings: [x, dx, sums, dy, coef],
       params: struct,
-      workgroups: ceilDiv(x.size, WG),
+      workgroups: ceilDiv(x.size / (elementwise ? 4 : 1), WG),
     });
     gpu.copy(sums.view([channels]), beta.grad!);
     gpu.copy(sums.view([channels], channels), gamma.grad!);

@@ -46,6 +46,8 @@ export class Conv2d implements Layer {
   #weight?: ParamBinding;
   #bias?: ParamBinding;
   #input?: Tensor;
+  /** x of the last training forward packed as the forward's B (shifted rows), for dW. */
+  #packedX: Tensor | null = null;
 
   /** A convolution from `inChannels` to `outChannels` with square `kernelSize` windows. */
   constructor(
@@ -145,7 +147,8 @@ export class Conv2d implements Layer {
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
-    recordGemm(ctx.gpu, {
+    if (ctx.training) this.release();
+    const packed = recordGemm(ctx.gpu, {
       shader: convShader(ctx.perturbation),
       constants: { MODE: 0 },
       m: oc,
@@ -154,7 +157,9 @@ export class Conv2d implements Layer {
       slices: points,
       sharedB: groups === 1,
       // shifted rows of x, kW (not kH kW) copies: see gemm_b_pack in conv2d.wgsl
-      register: ow % 4 === 0 ? { packB: this.#shiftedX(batch, oh, ow) } : undefined,
+      register: ow % 4 === 0
+        ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training }
+        : undefined,
       fields: this.#fields(
         batch,
         sample,
@@ -164,25 +169,32 @@ export class Conv2d implements Layer {
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
       storeBindings: [null, null, y],
     });
-    if (ctx.training) this.#input = x;
+    if (ctx.training) {
+      this.#input = x;
+      this.#packedX = packed;
+    }
     return y;
   }
 
-  /** dx for dy [1, B, out, OH, OW]; writes the weight and bias gradients. */
-  backward(ctx: ForwardContext, dy: Tensor): Tensor {
+  /** The saved input and its geometry; throws without a training forward. */
+  #saved(): { x: Tensor; batch: number; sample: number[]; oh: number; ow: number } {
     const { weight, bias } = this.#params();
     const x = this.#input;
     if (!x) throw new Error("conv2d backward without a training forward");
     if (!weight.grad || !bias.grad) throw new Error("conv2d parameters have no gradient storage");
     const { batch, sample } = activationDims(x);
     const [, oh, ow] = this.outputShape(sample);
+    return { x, batch, sample, oh, ow };
+  }
+
+  /** dx for dy [1, B, out, OH, OW]; writes the weight and bias gradients. */
+  backward(ctx: ForwardContext, dy: Tensor): Tensor {
+    const { weight, bias } = this.#params();
+    const { x, batch, sample } = this.#saved();
     const dx = Tensor.empty(ctx.gpu, x.shape);
     const params = span(weight.value, bias.value);
-    const grads = span(weight.grad, bias.grad);
-    const shader = convShader(undefined);
-    const kk = this.inChannels * this.kernelSize ** 2;
     recordGemm(ctx.gpu, {
-      shader,
+      shader: convShader(undefined),
       constants: { MODE: 1 },
       m: this.inChannels,
       n: batch * sample[1] * sample[2],
@@ -201,26 +213,42 @@ export class Conv2d implements Layer {
       loadBindings: [dy, params.view],
       storeBindings: [null, null, dx],
     });
+    this.backwardParams(ctx, dy);
+    return dx;
+  }
+
+  /** Writes the weight and bias gradients for dy [1, B, out, OH, OW] (no dx). */
+  backwardParams(ctx: ForwardContext, dy: Tensor): void {
+    const { weight, bias } = this.#params();
+    const { x, batch, sample, oh, ow } = this.#saved();
+    const grads = span(weight.grad!, bias.grad!);
+    const kk = this.inChannels * this.kernelSize ** 2;
     recordGemm(ctx.gpu, {
-      shader,
+      shader: convShader(undefined),
       constants: { MODE: 2 },
       m: this.outChannels,
       n: kk + 1,
       k: batch * oh * ow,
       slices: 1,
-      fields: this.#fields(batch, sample, 0, grads.at(bias.grad)),
-      // vec4s of four pixels of dy and of shifted rows of x (as the forward packs them)
+      fields: this.#fields(batch, sample, 0, grads.at(bias.grad!)),
+      // vec4s of four pixels of dy and of shifted rows of x, as the forward packed them
       register: ow % 4 === 0
-        ? { form: "dot", directA: dy, packB: this.#shiftedX(batch, oh, ow) }
+        ? {
+          form: "dot",
+          directA: dy,
+          packB: this.#shiftedX(batch, oh, ow),
+          packedB: this.#packedX,
+        }
         : undefined,
       loadBindings: [dy, x],
       storeBindings: [null, null, grads.view],
     });
-    return dx;
   }
 
-  /** Forgets the saved input. */
+  /** Forgets the saved input and frees its packed copy. */
   release(): void {
     this.#input = undefined;
+    this.#packedX?.dispose();
+    this.#packedX = null;
   }
 }

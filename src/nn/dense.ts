@@ -109,41 +109,56 @@ export class Dense implements Layer {
 
   /** dx for dy [1, B, out]; writes the weight and bias gradients. */
   backward(ctx: ForwardContext, dy: Tensor): Tensor {
+    const { x, fields } = this.#backwardFields();
+    const { weight, bias } = this.#params();
+    const dx = Tensor.empty(ctx.gpu, x.shape);
+    const params = span(weight.value, bias.value);
+    recordGemm(ctx.gpu, {
+      shader: denseShader(undefined),
+      constants: { MODE: 1 },
+      m: x.shape[1],
+      n: this.inFeatures,
+      k: this.outFeatures,
+      slices: 1,
+      fields: fields(params.at(bias.value)),
+      loadBindings: [dy, params.view],
+      storeBindings: [null, null, dx],
+    });
+    this.backwardParams(ctx, dy);
+    return dx;
+  }
+
+  /** Writes the weight and bias gradients for dy [1, B, out] (no dx). */
+  backwardParams(ctx: ForwardContext, dy: Tensor): void {
+    const { x, fields } = this.#backwardFields();
+    const { weight, bias } = this.#params();
+    const grads = span(weight.grad!, bias.grad!);
+    recordGemm(ctx.gpu, {
+      shader: denseShader(undefined),
+      constants: { MODE: 2 },
+      m: this.outFeatures,
+      n: this.inFeatures + 1,
+      k: x.shape[1],
+      slices: 1,
+      fields: fields(grads.at(bias.grad!)),
+      loadBindings: [dy, x],
+      storeBindings: [null, null, grads.view],
+    });
+  }
+
+  /** The saved input and the layer's fields of the backward products (bias at bAt). */
+  #backwardFields(): { x: Tensor; fields: (bAt: number) => (p: Params) => Params } {
     const { weight, bias } = this.#params();
     const x = this.#input;
     if (!x) throw new Error("dense backward without a training forward");
     if (!weight.grad || !bias.grad) throw new Error("dense parameters have no gradient storage");
     const batch = x.shape[1];
-    const dx = Tensor.empty(ctx.gpu, x.shape);
-    const params = span(weight.value, bias.value);
-    const grads = span(weight.grad, bias.grad);
-    const common = (bAt: number) => (p: Params) =>
-      p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
-        .u32(weight.offset).u32(bias.offset);
-    const shader = denseShader(undefined);
-    recordGemm(ctx.gpu, {
-      shader,
-      constants: { MODE: 1 },
-      m: batch,
-      n: this.inFeatures,
-      k: this.outFeatures,
-      slices: 1,
-      fields: common(params.at(bias.value)),
-      loadBindings: [dy, params.view],
-      storeBindings: [null, null, dx],
-    });
-    recordGemm(ctx.gpu, {
-      shader,
-      constants: { MODE: 2 },
-      m: this.outFeatures,
-      n: this.inFeatures + 1,
-      k: batch,
-      slices: 1,
-      fields: common(grads.at(bias.grad)),
-      loadBindings: [dy, x],
-      storeBindings: [null, null, grads.view],
-    });
-    return dx;
+    return {
+      x,
+      fields: (bAt) => (p) =>
+        p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
+          .u32(weight.offset).u32(bias.offset),
+    };
   }
 
   /** Forgets the saved input. */

@@ -86,12 +86,16 @@ export interface GemmCall {
    * - packB: B packed by gemm_b_pack into `rows` x `width` vec4s per slice (GEMM_B_CUSTOM in
    *   gemm_register.wgsl), read at gemm_b_index ("outer" form) or gemm_dot_b ("dot");
    * - form "dot" (needs packB and directA): vec4s along K, A read straight from `directA` at
-   *   gemm_dot_a; both layouts must hold zeros for k >= K in the last vec4.
+   *   gemm_dot_a; both layouts must hold zeros for k >= K in the last vec4;
+   * - keepB: return B as packed in the packB layout (when it was) instead of freeing it, so
+   *   that a later product over the same operand can pass it as `packedB` and skip packing.
    */
   register?: {
     form?: RegisterForm;
     packB?: { rows: number; width: number };
     directA?: GpuBufferView;
+    keepB?: boolean;
+    packedB?: Tensor | null;
   };
   /**
    * Appends the layer's own fields to its parameter struct, which begins with
@@ -132,10 +136,14 @@ function withAt(b: Bindings, extra: Record<number, Binding>): Binding[] {
   return out;
 }
 
-/** Records C = A * B for every slice with the core chosen for `gpu`. */
-export function recordGemm(gpu: Gpu, call: GemmCall): void {
+/**
+ * Records C = A * B for every slice with the core chosen for `gpu`. Returns B packed in the
+ * layer's layout when `call.register.keepB` asked for it and the register core packed it so
+ * (the caller owns it), else null.
+ */
+export function recordGemm(gpu: Gpu, call: GemmCall): Tensor | null {
   const { m, n, k, slices } = call;
-  if (m === 0 || n === 0 || slices === 0) return;
+  if (m === 0 || n === 0 || slices === 0) return null;
   const splits = Math.max(1, ceilDiv(k, K_CHUNK));
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
   const p = call.fields(params().u32(m).u32(n).u32(k).u32(splits).u32(kChunk));
@@ -156,8 +164,9 @@ export function recordGemm(gpu: Gpu, call: GemmCall): void {
       fixedB: layouts.packB !== undefined,
     })
     : null;
-  if (plan) recordRegister(gpu, call, p, splits, kChunk, plan, layouts);
-  else recordTiled(gpu, call, p, splits);
+  if (plan) return recordRegister(gpu, call, p, splits, kChunk, plan, layouts);
+  recordTiled(gpu, call, p, splits);
+  return null;
 }
 
 function recordTiled(gpu: Gpu, call: GemmCall, p: Params, splits: number): void {
@@ -316,7 +325,7 @@ function recordRegister(
   kChunk: number,
   plan: RegisterPlan,
   { form, packB, directA }: Layouts,
-): void {
+): Tensor | null {
   const { m, n, k, slices } = call;
   const aSlices = call.sharedA ? 1 : slices;
   const bSlices = call.sharedB ? 1 : slices;
@@ -364,10 +373,12 @@ function recordRegister(
       });
     }
   };
-  // B in the layer's layout is packed once, whole, for every piece.
+  // B in the layer's layout is packed once, whole, for every piece (or was packed before).
   const bTexels = packB ? packB.rows * packB.width : 0;
-  const wholeB = packB ? Tensor.empty(gpu, [Math.max(1, bSlices * bTexels) * 4]) : null;
-  if (wholeB && packB) pack(1, wholeB, packB.rows, packB.width, bSlices, {});
+  const bSize = Math.max(1, bSlices * bTexels) * 4;
+  const given = packB && call.register?.packedB?.size === bSize ? call.register.packedB : null;
+  const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
+  if (wholeB && packB && !given) pack(1, wholeB, packB.rows, packB.width, bSlices, {});
 
   const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
   for (let s0 = 0; s0 < splits; s0 += splitsPer) {
@@ -427,7 +438,6 @@ function recordRegister(
       }
     }
   }
-  wholeB?.dispose();
   if (partials) {
     gpu.dispatch({
       kernel: kernel("gemmSum"),
@@ -437,4 +447,8 @@ function recordRegister(
     });
     partials.dispose();
   }
+  if (given) return null;
+  if (call.register?.keepB) return wholeB;
+  wholeB?.dispose();
+  return null;
 }

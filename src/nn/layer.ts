@@ -81,6 +81,11 @@ export interface Layer {
    * the parameter gradients (overwriting) and returns dx, which the caller owns.
    */
   backward(ctx: ForwardContext, dy: Tensor): Tensor;
+  /**
+   * Optional: the backward pass without dx, writing only the parameter gradients. A model
+   * calls it on its first layer with parameters, whose input gradient nothing reads.
+   */
+  backwardParams?(ctx: ForwardContext, dy: Tensor): void;
   /** Releases what the last training forward kept. */
   release(): void;
 }

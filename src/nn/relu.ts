@@ -13,15 +13,21 @@ import source from "../../shaders/activation.wgsl" with { type: "text" };
 const shader = wgsl("shaders/activation.wgsl", source);
 const WG = 256;
 
+/** Records `entryPoint` over `size` values, four at a time where size % 4 == 0. */
+function dispatch(x: Tensor, entryPoint: string, bindings: Tensor[]): void {
+  const lanes = x.size % 4 === 0 ? 4 : 1;
+  x.gpu.dispatch({
+    kernel: { shader, entryPoint: entryPoint + (lanes === 4 ? "4" : ""), constants: { WG } },
+    bindings,
+    params: params().u32(x.size / lanes),
+    workgroups: ceilDiv(x.size / lanes, WG),
+  });
+}
+
 /** y = relu(x), a new tensor of x's shape (NaN passes through, as in PyTorch). */
 export function relu(x: Tensor): Tensor {
   const y = Tensor.empty(x.gpu, x.shape);
-  x.gpu.dispatch({
-    kernel: { shader, entryPoint: "reluForward", constants: { WG } },
-    bindings: [x, y],
-    params: params().u32(x.size),
-    workgroups: ceilDiv(x.size, WG),
-  });
+  dispatch(x, "reluForward", [x, y]);
   return y;
 }
 
@@ -31,12 +37,7 @@ export function reluBackward(x: Tensor, dy: Tensor): Tensor {
     throw new RangeError(`relu backward: dy [${dy.shape}] does not match x [${x.shape}]`);
   }
   const dx = Tensor.empty(x.gpu, x.shape);
-  x.gpu.dispatch({
-    kernel: { shader, entryPoint: "reluBackward", constants: { WG } },
-    bindings: [x, dy, dx],
-    params: params().u32(x.size),
-    workgroups: ceilDiv(x.size, WG),
-  });
+  dispatch(x, "reluBackward", [x, dy, dx]);
   return dx;
 }
 

@@ -109,9 +109,16 @@ export class Sequential {
     if (!ctx.training) throw new Error("backward needs a training forward first");
     // A layer may return a view of dy (flatten): such a dy is freed only at the end.
     const deferred: Tensor[] = [];
+    // Below the first layer with parameters nothing needs a gradient.
+    const first = this.layers.findIndex((_, i) => this.params.bindingsOf(i).length > 0);
     let dy = dOutput;
-    for (let i = this.layers.length - 1; i >= 0; i--) {
-      const dx = this.layers[i].backward(ctx, dy);
+    for (let i = this.layers.length - 1; i >= Math.max(first, 0); i--) {
+      const layer = this.layers[i];
+      if (i === first && layer.backwardParams) {
+        layer.backwardParams(ctx, dy);
+        break;
+      }
+      const dx = layer.backward(ctx, dy);
       if (dy !== dOutput) dx.buffer === dy.buffer ? deferred.push(dy) : dy.dispose();
       dy = dx;
     }

@@ -42,7 +42,7 @@ export const quietSink: ProgressSink = { write: () => {}, isTerminal: false };
 export class Progress {
   #done = 0;
   #start = performance.now();
-  #lastDraw = 0;
+  #lastDraw = -Infinity; // the first update always draws
   #detail = "";
 
   /** Starts tracking `label` (e.g. "epoch 3/20") over `total` units (e.g. "steps"). */
