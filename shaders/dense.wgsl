@@ -1,12 +1,14 @@
 // Dense layer y = x W^T + b as products on the GEMM core (gemm.wgsl is prepended, and a
 // perturb_*.wgsl variant that defines perturbed()). MODE picks the product:
-//   0 forward  y[g] (B x OUT) = [x | 1] (B x IN+1) * [W | b]^T, W and b read at point g
+//   0 forward  y[g] (B x OUT) = x (B x IN) * W^T, W read at point g; gemm_store adds b of
+//              point g from a table (perturbedBias fills it for G points, or it is b itself)
 //   1 dx       dx   (B x IN)  = dy (B x OUT) * W
 //   2 dw, db   [dW | db] (OUT x IN+1) = dy^T (OUT x B) * [x | 1]
-// The bias rides along as an extra column of K (forward) or N (gradients), so no kernel is
-// needed for it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination. Parameters
-// and gradients are views of the model's flat buffers, so W and b (and dW and db) sit in one
-// binding at offsets wAt and bAt; wIndex and bIndex are their positions in the flat vector.
+// The bias of the gradients rides along as an extra column of N, so no kernel is needed for
+// it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table.
+// Parameters and gradients are views of the model's flat buffers, so W and b (and dW and db)
+// sit in one binding at offsets wAt and bAt; wIndex and bIndex are their positions in the
+// flat vector.
 
 override MODE: u32 = 0;
 
@@ -24,12 +26,26 @@ struct Params {
   bAt: u32,
   wIndex: u32,
   bIndex: u32,
+  tableAt: u32, // b of point g at biasTable[tableAt + g * tableStride + n]
+  tableStride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> srcA: array<f32>;
 @group(0) @binding(2) var<storage, read> srcB: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read> biasTable: array<f32>;
+
+// The biases of G points, [G, OUT], into dst: one invocation per value.
+@compute @workgroup_size(64)
+fn perturbedBias(@builtin(global_invocation_id) id: vec3<u32>) {
+  let i = id.x;
+  if (i >= arrayLength(&dst)) {
+    return;
+  }
+  let n = i % p.outputs;
+  dst[i] = perturbed(i / p.outputs, p.bIndex + n, srcB[p.bAt + n]);
+}
 
 fn gemm_shape() -> GemmShape {
   return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);
@@ -37,10 +53,7 @@ fn gemm_shape() -> GemmShape {
 
 fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
   switch MODE {
-    case 0u: { // x[z][m, k], 1 in the bias column
-      if (k == p.features) {
-        return 1.0;
-      }
+    case 0u: { // x[z][m, k]
       return srcA[z * p.xGroupStride + m * p.features + k];
     }
     case 1u: { // dy[m, k]
@@ -54,10 +67,7 @@ fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
 
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
   switch MODE {
-    case 0u: { // W^T[k, n] = W[n, k] at point z; b[n] in the bias row
-      if (k == p.features) {
-        return perturbed(z, p.bIndex + n, srcB[p.bAt + n]);
-      }
+    case 0u: { // W^T[k, n] = W[n, k] at point z
       let i = n * p.features + k;
       return perturbed(z, p.wIndex + i, srcB[p.wAt + i]);
     }
@@ -76,7 +86,7 @@ fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
 fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   switch MODE {
     case 0u: {
-      dst[(z * p.batch + m) * p.outputs + n] = v;
+      dst[(z * p.batch + m) * p.outputs + n] = v + biasTable[p.tableAt + z * p.tableStride + n];
     }
     case 1u: {
       dst[m * p.features + n] = v;
@@ -119,10 +129,7 @@ fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
   let m = mq * 4u;
   let count = dense_count(m, p.m);
   switch MODE {
-    case 0u: { // x[z][m.., k], 1 in the bias column
-      if (k == p.features) {
-        return select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(count));
-      }
+    case 0u: { // x[z][m.., k]
       return dense_a4(z * p.xGroupStride + m * p.features + k, p.features, count);
     }
     case 1u: { // dy[m.., k]
@@ -138,18 +145,12 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
   let n = nq * 4u;
   let count = dense_count(n, p.n);
   switch MODE {
-    case 0u: { // W[n.., k] at point z, or b[n..] in the bias row
-      var at = p.wAt + n * p.features + k;
-      var index = p.wIndex + n * p.features + k;
-      var stride = p.features;
-      if (k == p.features) {
-        at = p.bAt + n;
-        index = p.bIndex + n;
-        stride = 1u;
-      }
+    case 0u: { // W[n.., k] at point z
+      let at = p.wAt + n * p.features + k;
+      let index = p.wIndex + n * p.features + k;
       var v = vec4<f32>(0.0);
       for (var j = 0u; j < count; j++) {
-        v[j] = perturbed(z, index + j * stride, srcB[at + j * stride]);
+        v[j] = perturbed(z, index + j * p.features, srcB[at + j * p.features]);
       }
       return v;
     }
@@ -163,32 +164,37 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
   }
 }
 
-// Dense products pack row by row (no layouts of their own: GEMM_B_CUSTOM is never set and the
-// dot form is never used).
+// The forward in the register core's dot form (IN % 4 == 0): A = x read in place in vec4s
+// along IN, B = W packed in its own rows (row n = W[n, .] at point z, IN / 4 vec4s), so that
+// four consecutive weights take one perturbed4() call. Rows and columns past M and N read the
+// last valid ones (their products are never stored).
 fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
-  return vec4<f32>(0.0);
+  let i = row * p.features + 4u * q;
+  let at = p.wAt + i;
+  return perturbed4(z, p.wIndex + i, vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]));
 }
 
+fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {
+  return kq;
+}
+
+fn gemm_dot_a_m(z: u32, m: u32) -> u32 {
+  return (z * p.xGroupStride + min(m, p.m - 1u) * p.features) / 4u;
+}
+
+fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
+  return kq;
+}
+
+fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
+  return min(n, p.outputs - 1u) * (p.features / 4u);
+}
+
+// Only the dot form uses a layout of its own.
 fn gemm_b_row(z: u32, k: u32) -> u32 {
   return 0u;
 }
 
 fn gemm_b_col(z: u32, nq: u32) -> u32 {
-  return 0u;
-}
-
-fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {
-  return 0u;
-}
-
-fn gemm_dot_a_m(z: u32, m: u32) -> u32 {
-  return 0u;
-}
-
-fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
-  return 0u;
-}
-
-fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
   return 0u;
 }

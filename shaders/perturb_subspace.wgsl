@@ -21,3 +21,13 @@ fn perturbed(g: u32, index: u32, base: f32) -> f32 {
   }
   return base + (acc.x + acc.y) + (acc.z + acc.w);
 }
+
+// Four consecutive parameters index .. index + 3.
+fn perturbed4(g: u32, index: u32, base: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(
+    perturbed(g, index, base.x),
+    perturbed(g, index + 1u, base.y),
+    perturbed(g, index + 2u, base.z),
+    perturbed(g, index + 3u, base.w),
+  );
+}

@@ -156,86 +156,95 @@ for (const variant of VARIANTS) {
     `dense forward at G perturbed points equals the materialised weights (full and subspace) (${variant})`,
     (gpu) =>
       withVariant(gpu, variant, async () => {
-        const [batch, inF, outF, points] = [6, 11, 7, 5];
-        const layer = new Dense(inF, outF);
-        const lead = 70; // flat offsets are not zero
-        const { store, values } = setupLayer(gpu, layer, [inF], { seed: 2, lead });
-        const [wb, bb] = store.bindingsOf(1);
-        const xs = randomArray(batch * inF, 12);
-        const x = activation(gpu, xs, batch, [inF]);
-        const seed = 77, sigma = 0.3, firstPoint = 4;
-        const y = layer.forward({
-          gpu,
-          training: false,
-          seed: 0,
-          step: 0,
-          perturbation: { mode: "full", points, seed, sigma, firstPoint },
-        }, x);
-        const got = await y.read();
-        for (let g = 0; g < points; g++) {
-          const t = firstPoint + g;
-          const nw = normalRef(outF * inF, seed, t, RNG_DOMAIN.perturbation, wb.offset);
-          const nb = normalRef(outF, seed, t, RNG_DOMAIN.perturbation, bb.offset);
-          const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
-          const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
-          const ref = denseForward(xs, w, b, batch, inF, outF);
-          // GEMM rounding plus the f32 Box-Muller error of each noise value (see random_test.ts),
-          // times sigma and |x|.
-          const noise = (r: number) =>
-            r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-          const bound = (i: number) => {
-            const m = Math.floor(i / outF), n = i % outF;
-            let e = sigma * noise(nb.radius[n]);
-            for (let k = 0; k < inF; k++) {
-              e += sigma * Math.abs(xs[m * inF + k]) *
-                noise(nw.radius[n * inF + k]);
-            }
-            return e + dotBound(inF + 1, ref.scale)(i);
-          };
-          assertClose(
-            got.subarray(g * batch * outF, (g + 1) * batch * outF),
-            ref.y,
-            { bound },
-            `point ${g}`,
-          );
+        // Flat offsets are not zero. The register core reads 12 and 16 inputs in vec4s with
+        // the weights packed four at a time: at a flat index 0 mod 4 (a model's parameters
+        // start on 64-element boundaries: one noise block per four weights) and, bound by
+        // hand, 2 and 1 mod 4 (two blocks).
+        for (const [inF, indexShift] of [[11, 0], [12, 0], [12, 2], [16, 1]]) {
+          await checkPerturbed(gpu, inF, indexShift);
         }
-        // Subspace: w_g = w* + sum_j a[g, j] d_j with dim 3 (padded to 4).
-        const n = store.values.size, dim4 = 4;
-        const dirs = randomArray(n * dim4, 21).map((v, i) => (i % dim4 === 3 ? 0 : v));
-        const coef = randomArray(points * dim4, 22).map((v, i) => (i % dim4 === 3 ? 0 : v));
-        const directions = Tensor.from(gpu, dirs, [n, dim4]);
-        const coefficients = Tensor.from(gpu, coef, [points, dim4]);
-        const ys = layer.forward({
-          gpu,
-          training: false,
-          seed: 0,
-          step: 0,
-          perturbation: { mode: "subspace", points, directions, coefficients },
-        }, x);
-        const gotS = await ys.read();
-        for (let g = 0; g < points; g++) {
-          const shift = (offset: number, i: number) => {
-            let s = 0;
-            for (let j = 0; j < dim4; j++) s += coef[g * dim4 + j] * dirs[(offset + i) * dim4 + j];
-            return s;
-          };
-          const w = values.weight.map((v, i) => v + shift(wb.offset, i));
-          const b = values.bias.map((v, i) => v + shift(bb.offset, i));
-          const ref = denseForward(xs, w, b, batch, inF, outF);
-          // Each perturbed weight carries up to 4 roundings of terms of size <= |w| + 3.
-          const bound = (i: number) =>
-            dotBound(inF + 1, ref.scale)(i) + 8 * EPS32 * 4 * (inF + 1) * 2;
-          assertClose(
-            gotS.subarray(g * batch * outF, (g + 1) * batch * outF),
-            ref.y,
-            { bound },
-            `subspace ${g}`,
-          );
-        }
-        for (const t of [x, y, ys, directions, coefficients]) t.dispose();
-        store.dispose();
       }),
   );
+}
+
+/** Dense forward at 5 points against float64, its flat indices moved by `indexShift`. */
+async function checkPerturbed(gpu: Gpu, inF: number, indexShift: number): Promise<void> {
+  const [batch, outF, points] = [6, 7, 5];
+  const layer = new Dense(inF, outF);
+  const { store, values } = setupLayer(gpu, layer, [inF], { seed: 2, lead: 70 });
+  const [wb, bb] = store.bindingsOf(1).map((b) => ({ ...b, offset: b.offset + indexShift }));
+  layer.bind([wb, bb]);
+  const xs = randomArray(batch * inF, 12);
+  const x = activation(gpu, xs, batch, [inF]);
+  const seed = 77, sigma = 0.3, firstPoint = 4;
+  const y = layer.forward({
+    gpu,
+    training: false,
+    seed: 0,
+    step: 0,
+    perturbation: { mode: "full", points, seed, sigma, firstPoint },
+  }, x);
+  const got = await y.read();
+  for (let g = 0; g < points; g++) {
+    const t = firstPoint + g;
+    const nw = normalRef(outF * inF, seed, t, RNG_DOMAIN.perturbation, wb.offset);
+    const nb = normalRef(outF, seed, t, RNG_DOMAIN.perturbation, bb.offset);
+    const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
+    const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
+    const ref = denseForward(xs, w, b, batch, inF, outF);
+    // GEMM rounding plus the f32 Box-Muller error of each noise value (see random_test.ts),
+    // times sigma and |x|.
+    const noise = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+    const bound = (i: number) => {
+      const m = Math.floor(i / outF), n = i % outF;
+      let e = sigma * noise(nb.radius[n]);
+      for (let k = 0; k < inF; k++) {
+        e += sigma * Math.abs(xs[m * inF + k]) *
+          noise(nw.radius[n * inF + k]);
+      }
+      return e + dotBound(inF + 1, ref.scale)(i);
+    };
+    assertClose(
+      got.subarray(g * batch * outF, (g + 1) * batch * outF),
+      ref.y,
+      { bound },
+      `[${inF}] at ${wb.offset}, point ${g}`,
+    );
+  }
+  // Subspace: w_g = w* + sum_j a[g, j] d_j with dim 3 (padded to 4).
+  const n = store.values.size, dim4 = 4;
+  const dirs = randomArray(n * dim4, 21).map((v, i) => (i % dim4 === 3 ? 0 : v));
+  const coef = randomArray(points * dim4, 22).map((v, i) => (i % dim4 === 3 ? 0 : v));
+  const directions = Tensor.from(gpu, dirs, [n, dim4]);
+  const coefficients = Tensor.from(gpu, coef, [points, dim4]);
+  const ys = layer.forward({
+    gpu,
+    training: false,
+    seed: 0,
+    step: 0,
+    perturbation: { mode: "subspace", points, directions, coefficients },
+  }, x);
+  const gotS = await ys.read();
+  for (let g = 0; g < points; g++) {
+    const shift = (offset: number, i: number) => {
+      let s = 0;
+      for (let j = 0; j < dim4; j++) s += coef[g * dim4 + j] * dirs[(offset + i) * dim4 + j];
+      return s;
+    };
+    const w = values.weight.map((v, i) => v + shift(wb.offset, i));
+    const b = values.bias.map((v, i) => v + shift(bb.offset, i));
+    const ref = denseForward(xs, w, b, batch, inF, outF);
+    // Each perturbed weight carries up to 4 roundings of terms of size <= |w| + 3.
+    const bound = (i: number) => dotBound(inF + 1, ref.scale)(i) + 8 * EPS32 * 4 * (inF + 1) * 2;
+    assertClose(
+      gotS.subarray(g * batch * outF, (g + 1) * batch * outF),
+      ref.y,
+      { bound },
+      `[${inF}] at ${wb.offset}, subspace ${g}`,
+    );
+  }
+  for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+  store.dispose();
 }
 
 for (const variant of VARIANTS) {

@@ -2,10 +2,11 @@
  * Fully connected layer y = x W^T + b (PyTorch's nn.Linear), on the GEMM core.
  * @module
  */
-import type { Params } from "../gpu/params.ts";
+import { type Params, params as struct } from "../gpu/params.ts";
+import { ceilDiv } from "../gpu/workgroups.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { recordGemm } from "./gemm.ts";
+import { gemmShader, recordGemm } from "./gemm.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -88,21 +89,39 @@ export class Dense implements Layer {
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
     const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
     const params = span(weight.value, bias.value);
+    const fields = (p: Params) =>
+      p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
+        .u32(groups === 1 ? 0 : batch * this.inFeatures)
+        .u32(0).u32(params.at(bias.value)).u32(weight.offset).u32(bias.offset);
+    // b of each point: the bias itself, or G perturbed copies.
+    const table = ctx.perturbation ? Tensor.empty(ctx.gpu, [points, this.outFeatures]) : null;
+    const shape = struct().u32(points).u32(this.outFeatures).u32(0).u32(1).u32(0);
+    if (table) {
+      ctx.gpu.dispatch({
+        kernel: { shader: denseShader(ctx.perturbation)(gemmShader), entryPoint: "perturbedBias" },
+        bindings: withPerturbation([null, params.view, table], ctx.perturbation),
+        params: fields(shape).u32(0).u32(0),
+        workgroups: ceilDiv(points * this.outFeatures, 64),
+      });
+    }
     recordGemm(ctx.gpu, {
       shader: denseShader(ctx.perturbation),
       constants: { MODE: 0 },
       m: batch,
       n: this.outFeatures,
-      k: this.inFeatures + 1,
+      k: this.inFeatures,
       slices: points,
       sharedA: groups === 1,
+      // x read in place and W packed along IN (four weights per noise block): dense.wgsl
+      register: this.inFeatures % 4 === 0
+        ? { form: "dot", directA: x, packB: { rows: this.outFeatures, width: this.inFeatures / 4 } }
+        : undefined,
       fields: (p) =>
-        p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
-          .u32(groups === 1 ? 0 : batch * this.inFeatures)
-          .u32(0).u32(params.at(bias.value)).u32(weight.offset).u32(bias.offset),
+        fields(p).u32(table ? 0 : params.at(bias.value)).u32(table ? this.outFeatures : 0),
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
-      storeBindings: [null, null, y],
+      storeBindings: [null, null, y, table ?? params.view],
     });
+    table?.dispose();
     if (ctx.training) this.#input = x;
     return y;
   }
@@ -122,7 +141,7 @@ export class Dense implements Layer {
       slices: 1,
       fields: fields(params.at(bias.value)),
       loadBindings: [dy, params.view],
-      storeBindings: [null, null, dx],
+      storeBindings: [null, null, dx, params.view], // binding 4: no bias here, any buffer
     });
     this.backwardParams(ctx, dy);
     return dx;
@@ -142,7 +161,7 @@ export class Dense implements Layer {
       slices: 1,
       fields: fields(grads.at(bias.grad!)),
       loadBindings: [dy, x],
-      storeBindings: [null, null, grads.view],
+      storeBindings: [null, null, grads.view, x], // binding 4: no bias here, any buffer
     });
   }
 
@@ -157,7 +176,7 @@ export class Dense implements Layer {
       x,
       fields: (bAt) => (p) =>
         p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
-          .u32(weight.offset).u32(bias.offset),
+          .u32(weight.offset).u32(bias.offset).u32(0).u32(0),
     };
   }
 
