@@ -1,6 +1,7 @@
 import type { Gpu } from "../src/gpu/gpu.ts";
 import { Conv2d } from "../src/nn/conv2d.ts";
 import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
+import { winogradApplies } from "../src/nn/winograd.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
@@ -12,7 +13,9 @@ import {
   convDepths,
   convForward,
   type ConvGeometry,
+  dxAsConv,
   outSize,
+  winogradScale,
 } from "./reference/conv2d.ts";
 import { normalRef } from "./reference/random.ts";
 import fixtures from "./fixtures/conv2d.json" with { type: "json" };
@@ -101,10 +104,21 @@ async function checkConv(gpu: Gpu, g: ConvGeometry, seed: number) {
   const r = await runConv(gpu, g, seed);
   const d = convDepths(g);
   const ref = convForward(g, r.xs, r.values.weight, r.values.bias);
-  assertClose(r.y, ref.y, { bound: bound(d.forward, ref.scale) }, "y");
+  // Where the engine convolves by Winograd F(2x2, 3x3), its rounding scales with the
+  // transformed magnitudes (a few times sum |w x|) over a depth of C + 11 instead of 9 C + 1.
+  const yBound = winogradApplies(gpu, g.inC, g.k, g.stride, g.pad)
+    ? ((w) => bound(w.depth, w.scale))(winogradScale(g, r.xs, r.values.weight, r.values.bias))
+    : bound(d.forward, ref.scale);
+  assertClose(r.y, ref.y, { bound: yBound }, "y");
   const grads = convBackward(g, r.xs, r.values.weight, r.dys);
   const scale = absBackward(g, r.xs, r.values.weight, r.dys);
-  assertClose(r.dx, grads.dx, { bound: bound(d.dx, scale.dx) }, "dx");
+  let dxBound = bound(d.dx, scale.dx);
+  if (winogradApplies(gpu, g.outC, g.k, g.stride, g.k - 1 - g.pad)) {
+    const { geometry, weights } = dxAsConv(g, r.values.weight);
+    const w = winogradScale(geometry, r.dys, weights);
+    dxBound = bound(w.depth, w.scale);
+  }
+  assertClose(r.dx, grads.dx, { bound: dxBound }, "dx");
   assertClose(r.dw, grads.dw, { bound: bound(d.dw, scale.dw) }, "dW");
   assertClose(r.db, grads.db, { bound: bound(d.dw, scale.db) }, "db");
 }
@@ -163,6 +177,23 @@ for (const variant of VARIANTS) {
       }),
   );
 }
+
+Deno.test("conv2d float64 reference: dx is the convolution of dy with W rotated; the Winograd scale is at least sum |w x|", () => {
+  for (const pad of [0, 1, 2]) {
+    const g: ConvGeometry = { batch: 2, inC: 3, inH: 7, inW: 6, outC: 4, k: 3, stride: 1, pad };
+    const [oh, ow] = outSize(g);
+    const x = randomArray(2 * 3 * 7 * 6, 5 + pad), w = randomArray(4 * 3 * 9, 6 + pad);
+    const dy = randomArray(2 * 4 * oh * ow, 7 + pad);
+    const { geometry, weights } = dxAsConv(g, w);
+    const dx = convForward(geometry, dy, weights, new Float64Array(g.inC)).y;
+    assertClose(dx, convBackward(g, x, w, dy).dx, { bound: () => 1e-12 }, `dx, pad ${pad}`);
+    const direct = convForward(g, x, w, new Float64Array(g.outC)).scale;
+    const { scale } = winogradScale(g, x, w);
+    scale.forEach((s, i) => {
+      if (!(s >= direct[i] * (1 - 1e-12))) throw new Error(`Winograd scale ${s} < ${direct[i]}`);
+    });
+  }
+});
 
 Deno.test("conv2d float64 reference backward equals central finite differences", () => {
   const g: ConvGeometry = { batch: 2, inC: 2, inH: 5, inW: 4, outC: 3, k: 3, stride: 2, pad: 1 };

@@ -6,6 +6,7 @@ import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
 import { recordGemm } from "./gemm.ts";
+import { recordWinograd, winogradApplies } from "./winograd.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -148,7 +149,24 @@ export class Conv2d implements Layer {
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
     if (ctx.training) this.release();
-    const packed = recordGemm(ctx.gpu, {
+    // Winograd where it applies (register core, 3x3, stride 1; not at perturbed points).
+    const winograd = !ctx.perturbation &&
+      winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding) &&
+      recordWinograd(ctx.gpu, {
+        input: x,
+        output: y,
+        batch,
+        channels: this.inChannels,
+        outChannels: oc,
+        inH: sample[1],
+        inW: sample[2],
+        pad: this.padding,
+        params: params.view,
+        wAt: params.at(weight.value),
+        flip: false,
+        bAt: params.at(bias.value),
+      });
+    const packed = winograd ? null : recordGemm(ctx.gpu, {
       shader: convShader(ctx.perturbation),
       constants: { MODE: 0 },
       m: oc,
@@ -193,6 +211,29 @@ export class Conv2d implements Layer {
     const { x, batch, sample } = this.#saved();
     const dx = Tensor.empty(ctx.gpu, x.shape);
     const params = span(weight.value, bias.value);
+    // dx is the convolution of dy with W rotated, padded k - 1 - padding.
+    const pad = this.kernelSize - 1 - this.padding;
+    const [, oh, ow] = this.outputShape(sample);
+    if (
+      winogradApplies(ctx.gpu, this.outChannels, this.kernelSize, this.stride, pad) &&
+      recordWinograd(ctx.gpu, {
+        input: dy,
+        output: dx,
+        batch,
+        channels: this.outChannels,
+        outChannels: this.inChannels,
+        inH: oh,
+        inW: ow,
+        pad,
+        params: params.view,
+        wAt: params.at(weight.value),
+        flip: true,
+        bAt: null,
+      })
+    ) {
+      this.backwardParams(ctx, dy);
+      return dx;
+    }
     recordGemm(ctx.gpu, {
       shader: convShader(undefined),
       constants: { MODE: 1 },

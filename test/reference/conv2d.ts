@@ -94,3 +94,118 @@ export function convDepths(g: ConvGeometry): { forward: number; dx: number; dw: 
   const [oh, ow] = outSize(g);
   return { forward: g.inC * g.k * g.k + 1, dx: g.outC * g.k * g.k, dw: g.batch * oh * ow };
 }
+
+/**
+ * The sum |terms| that rounding errors of a Winograd F(2x2, 3x3) evaluation scale with (3x3,
+ * stride 1; the engine's register-core path): per output, |A^T| (sum_c |G| |g| |G^T| *
+ * |B^T| |d| |B|) |A| + |bias|, with the depth of its float32 evaluation: C products summed
+ * in sequence, 2 additions in the input transform, 4 in the weight transform (halvings are
+ * exact) and 4 in the output transform, and the bias.
+ */
+export function winogradScale(
+  g: ConvGeometry,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  b?: ArrayLike<number>,
+): { scale: Float64Array; depth: number } {
+  if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(2x2, 3x3) is 3x3, stride 1");
+  const [oh, ow] = outSize(g);
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
+  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
+  const absG = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0, 0, 1]];
+  const absAt = [[1, 1, 1, 0], [0, 1, 1, 1]];
+  // |U| per (oc, ic): 16 values.
+  const u = new Float64Array(g.outC * g.inC * 16);
+  for (let oc = 0; oc < g.outC; oc++) {
+    for (let ic = 0; ic < g.inC; ic++) {
+      for (let r = 0; r < 4; r++) {
+        for (let s = 0; s < 4; s++) {
+          let v = 0;
+          for (let a = 0; a < 3; a++) {
+            for (let c = 0; c < 3; c++) {
+              v += absG[r][a] * Math.abs(w[((oc * g.inC + ic) * 3 + a) * 3 + c]) * absG[s][c];
+            }
+          }
+          u[(oc * g.inC + ic) * 16 + r * 4 + s] = v;
+        }
+      }
+    }
+  }
+  const scale = new Float64Array(g.batch * g.outC * oh * ow);
+  const v = new Float64Array(g.inC * 16);
+  const m = new Float64Array(16);
+  const at = (n: number, c: number, row: number, col: number) =>
+    row < 0 || col < 0 || row >= g.inH || col >= g.inW
+      ? 0
+      : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
+  for (let n = 0; n < g.batch; n++) {
+    for (let ty = 0; ty < th; ty++) {
+      for (let tx = 0; tx < tw; tx++) {
+        // |V| per input channel for this tile.
+        for (let c = 0; c < g.inC; c++) {
+          for (let r = 0; r < 4; r++) {
+            for (let s = 0; s < 4; s++) {
+              let t = 0;
+              for (let i = 0; i < 4; i++) {
+                for (let j = 0; j < 4; j++) {
+                  t += absBt[r][i] * at(n, c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) * absBt[s][j];
+                }
+              }
+              v[c * 16 + r * 4 + s] = t;
+            }
+          }
+        }
+        for (let oc = 0; oc < g.outC; oc++) {
+          m.fill(0);
+          for (let c = 0; c < g.inC; c++) {
+            for (let e = 0; e < 16; e++) m[e] += u[(oc * g.inC + c) * 16 + e] * v[c * 16 + e];
+          }
+          for (let a = 0; a < 2; a++) {
+            for (let bb = 0; bb < 2; bb++) {
+              const row = 2 * ty + a, col = 2 * tx + bb;
+              if (row >= oh || col >= ow) continue;
+              let y = b ? Math.abs(b[oc]) : 0;
+              for (let r = 0; r < 4; r++) {
+                for (let s = 0; s < 4; s++) y += absAt[a][r] * m[r * 4 + s] * absAt[bb][s];
+              }
+              scale[((n * g.outC + oc) * oh + row) * ow + col] = y;
+            }
+          }
+        }
+      }
+    }
+  }
+  return { scale, depth: g.inC + 11 };
+}
+
+/** The input gradient of a 3x3 stride-1 convolution as a convolution: dy with W rotated. */
+export function dxAsConv(
+  g: ConvGeometry,
+  w: ArrayLike<number>,
+): { geometry: ConvGeometry; weights: Float64Array } {
+  const [oh, ow] = outSize(g);
+  const weights = new Float64Array(w.length);
+  for (let oc = 0; oc < g.outC; oc++) {
+    for (let ic = 0; ic < g.inC; ic++) {
+      for (let a = 0; a < 3; a++) {
+        for (let c = 0; c < 3; c++) {
+          weights[((ic * g.outC + oc) * 3 + a) * 3 + c] =
+            w[((oc * g.inC + ic) * 3 + 2 - a) * 3 + 2 - c];
+        }
+      }
+    }
+  }
+  return {
+    geometry: {
+      batch: g.batch,
+      inC: g.outC,
+      inH: oh,
+      inW: ow,
+      outC: g.inC,
+      k: 3,
+      stride: 1,
+      pad: 2 - g.pad,
+    },
+    weights,
+  };
+}

@@ -1,0 +1,254 @@
+// 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, "Fast
+// Algorithms for Convolutional Neural Networks", CVPR 2016): every 2x2 block of outputs comes
+// from a 4x4 tile of input d as Y = A^T [sum_c (G g_kc G^T) * (B^T d_c B)] A, so the products
+// are 16 matrix products (one per position xi of the 4x4 transformed tile) with 2.25x fewer
+// multiplications than the direct convolution. gemm.wgsl or the register core is prepended.
+//
+//   weightTransform  U[xi][k][c] = (G g_kc G^T)[xi], g_kc = W[k, c] (forward) or, for the
+//                    input gradient, W[c, k] rotated by 180 degrees
+//   inputTransform   V[xi][t][c] = (B^T d_ct B)[xi] for tile t = (nb, th, tw) of channel c,
+//                    d = input rows 2 th - pad .. + 3, columns 2 tw - pad .. + 3 (zero outside)
+//   gemm             M[xi] (K x T) = U[xi] (K x C) * V[xi]^T (C x T): the register core's
+//                    "dot" form reads U in place and V as packed, vec4s along c (C % 4 == 0)
+//   outputTransform  y[nb, k, 2 th + i, 2 tw + j] = (A^T M_kt A)[i, j] (+ bias[k])
+//
+// Bindings: 1 = U (gemm), x (inputTransform) or M (outputTransform); 2 = V (gemm) or the
+// parameters (weight and bias transforms); 3 = what the kernel writes. Invocations are
+// numbered wid.x + wid.y * nwg.x workgroups of 64 (folded past 65,535).
+
+struct Params {
+  m: u32, // K: output channels
+  n: u32, // T: tiles
+  k: u32, // C: input channels
+  splits: u32,
+  kChunk: u32,
+  batch: u32,
+  inH: u32,
+  inW: u32,
+  outH: u32,
+  outW: u32,
+  tilesH: u32,
+  tilesW: u32,
+  pad: u32,
+  wAt: u32, // W[0, 0, 0, 0] in binding 2
+  bAt: u32, // bias[0] in binding 2
+  flip: u32, // 1: g_kc = W[c, k] rotated (the input gradient's kernel)
+  hasBias: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> srcA: array<f32>;
+@group(0) @binding(2) var<storage, read> srcB: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+
+// One invocation per (k, c): the 16 values of G g G^T.
+@compute @workgroup_size(64)
+fn weightTransform(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let K = p.m;
+  let C = p.k;
+  if (i >= K * C) {
+    return;
+  }
+  let k = i / C;
+  let c = i % C;
+  var g: array<vec3<f32>, 3>;
+  for (var a = 0u; a < 3u; a++) {
+    var row = vec3<f32>(0.0);
+    for (var b = 0u; b < 3u; b++) {
+      if (p.flip == 0u) {
+        row[b] = srcB[p.wAt + ((k * C + c) * 3u + a) * 3u + b];
+      } else {
+        row[b] = srcB[p.wAt + ((c * K + k) * 3u + 2u - a) * 3u + 2u - b];
+      }
+    }
+    g[a] = row;
+  }
+  // t = G g (4 x 3), then U = t G^T row by row.
+  var t: array<vec3<f32>, 4>;
+  t[0] = g[0];
+  t[1] = 0.5 * (g[0] + g[1] + g[2]);
+  t[2] = 0.5 * (g[0] - g[1] + g[2]);
+  t[3] = g[2];
+  for (var r = 0u; r < 4u; r++) {
+    let v = t[r];
+    let u = vec4<f32>(v.x, 0.5 * (v.x + v.y + v.z), 0.5 * (v.x - v.y + v.z), v.z);
+    for (var s = 0u; s < 4u; s++) {
+      dst[((r * 4u + s) * K + k) * C + c] = u[s];
+    }
+  }
+}
+
+// Channels c .. c + 3 of input position (nb, row, col) in binding 1, zero outside the image.
+fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
+  if (row < 0 || col < 0 || row >= i32(p.inH) || col >= i32(p.inW)) {
+    return vec4<f32>(0.0);
+  }
+  let plane = p.inH * p.inW;
+  let at = ((nb * p.k + c) * p.inH + u32(row)) * p.inW + u32(col);
+  return vec4<f32>(srcA[at], srcA[at + plane], srcA[at + 2u * plane], srcA[at + 3u * plane]);
+}
+
+@group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
+
+// One invocation per (tile, four channels): B^T d B for each channel, its 16 values stored
+// as vec4s over the channels (the layout the products read).
+@compute @workgroup_size(64)
+fn inputTransform(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let T = p.n;
+  let C4 = p.k / 4u;
+  if (i >= T * C4) {
+    return;
+  }
+  let t = i / C4;
+  let cq = i % C4;
+  let perImage = p.tilesH * p.tilesW;
+  let nb = t / perImage;
+  let th = (t % perImage) / p.tilesW;
+  let tw = t % p.tilesW;
+  let row0 = i32(2u * th) - i32(p.pad);
+  let col0 = i32(2u * tw) - i32(p.pad);
+  // d B for each of the four rows of the tile (entries are vec4s over the channels).
+  var d: array<array<vec4<f32>, 4>, 4>;
+  for (var r = 0; r < 4; r++) {
+    let x0 = winograd_x4(nb, 4u * cq, row0 + r, col0);
+    let x1 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 1);
+    let x2 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 2);
+    let x3 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 3);
+    d[r] = array<vec4<f32>, 4>(x0 - x2, x1 + x2, x2 - x1, x1 - x3);
+  }
+  // B^T applied down the columns.
+  for (var s = 0u; s < 4u; s++) {
+    let v = array<vec4<f32>, 4>(d[0][s] - d[2][s], d[1][s] + d[2][s], d[2][s] - d[1][s], d[1][s] - d[3][s]);
+    for (var r = 0u; r < 4u; r++) {
+      dst4[((r * 4u + s) * T + t) * C4 + cq] = v[r];
+    }
+  }
+}
+
+// One invocation per (k, tile): the 2 x 2 outputs A^T M A, bias added, rows and columns past
+// the output dropped.
+@compute @workgroup_size(64)
+fn outputTransform(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let K = p.m;
+  let T = p.n;
+  if (i >= K * T) {
+    return;
+  }
+  let k = i / T;
+  let t = i % T;
+  // Rows of M_kt: m[r][s] = M[4 r + s][k][t].
+  let step = K * T;
+  var m: array<vec4<f32>, 4>;
+  for (var r = 0u; r < 4u; r++) {
+    let at = (4u * r * K + k) * T + t;
+    m[r] = vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
+  }
+  // A^T M (two rows), then each times A.
+  let u0 = m[0] + m[1] + m[2];
+  let u1 = m[1] - m[2] - m[3];
+  var bias = 0.0;
+  if (p.hasBias != 0u) {
+    bias = srcB[p.bAt + k];
+  }
+  let y = array<vec2<f32>, 2>(
+    vec2<f32>(u0.x + u0.y + u0.z, u0.y - u0.z - u0.w),
+    vec2<f32>(u1.x + u1.y + u1.z, u1.y - u1.z - u1.w),
+  );
+  let perImage = p.tilesH * p.tilesW;
+  let nb = t / perImage;
+  let th = (t % perImage) / p.tilesW;
+  let tw = t % p.tilesW;
+  for (var a = 0u; a < 2u; a++) {
+    for (var b = 0u; b < 2u; b++) {
+      let row = 2u * th + a;
+      let col = 2u * tw + b;
+      if (row < p.outH && col < p.outW) {
+        dst[((nb * K + k) * p.outH + row) * p.outW + col] = y[a][b] + bias;
+      }
+    }
+  }
+}
+
+// The 16 products through the GEMM core's accessors (z = xi).
+fn gemm_shape() -> GemmShape {
+  return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);
+}
+
+fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
+  return srcA[(z * p.m + m) * p.k + k];
+}
+
+fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
+  return srcB[(z * p.n + n) * p.k + k];
+}
+
+fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
+  dst[(z * p.m + m) * p.n + n] = v;
+}
+
+fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    if (4u * mq + j < p.m) {
+      v[j] = gemm_a(z, 4u * mq + j, k);
+    }
+  }
+  return v;
+}
+
+fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  for (var j = 0u; j < 4u; j++) {
+    if (4u * nq + j < p.n) {
+      v[j] = gemm_b(z, k, 4u * nq + j);
+    }
+  }
+  return v;
+}
+
+// V is written in the dot form's packed layout (row t of slice xi: C / 4 vec4s), so the core
+// is handed it packed; packing it again copies it.
+fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
+  let at = (z * p.n + row) * p.k + 4u * q;
+  return vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]);
+}
+
+fn gemm_b_row(z: u32, k: u32) -> u32 {
+  return 0u;
+}
+
+fn gemm_b_col(z: u32, nq: u32) -> u32 {
+  return 0u;
+}
+
+// Rows and columns past K and T read the last valid ones (their products are never stored).
+fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {
+  return kq;
+}
+
+fn gemm_dot_a_m(z: u32, m: u32) -> u32 {
+  return (z * p.m + min(m, p.m - 1u)) * (p.k / 4u);
+}
+
+fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
+  return kq;
+}
+
+fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
+  return min(n, p.n - 1u) * (p.k / 4u);
+}

@@ -1,0 +1,147 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (`shaders/winograd.wgsl`): 16 matrix
+ * products with 2.25x fewer multiplications than the direct convolution, plus three transform
+ * passes. Conv2d uses it for the forward pass and the input gradient on the register GEMM core
+ * (adapters that run shaders on the CPU, where arithmetic, not memory, bounds a convolution).
+ * @module
+ */
+import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
+import { type Params, params } from "../gpu/params.ts";
+import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { ceilDiv } from "../gpu/workgroups.ts";
+import { Tensor } from "../tensor.ts";
+import { gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
+import source from "../../shaders/winograd.wgsl" with { type: "text" };
+
+/** winograd.wgsl assembled with a GEMM core. */
+function winogradShader(core: ShaderSource): ShaderSource {
+  return wgsl("shaders/winograd.wgsl", source, core);
+}
+
+/** One convolution of `batch` images: input [C, H, W] to output [K, OH, OW], OH = H + 2 pad - 2. */
+export interface WinogradConv {
+  /** [1, batch, C, H, W]. */
+  input: Tensor;
+  /** [1, batch, K, OH, OW], written. */
+  output: Tensor;
+  batch: number;
+  /** Input channels C (a multiple of 4). */
+  channels: number;
+  /** Output channels K. */
+  outChannels: number;
+  inH: number;
+  inW: number;
+  /** Zero padding on every side (at most 2). */
+  pad: number;
+  /** The binding holding the weights (and bias). */
+  params: GpuBufferView;
+  /** Element offset of the weights in `params`: [K, C, 3, 3], or [C, K, 3, 3] when flipped. */
+  wAt: number;
+  /** Convolve with W[c, k] rotated by 180 degrees: the input gradient of a convolution. */
+  flip: boolean;
+  /** Element offset of the bias [K] in `params`, or null for none. */
+  bAt: number | null;
+}
+
+/**
+ * Whether a k x k, `stride` convolution contracting over `channels` runs as Winograd on `gpu`:
+ * 3x3, stride 1, padding at most 2, channels a multiple of 4, register GEMM core.
+ */
+export function winogradApplies(
+  gpu: Gpu,
+  channels: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+): boolean {
+  return gemmVariant(gpu) === "register" && kernel === 3 && stride === 1 && pad >= 0 && pad <= 2 &&
+    channels % 4 === 0;
+}
+
+/**
+ * Images per pass such that the transformed weights, inputs and products each fit one binding
+ * and every pass's input and output views start on a binding alignment; 0 where no pass fits
+ * (or the device cannot dispatch 16 slices), and the caller convolves directly.
+ */
+function imagesPerPass(gpu: Gpu, c: WinogradConv, tiles: number, out: number): number {
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  const K = c.outChannels, C = c.channels;
+  if (gpu.limits.maxComputeWorkgroupsPerDimension < 16 || 16 * K * C * 4 > limit) return 0;
+  const perImage = 16 * tiles * Math.max(C, K) * 4;
+  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
+  const inBytes = C * c.inH * c.inW * 4, outBytes = K * out * 4;
+  for (let n = Math.min(c.batch, Math.floor(limit / perImage)); n >= 1; n--) {
+    if (n === c.batch || ((n * inBytes) % align === 0 && (n * outBytes) % align === 0)) return n;
+  }
+  return 0;
+}
+
+/**
+ * Records the transforms and the 16 products of one convolution, in passes over the images
+ * that fit the device's bindings. Returns false, recording nothing, where it cannot.
+ */
+export function recordWinograd(gpu: Gpu, c: WinogradConv): boolean {
+  const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
+  const tiles = Math.ceil(outH / 2) * Math.ceil(outW / 2);
+  const images = imagesPerPass(gpu, c, tiles, outH * outW);
+  if (images === 0) return false;
+  const inSize = c.channels * c.inH * c.inW, outSize = c.outChannels * outH * outW;
+  for (let n0 = 0; n0 < c.batch; n0 += images) {
+    const n = Math.min(images, c.batch - n0);
+    recordPass(gpu, {
+      ...c,
+      batch: n,
+      input: c.input.view([1, n, c.channels, c.inH, c.inW], n0 * inSize),
+      output: c.output.view([1, n, c.outChannels, outH, outW], n0 * outSize),
+    });
+  }
+  return true;
+}
+
+/** One pass: the transforms and the 16 products for c.batch images. */
+function recordPass(gpu: Gpu, c: WinogradConv): void {
+  const K = c.outChannels, C = c.channels;
+  const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
+  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
+  const T = c.batch * tilesH * tilesW;
+  const fields = (p: Params) =>
+    p.u32(c.batch).u32(c.inH).u32(c.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
+      .u32(c.pad).u32(c.wAt).u32(c.bAt ?? 0).u32(c.flip ? 1 : 0).u32(c.bAt === null ? 0 : 1);
+  const struct = fields(params().u32(K).u32(T).u32(C).u32(1).u32(C));
+  const transforms = winogradShader(gemmShader);
+  const kernel = (entryPoint: string) => ({ shader: transforms, entryPoint });
+  const u = Tensor.empty(gpu, [16, K, C]);
+  const v = Tensor.empty(gpu, [16, T, C]);
+  const m = Tensor.empty(gpu, [16, K, T]);
+  gpu.dispatch({
+    kernel: kernel("weightTransform"),
+    bindings: [null, c.params, u],
+    params: struct,
+    workgroups: ceilDiv(K * C, 64),
+  });
+  gpu.dispatch({
+    kernel: kernel("inputTransform"),
+    bindings: [c.input, null, v],
+    params: struct,
+    workgroups: ceilDiv(T * C / 4, 64),
+  });
+  recordGemm(gpu, {
+    shader: winogradShader,
+    m: K,
+    n: T,
+    k: C,
+    slices: 16,
+    // U read in place and V as the transform wrote it, vec4s along C
+    register: { form: "dot", directA: u, packB: { rows: T, width: C / 4 }, packedB: v },
+    fields,
+    loadBindings: [u, v],
+    storeBindings: [null, null, m],
+  });
+  gpu.dispatch({
+    kernel: kernel("outputTransform"),
+    bindings: [m, c.params, c.output],
+    params: struct,
+    workgroups: ceilDiv(K * T, 64),
+  });
+  for (const t of [u, v, m]) t.dispose();
+}
