@@ -184,16 +184,154 @@ fn outputTransform(
   }
 }
 
+// The weight gradient by F(3x3, 2x2) over the same tiles: dW[k, c] (3 x 3) = A'^T [sum_t
+// (G' f_kt G'^T) * (B'^T d_ct B')] A', f_kt = dy[nb, k] at rows 2 th .. + 1, columns 2 tw ..
+// + 1 (zero past the output). B'^T = D B^T with D = diag(1, 1, 1, -1), so the forward's V
+// serves, with the signs moved onto the gradient's transform:
+//   gradientTransform  U'[xi][t][k] = (D G' f_kt G'^T D)[xi], vec4s over k
+//   gemm (GRAD = 1)    M[xi] (K x C) = U'[xi]^T (K x T) * V[xi] (T x C), over all tiles
+//   weightGradient     dW[k, c, a, b] = (A'^T M_kc A')[a, b], into the gradient binding
+//   biasGradient       db[k] = sum over images of the per-(image, channel) sums of dy
+// with G' = [1 0; 1/2 1/2; 1/2 -1/2; 0 1] and A'^T = [1 1 1 0; 0 1 -1 0; 0 1 1 1]. Struct
+// fields for these: m = K, n = C, k = T.
+
+// 1 selects the weight gradient's layouts in the GEMM accessors below.
+override GRAD: u32 = 0u;
+
+// dy at (nb, channels k .. k + 3, row, col), zero past the output.
+fn winograd_dy4(nb: u32, k: u32, row: u32, col: u32) -> vec4<f32> {
+  if (row >= p.outH || col >= p.outW) {
+    return vec4<f32>(0.0);
+  }
+  let plane = p.outH * p.outW;
+  let at = ((nb * p.m + k) * p.outH + row) * p.outW + col;
+  return vec4<f32>(srcA[at], srcA[at + plane], srcA[at + 2u * plane], srcA[at + 3u * plane]);
+}
+
+// One invocation per (tile, four output channels).
+@compute @workgroup_size(64)
+fn gradientTransform(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let T = p.k;
+  let K4 = p.m / 4u;
+  if (i >= T * K4) {
+    return;
+  }
+  let t = i / K4;
+  let kq = i % K4;
+  let perImage = p.tilesH * p.tilesW;
+  let nb = t / perImage;
+  let row = 2u * ((t % perImage) / p.tilesW);
+  let col = 2u * (t % p.tilesW);
+  let f00 = winograd_dy4(nb, 4u * kq, row, col);
+  let f01 = winograd_dy4(nb, 4u * kq, row, col + 1u);
+  let f10 = winograd_dy4(nb, 4u * kq, row + 1u, col);
+  let f11 = winograd_dy4(nb, 4u * kq, row + 1u, col + 1u);
+  // G' f (4 x 2), rows; D negates row 3 and column 3.
+  let g = array<array<vec4<f32>, 2>, 4>(
+    array<vec4<f32>, 2>(f00, f01),
+    array<vec4<f32>, 2>(0.5 * (f00 + f10), 0.5 * (f01 + f11)),
+    array<vec4<f32>, 2>(0.5 * (f00 - f10), 0.5 * (f01 - f11)),
+    array<vec4<f32>, 2>(-f10, -f11),
+  );
+  for (var r = 0u; r < 4u; r++) {
+    let a = g[r][0];
+    let b = g[r][1];
+    let u = array<vec4<f32>, 4>(a, 0.5 * (a + b), 0.5 * (a - b), -b);
+    for (var s = 0u; s < 4u; s++) {
+      dst4[((r * 4u + s) * T + t) * K4 + kq] = u[s];
+    }
+  }
+}
+
+// One invocation per (k, c): the 3 x 3 gradient A'^T M A'.
+@compute @workgroup_size(64)
+fn weightGradient(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let K = p.m;
+  let C = p.n;
+  if (i >= K * C) {
+    return;
+  }
+  let k = i / C;
+  let c = i % C;
+  let step = K * C;
+  var m: array<vec4<f32>, 4>;
+  for (var r = 0u; r < 4u; r++) {
+    let at = (4u * r * K + k) * C + c;
+    m[r] = vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
+  }
+  let u = array<vec4<f32>, 3>(m[0] + m[1] + m[2], m[1] - m[2], m[1] + m[2] + m[3]);
+  for (var a = 0u; a < 3u; a++) {
+    let v = u[a];
+    let y = vec3<f32>(v.x + v.y + v.z, v.y - v.z, v.y + v.z + v.w);
+    for (var b = 0u; b < 3u; b++) {
+      dst[p.wAt + ((k * C + c) * 3u + a) * 3u + b] = y[b];
+    }
+  }
+}
+
+// One invocation per (image, k): the sum of dy over the image's OH x OW outputs, into dst.
+@compute @workgroup_size(64)
+fn outputSums(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  if (i >= p.batch * p.m) {
+    return;
+  }
+  let plane = p.outH * p.outW;
+  var sum = 0.0;
+  for (var j = 0u; j < plane; j++) {
+    sum += srcA[i * plane + j];
+  }
+  dst[i] = sum;
+}
+
+// One invocation per k: db[k] = sum over images of binding 1's [batch, K] per-channel sums.
+@compute @workgroup_size(64)
+fn biasGradient(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let k = (wid.x + wid.y * nwg.x) * 64u + li;
+  if (k >= p.m) {
+    return;
+  }
+  var sum = 0.0;
+  for (var nb = 0u; nb < p.batch; nb++) {
+    sum += srcA[nb * p.m + k];
+  }
+  dst[p.bAt + k] = sum;
+}
+
 // The 16 products through the GEMM core's accessors (z = xi).
 fn gemm_shape() -> GemmShape {
   return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);
 }
 
 fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
+  if (GRAD == 1u) { // U'[z][t = k][m]
+    return srcA[(z * p.k + k) * p.m + m];
+  }
   return srcA[(z * p.m + m) * p.k + k];
 }
 
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
+  if (GRAD == 1u) { // V[z][t = k][n]
+    return srcB[(z * p.k + k) * p.n + n];
+  }
   return srcB[(z * p.n + n) * p.k + k];
 }
 
@@ -221,19 +359,21 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
   return v;
 }
 
-// V is written in the dot form's packed layout (row t of slice xi: C / 4 vec4s), so the core
-// is handed it packed; packing it again copies it.
+// V is written in the layout the products read, so the core is handed it packed (packing
+// it again would copy it): rows of C / 4 vec4s, row t of slice xi. The forward reads it in
+// the "dot" form (vec4s along c, its contraction), the weight gradient in the "outer" form
+// (row t = k of B, vec4s along n = c).
 fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
-  let at = (z * p.n + row) * p.k + 4u * q;
-  return vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]);
+  let at = (z * select(p.n, p.k, GRAD == 1u) + row) * (select(p.k, p.n, GRAD == 1u) / 4u) + q;
+  return vec4<f32>(srcB[4u * at], srcB[4u * at + 1u], srcB[4u * at + 2u], srcB[4u * at + 3u]);
 }
 
 fn gemm_b_row(z: u32, k: u32) -> u32 {
-  return 0u;
+  return k * (p.n / 4u);
 }
 
 fn gemm_b_col(z: u32, nq: u32) -> u32 {
-  return 0u;
+  return nq;
 }
 
 // Rows and columns past K and T read the last valid ones (their products are never stored).

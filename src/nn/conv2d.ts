@@ -6,7 +6,15 @@ import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
 import { recordGemm } from "./gemm.ts";
-import { recordWinograd, winogradApplies } from "./winograd.ts";
+import {
+  recordWinograd,
+  recordWinogradGradient,
+  winogradApplies,
+  winogradGradientApplies,
+} from "./winograd.ts";
+
+/** Winograd tiles (of 2 outputs) along a dimension of n outputs. */
+const tiles = (n: number) => Math.ceil(n / 2);
 import {
   activationDims,
   type ForwardContext,
@@ -49,6 +57,8 @@ export class Conv2d implements Layer {
   #input?: Tensor;
   /** x of the last training forward packed as the forward's B (shifted rows), for dW. */
   #packedX: Tensor | null = null;
+  /** x of the last training forward as Winograd's transformed input tiles, for dW. */
+  #transformedX: Tensor | null = null;
 
   /** A convolution from `inChannels` to `outChannels` with square `kernelSize` windows. */
   constructor(
@@ -149,23 +159,30 @@ export class Conv2d implements Layer {
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
     if (ctx.training) this.release();
-    // Winograd where it applies (register core, 3x3, stride 1; not at perturbed points).
+    // Winograd where it applies (register core, 3x3, stride 1; not at perturbed points); in
+    // training its transformed input is kept for the weight gradient.
     const winograd = !ctx.perturbation &&
-      winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding) &&
-      recordWinograd(ctx.gpu, {
-        input: x,
-        output: y,
-        batch,
-        channels: this.inChannels,
-        outChannels: oc,
-        inH: sample[1],
-        inW: sample[2],
-        pad: this.padding,
-        params: params.view,
-        wAt: params.at(weight.value),
-        flip: false,
-        bAt: params.at(bias.value),
-      });
+        winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)
+      ? recordWinograd(
+        ctx.gpu,
+        {
+          input: x,
+          output: y,
+          batch,
+          channels: this.inChannels,
+          outChannels: oc,
+          inH: sample[1],
+          inW: sample[2],
+          pad: this.padding,
+          params: params.view,
+          wAt: params.at(weight.value),
+          flip: false,
+          bAt: params.at(bias.value),
+        },
+        ctx.training &&
+          winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
+      )
+      : null;
     const packed = winograd ? null : recordGemm(ctx.gpu, {
       shader: convShader(ctx.perturbation),
       constants: { MODE: 0 },
@@ -190,6 +207,7 @@ export class Conv2d implements Layer {
     if (ctx.training) {
       this.#input = x;
       this.#packedX = packed;
+      this.#transformedX = winograd?.transformedInput ?? null;
     }
     return y;
   }
@@ -263,6 +281,22 @@ export class Conv2d implements Layer {
     const { weight, bias } = this.#params();
     const { x, batch, sample, oh, ow } = this.#saved();
     const grads = span(weight.grad!, bias.grad!);
+    if (this.#transformedX) {
+      recordWinogradGradient(ctx.gpu, {
+        dy,
+        transformedInput: this.#transformedX,
+        batch,
+        channels: this.inChannels,
+        outChannels: this.outChannels,
+        inH: sample[1],
+        inW: sample[2],
+        pad: this.padding,
+        grads: grads.view,
+        wAt: grads.at(weight.grad!),
+        bAt: grads.at(bias.grad!),
+      });
+      return;
+    }
     const kk = this.inChannels * this.kernelSize ** 2;
     recordGemm(ctx.gpu, {
       shader: convShader(undefined),
@@ -291,5 +325,7 @@ export class Conv2d implements Layer {
     this.#input = undefined;
     this.#packedX?.dispose();
     this.#packedX = null;
+    this.#transformedX?.dispose();
+    this.#transformedX = null;
   }
 }

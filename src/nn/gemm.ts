@@ -88,7 +88,10 @@ export interface GemmCall {
    * - form "dot" (needs packB and directA): vec4s along K, A read straight from `directA` at
    *   gemm_dot_a; both layouts must hold zeros for k >= K in the last vec4;
    * - keepB: return B as packed in the packB layout (when it was) instead of freeing it, so
-   *   that a later product over the same operand can pass it as `packedB` and skip packing.
+   *   that a later product over the same operand can pass it as `packedB` and skip packing;
+   * - packedA ("outer" form): A already in the core's packed layout for a product in one
+   *   piece (row k of slice z: M / 4 vec4s), used where the plan has one piece and M is a
+   *   whole number of tiles; otherwise A is packed as usual.
    */
   register?: {
     form?: RegisterForm;
@@ -96,6 +99,7 @@ export interface GemmCall {
     directA?: GpuBufferView;
     keepB?: boolean;
     packedB?: Tensor | null;
+    packedA?: Tensor;
   };
   /**
    * Appends the layer's own fields to its parameter struct, which begins with
@@ -406,14 +410,18 @@ function recordRegister(
           splitBase: s0,
           splitCount,
         };
-        const packedA = directA
+        const givenA = !directA && m0 === 0 && mRows === m && k0 === 0 && kLen === k &&
+            call.register?.packedA?.size === aSlices * k * m
+          ? call.register.packedA
+          : null;
+        const packedA = directA || givenA
           ? null
           : Tensor.empty(gpu, [Math.max(1, aSlices * kLen * aRow) * 4]);
         if (packedA) pack(0, packedA, kLen, aRow, aSlices, piece);
         const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
         if (packedB) pack(1, packedB, kLen, bRow, bSlices, piece);
         const extra: Record<number, Binding> = {
-          14: packedA ?? directA!,
+          14: packedA ?? givenA ?? directA!,
           15: packedB ?? wholeB!,
         };
         if (partials) extra[10] = partials;

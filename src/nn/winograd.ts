@@ -78,13 +78,20 @@ function imagesPerPass(gpu: Gpu, c: WinogradConv, tiles: number, out: number): n
 
 /**
  * Records the transforms and the 16 products of one convolution, in passes over the images
- * that fit the device's bindings. Returns false, recording nothing, where it cannot.
+ * that fit the device's bindings. Returns null, recording nothing, where it cannot; else the
+ * transformed input V [16, tiles, C] when `keepInput` asked for it and one pass took every
+ * image (the weight gradient reuses it: see recordWinogradGradient), which the caller owns.
  */
-export function recordWinograd(gpu: Gpu, c: WinogradConv): boolean {
+export function recordWinograd(
+  gpu: Gpu,
+  c: WinogradConv,
+  keepInput = false,
+): { transformedInput: Tensor | null } | null {
   const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
   const tiles = Math.ceil(outH / 2) * Math.ceil(outW / 2);
   const images = imagesPerPass(gpu, c, tiles, outH * outW);
-  if (images === 0) return false;
+  if (images === 0) return null;
+  if (images === c.batch) return { transformedInput: recordPass(gpu, c, keepInput) };
   const inSize = c.channels * c.inH * c.inW, outSize = c.outChannels * outH * outW;
   for (let n0 = 0; n0 < c.batch; n0 += images) {
     const n = Math.min(images, c.batch - n0);
@@ -93,13 +100,13 @@ export function recordWinograd(gpu: Gpu, c: WinogradConv): boolean {
       batch: n,
       input: c.input.view([1, n, c.channels, c.inH, c.inW], n0 * inSize),
       output: c.output.view([1, n, c.outChannels, outH, outW], n0 * outSize),
-    });
+    }, false);
   }
-  return true;
+  return { transformedInput: null };
 }
 
-/** One pass: the transforms and the 16 products for c.batch images. */
-function recordPass(gpu: Gpu, c: WinogradConv): void {
+/** One pass: the transforms and the 16 products for c.batch images; V if kept. */
+function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   const K = c.outChannels, C = c.channels;
   const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
   const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
@@ -143,5 +150,96 @@ function recordPass(gpu: Gpu, c: WinogradConv): void {
     params: struct,
     workgroups: ceilDiv(K * T, 64),
   });
-  for (const t of [u, v, m]) t.dispose();
+  for (const t of [u, m]) t.dispose();
+  if (keep) return v;
+  v.dispose();
+  return null;
+}
+
+/** The weight and bias gradients of a convolution whose forward kept its transformed input. */
+export interface WinogradGradient {
+  /** dy [1, batch, K, OH, OW]. */
+  dy: Tensor;
+  /** The forward's transformed input, [16, tiles, C]. */
+  transformedInput: Tensor;
+  batch: number;
+  channels: number;
+  /** Output channels K (a multiple of 4). */
+  outChannels: number;
+  inH: number;
+  inW: number;
+  pad: number;
+  /** The gradient binding; dW [K, C, 3, 3] at wAt and db [K] at bAt are overwritten. */
+  grads: GpuBufferView;
+  wAt: number;
+  bAt: number;
+}
+
+/** Whether recordWinogradGradient takes a convolution with K output channels on `gpu`. */
+export function winogradGradientApplies(
+  gpu: Gpu,
+  outChannels: number,
+  tiles: number,
+  outputs: number,
+): boolean {
+  // outputSums loops over one image's outputs (lavapipe ends loops at 65,535 iterations)
+  return outChannels % 4 === 0 && outputs < 65_536 &&
+    16 * tiles * outChannels * 4 <= gpu.limits.maxStorageBufferBindingSize;
+}
+
+/**
+ * Records dW and db by F(3x3, 2x2) over the forward's tiles: 16 products of the transformed
+ * dy with the forward's transformed input, contracted over every tile of every image.
+ */
+export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
+  const K = g.outChannels, C = g.channels;
+  const outH = g.inH + 2 * g.pad - 2, outW = g.inW + 2 * g.pad - 2;
+  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
+  const T = g.batch * tilesH * tilesW;
+  const fields = (p: Params) =>
+    p.u32(g.batch).u32(g.inH).u32(g.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
+      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0);
+  const struct = fields(params().u32(K).u32(C).u32(T).u32(1).u32(T));
+  const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
+  const u = Tensor.empty(gpu, [16, T, K]);
+  gpu.dispatch({
+    kernel: kernel("gradientTransform"),
+    bindings: [g.dy, null, u],
+    params: struct,
+    workgroups: ceilDiv(T * K / 4, 64),
+  });
+  const m = Tensor.empty(gpu, [16, K, C]);
+  recordGemm(gpu, {
+    shader: winogradShader,
+    constants: { GRAD: 1 },
+    m: K,
+    n: C,
+    k: T,
+    slices: 16,
+    // U' and V as the transforms wrote them: row t of A (vec4s along k) and of B (along c)
+    register: { packB: { rows: T, width: C / 4 }, packedB: g.transformedInput, packedA: u },
+    fields,
+    loadBindings: [u, g.transformedInput],
+    storeBindings: [null, null, m],
+  });
+  gpu.dispatch({
+    kernel: kernel("weightGradient"),
+    bindings: [m, null, g.grads],
+    params: struct,
+    workgroups: ceilDiv(K * C, 64),
+  });
+  const sums = Tensor.empty(gpu, [g.batch * K]);
+  gpu.dispatch({
+    kernel: kernel("outputSums"),
+    bindings: [g.dy, null, sums],
+    params: struct,
+    workgroups: ceilDiv(g.batch * K, 64),
+  });
+  gpu.dispatch({
+    kernel: kernel("biasGradient"),
+    bindings: [sums, null, g.grads],
+    params: struct,
+    workgroups: ceilDiv(K, 64),
+  });
+  for (const t of [u, m, sums]) t.dispose();
 }

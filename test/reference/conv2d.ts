@@ -209,3 +209,82 @@ export function dxAsConv(
     weights,
   };
 }
+
+/**
+ * The same for the weight gradient by F(3x3, 2x2) over the forward's tiles: per weight,
+ * |A'^T| (sum over tiles |G'| |f| |G'^T| * |B'^T| |d| |B'|) |A'|, f the 2 x 2 tile of dy;
+ * depth: one product per tile summed in sequence (all tiles of all images), 2 additions in
+ * each transform and 4 in the output transform.
+ */
+export function winogradGradScale(
+  g: ConvGeometry,
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+): { scale: Float64Array; depth: number } {
+  if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(3x3, 2x2) is 3x3, stride 1");
+  const [oh, ow] = outSize(g);
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
+  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
+  const absG = [[1, 0], [0.5, 0.5], [0.5, 0.5], [0, 1]];
+  const absAt = [[1, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1, 1]];
+  const m = new Float64Array(g.outC * g.inC * 16);
+  const v = new Float64Array(g.inC * 16), f = new Float64Array(g.outC * 16);
+  const xAt = (n: number, c: number, row: number, col: number) =>
+    row < 0 || col < 0 || row >= g.inH || col >= g.inW
+      ? 0
+      : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
+  const dyAt = (n: number, k: number, row: number, col: number) =>
+    row >= oh || col >= ow ? 0 : Math.abs(dy[((n * g.outC + k) * oh + row) * ow + col]);
+  for (let n = 0; n < g.batch; n++) {
+    for (let ty = 0; ty < th; ty++) {
+      for (let tx = 0; tx < tw; tx++) {
+        for (let c = 0; c < g.inC; c++) {
+          for (let r = 0; r < 4; r++) {
+            for (let s = 0; s < 4; s++) {
+              let t = 0;
+              for (let i = 0; i < 4; i++) {
+                for (let j = 0; j < 4; j++) {
+                  t += absBt[r][i] * xAt(n, c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) *
+                    absBt[s][j];
+                }
+              }
+              v[c * 16 + r * 4 + s] = t;
+            }
+          }
+        }
+        for (let k = 0; k < g.outC; k++) {
+          for (let r = 0; r < 4; r++) {
+            for (let s = 0; s < 4; s++) {
+              let t = 0;
+              for (let i = 0; i < 2; i++) {
+                for (let j = 0; j < 2; j++) {
+                  t += absG[r][i] * dyAt(n, k, 2 * ty + i, 2 * tx + j) * absG[s][j];
+                }
+              }
+              f[k * 16 + r * 4 + s] = t;
+            }
+          }
+        }
+        for (let k = 0; k < g.outC; k++) {
+          for (let c = 0; c < g.inC; c++) {
+            const at = (k * g.inC + c) * 16;
+            for (let e = 0; e < 16; e++) m[at + e] += f[k * 16 + e] * v[c * 16 + e];
+          }
+        }
+      }
+    }
+  }
+  const scale = new Float64Array(g.outC * g.inC * 9);
+  for (let kc = 0; kc < g.outC * g.inC; kc++) {
+    for (let a = 0; a < 3; a++) {
+      for (let b = 0; b < 3; b++) {
+        let y = 0;
+        for (let r = 0; r < 4; r++) {
+          for (let s = 0; s < 4; s++) y += absAt[a][r] * m[kc * 16 + r * 4 + s] * absAt[b][s];
+        }
+        scale[kc * 9 + a * 3 + b] = y;
+      }
+    }
+  }
+  return { scale, depth: g.batch * th * tw + 8 };
+}
