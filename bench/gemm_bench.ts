@@ -8,7 +8,9 @@
  * around `gpu.sync()` when the adapter has no timestamps; the register core's times include
  * packing its operands. The first iterations (warmup) compile the pipelines. After the table,
  * a summary prints the median time per iteration, GFLOPS (2 x multiply-adds of the products;
- * for training steps, of their GEMMs) and the register core's speedup over the tiled one.
+ * for training steps, of their GEMMs; for 3x3 convolutions, which the register core computes
+ * by Winograd with 2.25x fewer multiplications, those of the direct convolution) and the
+ * register core's speedup over the tiled one.
  * The machine may be shared: compare ratios from one run, not absolute times across runs.
  *
  * Run with `deno task bench` (all suites) or `deno bench -A bench/gemm_bench.ts`; set
@@ -28,7 +30,6 @@ import {
   softmaxCrossEntropyBackward,
   Tensor,
 } from "../mod.ts";
-import type { Dispatch } from "../src/gpu/gpu.ts";
 import { type GemmVariant, registerTile, setGemmVariant } from "../src/nn/gemm.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { lcg } from "./engine_workloads.ts";
@@ -59,22 +60,14 @@ async function measure(record: () => void): Promise<number> {
   return t.ms;
 }
 
-/** Keeps only the dispatches `keep` accepts while `record` runs (to time one GEMM of several). */
-function only(keep: (d: Dispatch) => boolean, record: () => void): () => void {
-  return () => {
-    const dispatch = gpu.dispatch;
-    gpu.dispatch = (d: Dispatch) => {
-      if (keep(d)) dispatch.call(gpu, d);
-    };
-    try {
-      record();
-    } finally {
-      gpu.dispatch = dispatch;
-    }
-  };
-}
-
-function bench(group: string, flops: number, n: number, record: () => void): void {
+/** Benches `record` on both cores; `prepare` runs first on the same core, untimed. */
+function bench(
+  group: string,
+  flops: number,
+  n: number,
+  record: () => void,
+  prepare?: () => void,
+): void {
   flopsOf.set(group, flops);
   for (const variant of VARIANTS) {
     const name = `${group} [${variant}]`;
@@ -87,6 +80,7 @@ function bench(group: string, flops: number, n: number, record: () => void): voi
       async fn() {
         setGemmVariant(gpu, variant);
         try {
+          prepare?.();
           const ms = await measure(record);
           if (!times.has(name)) times.set(name, []);
           times.get(name)!.push(ms);
@@ -119,14 +113,23 @@ function bench(group: string, flops: number, n: number, record: () => void): voi
   const dy = Tensor.from(gpu, fill(64 * 64 * 28 * 28, 5), [1, 64, 64, 28, 28]);
   const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
   const pixels = 64 * 28 * 28, taps = 64 * 9;
-  const backward = (mode: number) =>
-    only((d) => d.kernel.constants?.MODE === mode, () => layer.backward(ctx, dy).dispose());
-  layer.forward(ctx, x).dispose(); // saves x for the backward benches
-  bench("conv 64x28x28 b64 forward", 2 * 64 * pixels * (taps + 1), ITERATIONS, () => {
-    layer.forward(ctx, x).dispose();
-  });
-  bench("conv 64x28x28 b64 dx", 2 * 64 * pixels * taps, ITERATIONS, backward(1));
-  bench("conv 64x28x28 b64 dW", 2 * 64 * pixels * (taps + 1), ITERATIONS, backward(2));
+  // The backward passes time what follows a training forward on the same core (the register
+  // core's Winograd forward keeps its transformed input for dW).
+  const forward = () => layer.forward(ctx, x).dispose();
+  const dx = () => {
+    const params = layer.backwardParams;
+    layer.backwardParams = () => {};
+    try {
+      layer.backward(ctx, dy).dispose();
+    } finally {
+      layer.backwardParams = params;
+    }
+  };
+  bench("conv 64x28x28 b64 forward", 2 * 64 * pixels * (taps + 1), ITERATIONS, forward);
+  bench("conv 64x28x28 b64 dx", 2 * 64 * pixels * taps, ITERATIONS, dx, forward);
+  bench("conv 64x28x28 b64 dW", 2 * 64 * pixels * (taps + 1), ITERATIONS, () => {
+    layer.backwardParams(ctx, dy);
+  }, forward);
 }
 
 /** Multiply-adds of the GEMMs of a training step (forward, dx, dW per dense/conv layer) x 2. */
