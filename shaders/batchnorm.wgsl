@@ -3,7 +3,7 @@
 // A channel's n = batch * S values lie in `batch` runs of S, C * S apart.
 //
 // Training (one group):
-//   partialSum, partialSquares  per-(channel, chunk) partial sums of x, then of (x - mean)^2
+//   partialSum                  per-(channel, chunk) partial sums of x, then of (x - mean)^2
 //                               (two passes: no E[x^2] - E[x]^2 cancellation); the host sums
 //                               the partials (ops/reduce), so no invocation loops over a whole
 //                               channel (lavapipe stops an invocation after 65,535 iterations).
@@ -20,6 +20,7 @@
 
 override WG: u32 = 256; // power of two
 override ITEMS: u32 = 16; // values per invocation in the partial-sum passes
+override SQUARES: u32 = 0; // partialSum: 0 sums x, 1 sums (x - mean)^2
 
 struct Params {
   groups: u32, // G, groups of the output
@@ -67,6 +68,23 @@ fn channelElement(c: u32, j: u32) -> u32 {
   return (b * p.channels + c) * p.spatial + s;
 }
 
+// What partialSum subtracts before summing: 0, or the mean of channel c.
+fn centre(c: u32) -> f32 {
+  if (SQUARES == 0u) {
+    return 0.0;
+  }
+  return sums[c] * p.invCount;
+}
+
+// What partialSum adds for a centred value (scalar or four lanes).
+fn moment(d: f32) -> f32 {
+  return select(d, d * d, SQUARES == 1u);
+}
+
+fn moment4(d: vec4<f32>) -> vec4<f32> {
+  return select(d, d * d, SQUARES == 1u);
+}
+
 // Tree sum of part0 (and part1 when `both`) over the workgroup; the result is in [0].
 fn treeSum(lid: u32, both: bool) {
   workgroupBarrier();
@@ -81,7 +99,8 @@ fn treeSum(lid: u32, both: bool) {
   }
 }
 
-// Partial sums of x: out[c * chunks + k] for chunk k of channel c.
+// Partial sums of x (SQUARES = 0), or of (x - mean)^2 with mean = sums[c] / n (SQUARES = 1):
+// out[c * chunks + k] for chunk k of channel c.
 @compute @workgroup_size(WG)
 fn partialSum(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -95,41 +114,12 @@ fn partialSum(
   let c = w / p.chunks;
   let start = (w % p.chunks) * WG * ITEMS;
   let n = p.batch * p.spatial;
+  let mean = centre(c);
   var v = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
     let j = start + k * WG + lid;
     if (j < n) {
-      v += x[channelElement(c, j)];
-    }
-  }
-  part0[lid] = v;
-  treeSum(lid, false);
-  if (lid == 0u) {
-    out[w] = part0[0];
-  }
-}
-
-// Partial sums of (x - mean)^2 with mean = sums[c] / n.
-@compute @workgroup_size(WG)
-fn partialSquares(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
-  if (w >= p.channels * p.chunks) {
-    return;
-  }
-  let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial;
-  let mean = sums[c] * p.invCount;
-  var v = 0.0;
-  for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
-      let d = x[channelElement(c, j)] - mean;
-      v += d * d;
+      v += moment(x[channelElement(c, j)] - mean);
     }
   }
   part0[lid] = v;
@@ -353,40 +343,12 @@ fn partialSum4(
   let c = w / p.chunks;
   let start = (w % p.chunks) * WG * ITEMS;
   let n = p.batch * p.spatial / 4u;
+  let mean = centre(c);
   var v = vec4<f32>(0.0);
   for (var k = 0u; k < ITEMS; k++) {
     let j = start + k * WG + lid;
     if (j < n) {
-      v += x4[channelElement4(c, j)];
-    }
-  }
-  part0[lid] = sum4(v);
-  treeSum(lid, false);
-  if (lid == 0u) {
-    out[w] = part0[0];
-  }
-}
-
-@compute @workgroup_size(WG)
-fn partialSquares4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
-  if (w >= p.channels * p.chunks) {
-    return;
-  }
-  let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial / 4u;
-  let mean = sums[c] * p.invCount;
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
-      let d = x4[channelElement4(c, j)] - mean;
-      v += d * d;
+      v += moment4(x4[channelElement4(c, j)] - mean);
     }
   }
   part0[lid] = sum4(v);

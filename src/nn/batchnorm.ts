@@ -252,10 +252,10 @@ export class BatchNorm implements Layer {
     const shader = shaderFor(undefined);
     const { variant, wg, chunks } = partialLayout(d);
     const struct = this.#struct(gpu, d, { groups: 1, chunks, xGroupStride: 0 });
-    const partialKernel = (entryPoint: string) => ({
+    const partialKernel = (squares: number) => ({
       shader,
-      entryPoint: entryPoint + variant,
-      constants: { WG: wg, ITEMS },
+      entryPoint: "partialSum" + variant,
+      constants: { WG: wg, ITEMS, SQUARES: squares },
     });
     const reduce = (partial: Tensor, rows: number): Tensor => {
       if (chunks === 1) return partial;
@@ -266,15 +266,15 @@ export class BatchNorm implements Layer {
 
     const partialSums = Tensor.empty(gpu, [d.channels, chunks]);
     gpu.dispatch({
-      kernel: partialKernel("partialSum"),
-      bindings: [x, partialSums],
+      kernel: partialKernel(0),
+      bindings: [x, partialSums, x], // binding 3 (the means) is read only for the squares
       params: struct,
       workgroups: d.channels * chunks,
     });
     const sums = reduce(partialSums, d.channels);
     const partialSquares = Tensor.empty(gpu, [d.channels, chunks]);
     gpu.dispatch({
-      kernel: partialKernel("partialSquares"),
+      kernel: partialKernel(1),
       bindings: [x, partialSquares, sums],
       params: struct,
       workgroups: d.channels * chunks,

@@ -95,6 +95,35 @@ export function convDepths(g: ConvGeometry): { forward: number; dx: number; dw: 
   return { forward: g.inC * g.k * g.k + 1, dx: g.outC * g.k * g.k, dw: g.batch * oh * ow };
 }
 
+/** |B^T| |d| |B| of input tile (ty, tx) of image n for every input channel, into v [C, 16]. */
+function absInputTiles(
+  g: ConvGeometry,
+  x: ArrayLike<number>,
+  n: number,
+  ty: number,
+  tx: number,
+  v: Float64Array,
+): void {
+  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
+  const at = (c: number, row: number, col: number) =>
+    row < 0 || col < 0 || row >= g.inH || col >= g.inW
+      ? 0
+      : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
+  for (let c = 0; c < g.inC; c++) {
+    for (let r = 0; r < 4; r++) {
+      for (let s = 0; s < 4; s++) {
+        let t = 0;
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) {
+            t += absBt[r][i] * at(c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) * absBt[s][j];
+          }
+        }
+        v[c * 16 + r * 4 + s] = t;
+      }
+    }
+  }
+}
+
 /**
  * The sum |terms| that rounding errors of a Winograd F(2x2, 3x3) evaluation scale with (3x3,
  * stride 1; the engine's register-core path): per output, |A^T| (sum_c |G| |g| |G^T| *
@@ -111,7 +140,6 @@ export function winogradScale(
   if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(2x2, 3x3) is 3x3, stride 1");
   const [oh, ow] = outSize(g);
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
-  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
   const absG = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0, 0, 1]];
   const absAt = [[1, 1, 1, 0], [0, 1, 1, 1]];
   // |U| per (oc, ic): 16 values.
@@ -134,27 +162,10 @@ export function winogradScale(
   const scale = new Float64Array(g.batch * g.outC * oh * ow);
   const v = new Float64Array(g.inC * 16);
   const m = new Float64Array(16);
-  const at = (n: number, c: number, row: number, col: number) =>
-    row < 0 || col < 0 || row >= g.inH || col >= g.inW
-      ? 0
-      : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
   for (let n = 0; n < g.batch; n++) {
     for (let ty = 0; ty < th; ty++) {
       for (let tx = 0; tx < tw; tx++) {
-        // |V| per input channel for this tile.
-        for (let c = 0; c < g.inC; c++) {
-          for (let r = 0; r < 4; r++) {
-            for (let s = 0; s < 4; s++) {
-              let t = 0;
-              for (let i = 0; i < 4; i++) {
-                for (let j = 0; j < 4; j++) {
-                  t += absBt[r][i] * at(n, c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) * absBt[s][j];
-                }
-              }
-              v[c * 16 + r * 4 + s] = t;
-            }
-          }
-        }
+        absInputTiles(g, x, n, ty, tx, v);
         for (let oc = 0; oc < g.outC; oc++) {
           m.fill(0);
           for (let c = 0; c < g.inC; c++) {
@@ -224,34 +235,16 @@ export function winogradGradScale(
   if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(3x3, 2x2) is 3x3, stride 1");
   const [oh, ow] = outSize(g);
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
-  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
   const absG = [[1, 0], [0.5, 0.5], [0.5, 0.5], [0, 1]];
   const absAt = [[1, 1, 1, 0], [0, 1, 1, 0], [0, 1, 1, 1]];
   const m = new Float64Array(g.outC * g.inC * 16);
   const v = new Float64Array(g.inC * 16), f = new Float64Array(g.outC * 16);
-  const xAt = (n: number, c: number, row: number, col: number) =>
-    row < 0 || col < 0 || row >= g.inH || col >= g.inW
-      ? 0
-      : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
   const dyAt = (n: number, k: number, row: number, col: number) =>
     row >= oh || col >= ow ? 0 : Math.abs(dy[((n * g.outC + k) * oh + row) * ow + col]);
   for (let n = 0; n < g.batch; n++) {
     for (let ty = 0; ty < th; ty++) {
       for (let tx = 0; tx < tw; tx++) {
-        for (let c = 0; c < g.inC; c++) {
-          for (let r = 0; r < 4; r++) {
-            for (let s = 0; s < 4; s++) {
-              let t = 0;
-              for (let i = 0; i < 4; i++) {
-                for (let j = 0; j < 4; j++) {
-                  t += absBt[r][i] * xAt(n, c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) *
-                    absBt[s][j];
-                }
-              }
-              v[c * 16 + r * 4 + s] = t;
-            }
-          }
-        }
+        absInputTiles(g, x, n, ty, tx, v);
         for (let k = 0; k < g.outC; k++) {
           for (let r = 0; r < 4; r++) {
             for (let s = 0; s < 4; s++) {
