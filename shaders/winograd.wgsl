@@ -12,9 +12,14 @@
 //                    "dot" form reads U in place and V as packed, vec4s along c (C % 4 == 0)
 //   outputTransform  y[nb, k, 2 th + i, 2 tw + j] = (A^T M_kt A)[i, j] (+ bias[k])
 //
+// At G parameter points (a perturb_*.wgsl variant defines perturbed()), U, V and M gain a
+// leading point (V: input group) axis, slice z = 16 g + xi of the products, and an input with
+// one group serves every point.
+//
 // Bindings: 1 = U (gemm), x (inputTransform) or M (outputTransform); 2 = V (gemm) or the
-// parameters (weight and bias transforms); 3 = what the kernel writes. Invocations are
-// numbered wid.x + wid.y * nwg.x workgroups of 64 (folded past 65,535).
+// parameters (weight and bias transforms); 3 = what the kernel writes; 4 = the bias of each
+// point (outputTransform). Invocations are numbered wid.x + wid.y * nwg.x workgroups of 64
+// (folded past 65,535).
 
 struct Params {
   m: u32, // K: output channels
@@ -34,12 +39,34 @@ struct Params {
   bAt: u32, // bias[0] in binding 2
   flip: u32, // 1: g_kc = W[c, k] rotated (the input gradient's kernel)
   hasBias: u32,
+  points: u32, // G
+  groups: u32, // input groups: 1 (shared by every point) or G
+  wIndex: u32, // W[0, 0, 0, 0] and bias[0] in the model's flat vector (for perturbed())
+  bIndex: u32,
+  tableAt: u32, // bias of point g at biasTable[tableAt + g * tableStride + k]
+  tableStride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> srcA: array<f32>;
 @group(0) @binding(2) var<storage, read> srcB: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read> biasTable: array<f32>;
+
+// The biases of G points, [G, K], into dst.
+@compute @workgroup_size(64)
+fn perturbedBias(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  if (i >= p.points * p.m) {
+    return;
+  }
+  let k = i % p.m;
+  dst[i] = perturbed(i / p.m, p.bIndex + k, srcB[p.bAt + k]);
+}
 
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)
@@ -51,20 +78,21 @@ fn weightTransform(
   let i = (wid.x + wid.y * nwg.x) * 64u + li;
   let K = p.m;
   let C = p.k;
-  if (i >= K * C) {
+  if (i >= p.points * K * C) {
     return;
   }
-  let k = i / C;
+  let point = i / (K * C);
+  let k = (i / C) % K;
   let c = i % C;
   var g: array<vec3<f32>, 3>;
   for (var a = 0u; a < 3u; a++) {
     var row = vec3<f32>(0.0);
     for (var b = 0u; b < 3u; b++) {
-      if (p.flip == 0u) {
-        row[b] = srcB[p.wAt + ((k * C + c) * 3u + a) * 3u + b];
-      } else {
-        row[b] = srcB[p.wAt + ((c * K + k) * 3u + 2u - a) * 3u + 2u - b];
+      var w = ((k * C + c) * 3u + a) * 3u + b;
+      if (p.flip != 0u) {
+        w = ((c * K + k) * 3u + 2u - a) * 3u + 2u - b;
       }
+      row[b] = perturbed(point, p.wIndex + w, srcB[p.wAt + w]);
     }
     g[a] = row;
   }
@@ -78,7 +106,7 @@ fn weightTransform(
     let v = t[r];
     let u = vec4<f32>(v.x, 0.5 * (v.x + v.y + v.z), 0.5 * (v.x - v.y + v.z), v.z);
     for (var s = 0u; s < 4u; s++) {
-      dst[((r * 4u + s) * K + k) * C + c] = u[s];
+      dst[((point * 16u + r * 4u + s) * K + k) * C + c] = u[s];
     }
   }
 }
@@ -106,13 +134,14 @@ fn inputTransform(
   let i = (wid.x + wid.y * nwg.x) * 64u + li;
   let T = p.n;
   let C4 = p.k / 4u;
-  if (i >= T * C4) {
+  if (i >= p.groups * T * C4) {
     return;
   }
-  let t = i / C4;
+  let group = i / (T * C4);
+  let t = (i / C4) % T;
   let cq = i % C4;
   let perImage = p.tilesH * p.tilesW;
-  let nb = t / perImage;
+  let nb = group * p.batch + t / perImage;
   let th = (t % perImage) / p.tilesW;
   let tw = t % p.tilesW;
   let row0 = i32(2u * th) - i32(p.pad);
@@ -130,7 +159,7 @@ fn inputTransform(
   for (var s = 0u; s < 4u; s++) {
     let v = array<vec4<f32>, 4>(d[0][s] - d[2][s], d[1][s] + d[2][s], d[2][s] - d[1][s], d[1][s] - d[3][s]);
     for (var r = 0u; r < 4u; r++) {
-      dst4[((r * 4u + s) * T + t) * C4 + cq] = v[r];
+      dst4[((group * 16u + r * 4u + s) * T + t) * C4 + cq] = v[r];
     }
   }
 }
@@ -146,16 +175,17 @@ fn outputTransform(
   let i = (wid.x + wid.y * nwg.x) * 64u + li;
   let K = p.m;
   let T = p.n;
-  if (i >= K * T) {
+  if (i >= p.points * K * T) {
     return;
   }
-  let k = i / T;
+  let point = i / (K * T);
+  let k = (i / T) % K;
   let t = i % T;
-  // Rows of M_kt: m[r][s] = M[4 r + s][k][t].
+  // Rows of M_kt: m[r][s] = M[16 point + 4 r + s][k][t].
   let step = K * T;
   var m: array<vec4<f32>, 4>;
   for (var r = 0u; r < 4u; r++) {
-    let at = (4u * r * K + k) * T + t;
+    let at = ((point * 16u + 4u * r) * K + k) * T + t;
     m[r] = vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
   }
   // A^T M (two rows), then each times A.
@@ -163,14 +193,14 @@ fn outputTransform(
   let u1 = m[1] - m[2] - m[3];
   var bias = 0.0;
   if (p.hasBias != 0u) {
-    bias = srcB[p.bAt + k];
+    bias = biasTable[p.tableAt + point * p.tableStride + k];
   }
   let y = array<vec2<f32>, 2>(
     vec2<f32>(u0.x + u0.y + u0.z, u0.y - u0.z - u0.w),
     vec2<f32>(u1.x + u1.y + u1.z, u1.y - u1.z - u1.w),
   );
   let perImage = p.tilesH * p.tilesW;
-  let nb = t / perImage;
+  let nb = point * p.batch + t / perImage;
   let th = (t % perImage) / p.tilesW;
   let tw = t % p.tilesW;
   for (var a = 0u; a < 2u; a++) {
@@ -328,11 +358,16 @@ fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
   return srcA[(z * p.m + m) * p.k + k];
 }
 
+// The slice of V that product slice z reads: every point reads the one input group's.
+fn winograd_v_slice(z: u32) -> u32 {
+  return select(z, z % 16u, p.groups == 1u);
+}
+
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
   if (GRAD == 1u) { // V[z][t = k][n]
     return srcB[(z * p.k + k) * p.n + n];
   }
-  return srcB[(z * p.n + n) * p.k + k];
+  return srcB[(winograd_v_slice(z) * p.n + n) * p.k + k];
 }
 
 fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
@@ -364,7 +399,13 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
 // the "dot" form (vec4s along c, its contraction), the weight gradient in the "outer" form
 // (row t = k of B, vec4s along n = c).
 fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
-  let at = (z * select(p.n, p.k, GRAD == 1u) + row) * (select(p.k, p.n, GRAD == 1u) / 4u) + q;
+  var rows = p.n; // T rows of C / 4 (the one shared slice holds 16 T rows)
+  var width = p.k / 4u;
+  if (GRAD == 1u) {
+    rows = p.k;
+    width = p.n / 4u;
+  }
+  let at = (z * rows + row) * width + q;
   return vec4<f32>(srcB[4u * at], srcB[4u * at + 1u], srcB[4u * at + 2u], srcB[4u * at + 3u]);
 }
 
@@ -389,6 +430,9 @@ fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
   return kq;
 }
 
+// With one input group the products share V (sharedB: its 16 slices are one packed operand
+// of 16 T rows), so the slice is picked here; with G groups the core steps slices itself.
 fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
-  return min(n, p.n - 1u) * (p.k / 4u);
+  let slice = select(0u, z % 16u, p.groups == 1u);
+  return (slice * p.n + min(n, p.n - 1u)) * (p.k / 4u);
 }

@@ -265,91 +265,119 @@ for (const variant of VARIANTS) {
     `conv2d forward at G perturbed points equals the materialised weights (full and subspace) (${variant})`,
     (gpu) =>
       withVariant(gpu, variant, async () => {
-        const g: ConvGeometry = {
-          batch: 2,
-          inC: 3,
-          inH: 6,
-          inW: 5,
-          outC: 4,
-          k: 3,
-          stride: 1,
-          pad: 1,
-        };
-        const points = 3;
-        const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
-        const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], {
-          seed: 4,
-          lead: 130,
-        });
-        const [wb, bb] = store.bindingsOf(1);
-        const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 13);
-        const x = activation(gpu, xs, g.batch, [g.inC, g.inH, g.inW]);
-        const seed = 5, sigma = 0.2, firstPoint = 10;
-        const base = { gpu, training: false, seed: 0, step: 0 };
-        const y = layer.forward({
-          ...base,
-          perturbation: { mode: "full", points, seed, sigma, firstPoint },
-        }, x);
-        const got = await y.read();
-        const per = got.length / points;
-        const nWeights = values.weight.length;
-        // Noise error bound of the f32 Box-Muller (see random_test.ts), summed over the taps with
-        // weights |x| * sigma; bounded loosely by the largest radius times sum |x| over the window.
-        const noise = (r: number) =>
-          r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
-        for (let p = 0; p < points; p++) {
-          const nw = normalRef(nWeights, seed, firstPoint + p, RNG_DOMAIN.perturbation, wb.offset);
-          const nb = normalRef(g.outC, seed, firstPoint + p, RNG_DOMAIN.perturbation, bb.offset);
-          const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
-          const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
-          const ref = convForward(g, xs, w, b);
-          const maxNoise = Math.max(...nw.radius, ...nb.radius);
-          const xScale = convForward(
-            g,
-            Float64Array.from(xs, Math.abs),
-            new Float64Array(nWeights).fill(1),
-            new Float64Array(g.outC).fill(1),
-          ).y;
-          const bnd = (i: number) =>
-            bound(convDepths(g).forward, ref.scale)(i) + sigma * noise(maxNoise) * xScale[i];
-          assertClose(got.subarray(p * per, (p + 1) * per), ref.y, { bound: bnd }, `point ${p}`);
+        // 3 input channels: the direct convolution; 4 (on the register core): Winograd, with
+        // one input group shared by the points or a group per point.
+        for (const [inC, grouped] of [[3, false], [4, false], [4, true]] as const) {
+          await checkPerturbedConv(gpu, inC, grouped);
         }
-        const n = store.values.size, dim4 = 8;
-        const dirs = randomArray(n * dim4, 31), coef = randomArray(points * dim4, 32);
-        const directions = Tensor.from(gpu, dirs, [n, dim4]);
-        const coefficients = Tensor.from(gpu, coef, [points, dim4]);
-        const ys = layer.forward({
-          ...base,
-          perturbation: { mode: "subspace", points, directions, coefficients },
-        }, x);
-        const gotS = await ys.read();
-        for (let p = 0; p < points; p++) {
-          const shift = (offset: number, i: number) => {
-            let s = 0;
-            for (let j = 0; j < dim4; j++) s += coef[p * dim4 + j] * dirs[(offset + i) * dim4 + j];
-            return s;
-          };
-          const w = values.weight.map((v, i) => v + shift(wb.offset, i));
-          const b = values.bias.map((v, i) => v + shift(bb.offset, i));
-          const ref = convForward(g, xs, w, b);
-          // Each perturbed parameter carries about dim4 roundings of terms below 1 in size.
-          const xScale = convForward(
-            g,
-            Float64Array.from(xs, Math.abs),
-            new Float64Array(nWeights).fill(1),
-            new Float64Array(g.outC).fill(1),
-          ).y;
-          const bnd = (i: number) =>
-            bound(convDepths(g).forward, ref.scale)(i) + 2 * dim4 * EPS32 * xScale[i];
-          assertClose(
-            gotS.subarray(p * per, (p + 1) * per),
-            ref.y,
-            { bound: bnd },
-            `subspace ${p}`,
-          );
-        }
-        for (const t of [x, y, ys, directions, coefficients]) t.dispose();
-        store.dispose();
       }),
   );
+}
+
+/** Conv2d at 3 Gaussian and 3 subspace points against float64 at the materialised weights. */
+async function checkPerturbedConv(gpu: Gpu, inC: number, grouped: boolean): Promise<void> {
+  const g: ConvGeometry = {
+    batch: 2,
+    inC,
+    inH: 6,
+    inW: 5,
+    outC: 4,
+    k: 3,
+    stride: 1,
+    pad: 1,
+  };
+  const points = 3;
+  const winograd = winogradApplies(gpu, g.inC, g.k, g.stride, g.pad);
+  // The rounding bound of the path the engine takes, at weights w and bias b.
+  const rounding = (xs: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) => {
+    if (!winograd) return bound(convDepths(g).forward, convForward(g, xs, w, b).scale);
+    const s = winogradScale(g, xs, w, b);
+    return bound(s.depth, s.scale);
+  };
+  const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });
+  const { store, values } = setupLayer(gpu, layer, [g.inC, g.inH, g.inW], {
+    seed: 4,
+    lead: 130,
+  });
+  const [wb, bb] = store.bindingsOf(1);
+  const per = g.batch * g.inC * g.inH * g.inW;
+  const all = randomArray((grouped ? points : 1) * per, 13);
+  const xsOf = (p: number) => grouped ? all.subarray(p * per, (p + 1) * per) : all;
+  const x = Tensor.from(gpu, all, [grouped ? points : 1, g.batch, g.inC, g.inH, g.inW]);
+  const xs = xsOf(0);
+  const seed = 5, sigma = 0.2, firstPoint = 10;
+  const base = { gpu, training: false, seed: 0, step: 0 };
+  const y = layer.forward({
+    ...base,
+    perturbation: { mode: "full", points, seed, sigma, firstPoint },
+  }, x);
+  const got = await y.read();
+  const outPer = got.length / points;
+  const nWeights = values.weight.length;
+  // Noise error bound of the f32 Box-Muller (see random_test.ts), summed over the taps with
+  // weights |x| * sigma; bounded loosely by the largest radius times sum |x| over the window.
+  const noise = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+  for (let p = 0; p < points; p++) {
+    const nw = normalRef(nWeights, seed, firstPoint + p, RNG_DOMAIN.perturbation, wb.offset);
+    const nb = normalRef(g.outC, seed, firstPoint + p, RNG_DOMAIN.perturbation, bb.offset);
+    const w = values.weight.map((v, i) => v + sigma * nw.values[i]);
+    const b = values.bias.map((v, i) => v + sigma * nb.values[i]);
+    const ref = convForward(g, xsOf(p), w, b);
+    const maxNoise = Math.max(...nw.radius, ...nb.radius);
+    const xScale = convForward(
+      g,
+      Float64Array.from(xsOf(p), Math.abs),
+      new Float64Array(nWeights).fill(1),
+      new Float64Array(g.outC).fill(1),
+    ).y;
+    const r = rounding(xsOf(p), w, b);
+    const bnd = (i: number) => r(i) + sigma * noise(maxNoise) * xScale[i];
+    assertClose(
+      got.subarray(p * outPer, (p + 1) * outPer),
+      ref.y,
+      { bound: bnd },
+      `[${inC}${grouped ? ", grouped" : ""}] point ${p}`,
+    );
+  }
+  if (grouped) {
+    for (const t of [x, y]) t.dispose();
+    store.dispose();
+    return;
+  }
+  const n = store.values.size, dim4 = 8;
+  const dirs = randomArray(n * dim4, 31), coef = randomArray(points * dim4, 32);
+  const directions = Tensor.from(gpu, dirs, [n, dim4]);
+  const coefficients = Tensor.from(gpu, coef, [points, dim4]);
+  const ys = layer.forward({
+    ...base,
+    perturbation: { mode: "subspace", points, directions, coefficients },
+  }, x);
+  const gotS = await ys.read();
+  for (let p = 0; p < points; p++) {
+    const shift = (offset: number, i: number) => {
+      let s = 0;
+      for (let j = 0; j < dim4; j++) s += coef[p * dim4 + j] * dirs[(offset + i) * dim4 + j];
+      return s;
+    };
+    const w = values.weight.map((v, i) => v + shift(wb.offset, i));
+    const b = values.bias.map((v, i) => v + shift(bb.offset, i));
+    const ref = convForward(g, xs, w, b);
+    const r = rounding(xs, w, b);
+    // Each perturbed parameter carries about dim4 roundings of terms below 1 in size.
+    const xScale = convForward(
+      g,
+      Float64Array.from(xs, Math.abs),
+      new Float64Array(nWeights).fill(1),
+      new Float64Array(g.outC).fill(1),
+    ).y;
+    const bnd = (i: number) => r(i) + 2 * dim4 * EPS32 * xScale[i];
+    assertClose(
+      gotS.subarray(p * outPer, (p + 1) * outPer),
+      ref.y,
+      { bound: bnd },
+      `[${inC}] subspace ${p}`,
+    );
+  }
+  for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+  store.dispose();
 }

@@ -159,30 +159,38 @@ export class Conv2d implements Layer {
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
     if (ctx.training) this.release();
-    // Winograd where it applies (register core, 3x3, stride 1; not at perturbed points); in
-    // training its transformed input is kept for the weight gradient.
-    const winograd = !ctx.perturbation &&
-        winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)
-      ? recordWinograd(
-        ctx.gpu,
-        {
-          input: x,
-          output: y,
-          batch,
-          channels: this.inChannels,
-          outChannels: oc,
-          inH: sample[1],
-          inW: sample[2],
-          pad: this.padding,
-          params: params.view,
-          wAt: params.at(weight.value),
-          flip: false,
-          bAt: params.at(bias.value),
-        },
-        ctx.training &&
-          winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
-      )
-      : null;
+    // Winograd where it applies (register core, 3x3, stride 1); in training its transformed
+    // input is kept for the weight gradient.
+    const winograd =
+      winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)
+        ? recordWinograd(
+          ctx.gpu,
+          {
+            input: x,
+            output: y,
+            batch,
+            channels: this.inChannels,
+            outChannels: oc,
+            inH: sample[1],
+            inW: sample[2],
+            pad: this.padding,
+            params: params.view,
+            wAt: params.at(weight.value),
+            flip: false,
+            bAt: params.at(bias.value),
+            points: ctx.perturbation
+              ? {
+                perturbation: ctx.perturbation,
+                groups,
+                wIndex: weight.offset,
+                bIndex: bias.offset,
+              }
+              : undefined,
+          },
+          ctx.training &&
+            winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
+        )
+        : null;
     const packed = winograd ? null : recordGemm(ctx.gpu, {
       shader: convShader(ctx.perturbation),
       constants: { MODE: 0 },

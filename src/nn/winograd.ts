@@ -11,11 +11,17 @@ import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import { gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
+import {
+  type Perturbation,
+  perturbationShader,
+  pointCount,
+  withPerturbation,
+} from "./perturbation.ts";
 import source from "../../shaders/winograd.wgsl" with { type: "text" };
 
-/** winograd.wgsl assembled with a GEMM core. */
-function winogradShader(core: ShaderSource): ShaderSource {
-  return wgsl("shaders/winograd.wgsl", source, core);
+/** winograd.wgsl assembled with a GEMM core and a perturbation variant. */
+function winogradShader(core: ShaderSource, p?: Perturbation): ShaderSource {
+  return wgsl("shaders/winograd.wgsl", source, core, perturbationShader(p));
 }
 
 /** One convolution of `batch` images: input [C, H, W] to output [K, OH, OW], OH = H + 2 pad - 2. */
@@ -41,6 +47,11 @@ export interface WinogradConv {
   flip: boolean;
   /** Element offset of the bias [K] in `params`, or null for none. */
   bAt: number | null;
+  /**
+   * G parameter points to evaluate at (the weights and bias read through `perturbed()`; the
+   * output gets G groups), with the flat indices of W and the bias; the input has 1 or G groups.
+   */
+  points?: { perturbation: Perturbation; groups: number; wIndex: number; bIndex: number };
 }
 
 /**
@@ -66,8 +77,13 @@ export function winogradApplies(
 function imagesPerPass(gpu: Gpu, c: WinogradConv, tiles: number, out: number): number {
   const limit = gpu.limits.maxStorageBufferBindingSize;
   const K = c.outChannels, C = c.channels;
-  if (gpu.limits.maxComputeWorkgroupsPerDimension < 16 || 16 * K * C * 4 > limit) return 0;
-  const perImage = 16 * tiles * Math.max(C, K) * 4;
+  const G = pointCount(c.points?.perturbation), groups = c.points?.groups ?? 1;
+  if (gpu.limits.maxComputeWorkgroupsPerDimension < 16 * G || 16 * G * K * C * 4 > limit) {
+    return 0;
+  }
+  const perImage = 16 * tiles * Math.max(groups * C, G * K) * 4;
+  // Points read every image of a group: one pass or none.
+  if (G > 1) return perImage * c.batch <= limit ? c.batch : 0;
   const align = gpu.device.limits.minStorageBufferOffsetAlignment;
   const inBytes = C * c.inH * c.inW * 4, outBytes = K * out * 4;
   for (let n = Math.min(c.batch, Math.floor(limit / perImage)); n >= 1; n--) {
@@ -111,45 +127,67 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
   const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
   const T = c.batch * tilesH * tilesW;
+  const perturbation = c.points?.perturbation;
+  const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
+  // The bias of each point: a table of G perturbed biases, or the bias itself for all.
+  const table = perturbation && c.bAt !== null ? Tensor.empty(gpu, [G, K]) : null;
   const fields = (p: Params) =>
     p.u32(c.batch).u32(c.inH).u32(c.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
-      .u32(c.pad).u32(c.wAt).u32(c.bAt ?? 0).u32(c.flip ? 1 : 0).u32(c.bAt === null ? 0 : 1);
+      .u32(c.pad).u32(c.wAt).u32(c.bAt ?? 0).u32(c.flip ? 1 : 0).u32(c.bAt === null ? 0 : 1)
+      .u32(G).u32(groups).u32(c.points?.wIndex ?? 0).u32(c.points?.bIndex ?? 0)
+      .u32(table ? 0 : c.bAt ?? 0).u32(table ? K : 0);
   const struct = fields(params().u32(K).u32(T).u32(C).u32(1).u32(C));
-  const transforms = winogradShader(gemmShader);
-  const kernel = (entryPoint: string) => ({ shader: transforms, entryPoint });
-  const u = Tensor.empty(gpu, [16, K, C]);
-  const v = Tensor.empty(gpu, [16, T, C]);
-  const m = Tensor.empty(gpu, [16, K, T]);
+  const shader = (core: ShaderSource) => winogradShader(core, perturbation);
+  const kernel = (entryPoint: string) => ({ shader: shader(gemmShader), entryPoint });
+  const u = Tensor.empty(gpu, [G, 16, K, C]);
+  const v = Tensor.empty(gpu, [groups, 16, T, C]);
+  const m = Tensor.empty(gpu, [G, 16, K, T]);
   gpu.dispatch({
     kernel: kernel("weightTransform"),
-    bindings: [null, c.params, u],
+    bindings: withPerturbation([null, c.params, u], perturbation),
     params: struct,
-    workgroups: ceilDiv(K * C, 64),
+    workgroups: ceilDiv(G * K * C, 64),
   });
+  if (table) {
+    gpu.dispatch({
+      kernel: kernel("perturbedBias"),
+      bindings: withPerturbation([null, c.params, table], perturbation),
+      params: struct,
+      workgroups: ceilDiv(G * K, 64),
+    });
+  }
   gpu.dispatch({
     kernel: kernel("inputTransform"),
     bindings: [c.input, null, v],
     params: struct,
-    workgroups: ceilDiv(T * C / 4, 64),
+    workgroups: ceilDiv(groups * T * C / 4, 64),
   });
   recordGemm(gpu, {
-    shader: winogradShader,
+    shader,
     m: K,
     n: T,
     k: C,
-    slices: 16,
+    slices: 16 * G,
+    // One input group serves every point: its 16 slices as one shared operand.
+    sharedB: groups === 1,
     // U read in place and V as the transform wrote it, vec4s along C
-    register: { form: "dot", directA: u, packB: { rows: T, width: C / 4 }, packedB: v },
+    register: {
+      form: "dot",
+      directA: u,
+      packB: { rows: groups === 1 ? 16 * T : T, width: C / 4 },
+      packedB: v,
+    },
     fields,
     loadBindings: [u, v],
     storeBindings: [null, null, m],
   });
   gpu.dispatch({
     kernel: kernel("outputTransform"),
-    bindings: [m, c.params, c.output],
+    bindings: [m, null, c.output, table ?? c.params],
     params: struct,
-    workgroups: ceilDiv(K * T, 64),
+    workgroups: ceilDiv(G * K * T, 64),
   });
+  table?.dispose();
   for (const t of [u, m]) t.dispose();
   if (keep) return v;
   v.dispose();
@@ -198,7 +236,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
   const T = g.batch * tilesH * tilesW;
   const fields = (p: Params) =>
     p.u32(g.batch).u32(g.inH).u32(g.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
-      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0);
+      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0).u32(1).u32(1).u32(0).u32(0).u32(0).u32(0);
   const struct = fields(params().u32(K).u32(C).u32(T).u32(1).u32(T));
   const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [16, T, K]);
