@@ -159,38 +159,7 @@ export class Conv2d implements Layer {
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
     if (ctx.training) this.release();
-    // Winograd where it applies (register core, 3x3, stride 1); in training its transformed
-    // input is kept for the weight gradient.
-    const winograd =
-      winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)
-        ? recordWinograd(
-          ctx.gpu,
-          {
-            input: x,
-            output: y,
-            batch,
-            channels: this.inChannels,
-            outChannels: oc,
-            inH: sample[1],
-            inW: sample[2],
-            pad: this.padding,
-            params: params.view,
-            wAt: params.at(weight.value),
-            flip: false,
-            bAt: params.at(bias.value),
-            points: ctx.perturbation
-              ? {
-                perturbation: ctx.perturbation,
-                groups,
-                wIndex: weight.offset,
-                bIndex: bias.offset,
-              }
-              : undefined,
-          },
-          ctx.training &&
-            winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
-        )
-        : null;
+    const winograd = this.#forwardWinograd(ctx, x, y);
     const packed = winograd ? null : recordGemm(ctx.gpu, {
       shader: convShader(ctx.perturbation),
       constants: { MODE: 0 },
@@ -218,6 +187,47 @@ export class Conv2d implements Layer {
       this.#transformedX = winograd?.transformedInput ?? null;
     }
     return y;
+  }
+
+  /**
+   * The forward as Winograd products where they apply (register core, 3x3, stride 1), or
+   * null; in training the transformed input is returned for the weight gradient.
+   */
+  #forwardWinograd(
+    ctx: ForwardContext,
+    x: Tensor,
+    y: Tensor,
+  ): { transformedInput: Tensor | null } | null {
+    if (!winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)) {
+      return null;
+    }
+    const { weight, bias } = this.#params();
+    const { groups, batch, sample } = activationDims(x);
+    const [oc, oh, ow] = this.outputShape(sample);
+    const params = span(weight.value, bias.value);
+    const p = ctx.perturbation;
+    return recordWinograd(
+      ctx.gpu,
+      {
+        input: x,
+        output: y,
+        batch,
+        channels: this.inChannels,
+        outChannels: oc,
+        inH: sample[1],
+        inW: sample[2],
+        pad: this.padding,
+        params: params.view,
+        wAt: params.at(weight.value),
+        flip: false,
+        bAt: params.at(bias.value),
+        points: p
+          ? { perturbation: p, groups, wIndex: weight.offset, bIndex: bias.offset }
+          : undefined,
+      },
+      ctx.training &&
+        winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
+    );
   }
 
   /** The saved input and its geometry; throws without a training forward. */
