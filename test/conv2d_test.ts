@@ -1,7 +1,8 @@
+import { ok as assert } from "node:assert/strict";
 import type { Gpu } from "../src/gpu/gpu.ts";
 import { Conv2d } from "../src/nn/conv2d.ts";
 import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
-import { winogradApplies } from "../src/nn/winograd.ts";
+import { recordWinograd, recordWinogradGradient, winogradApplies } from "../src/nn/winograd.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
@@ -381,3 +382,68 @@ async function checkPerturbedConv(gpu: Gpu, inC: number, grouped: boolean): Prom
   for (const t of [x, y, ys, directions, coefficients]) t.dispose();
   store.dispose();
 }
+
+gpuTest(
+  "Winograd products through the workgroup-tile core's accessors (where the register core cannot take them) match float64",
+  async (gpu) => {
+    // The register core runs these products; its fallback reads U, V and U' through gemm_a and
+    // gemm_b. Run both the forward and the weight gradient on the tiled core.
+    const g: ConvGeometry = { batch: 2, inC: 4, inH: 6, inW: 5, outC: 8, k: 3, stride: 1, pad: 1 };
+    const [oh, ow] = outSize(g);
+    const xs = randomArray(g.batch * g.inC * g.inH * g.inW, 41);
+    const dys = randomArray(g.batch * g.outC * oh * ow, 42);
+    const w = randomArray(g.outC * g.inC * 9, 43), b = randomArray(g.outC, 44);
+    const values = Tensor.from(gpu, new Float32Array([...w, ...b]));
+    const grads = Tensor.zeros(gpu, [w.length + b.length]);
+    const x = Tensor.from(gpu, xs, [1, g.batch, g.inC, g.inH, g.inW]);
+    const dy = Tensor.from(gpu, dys, [1, g.batch, g.outC, oh, ow]);
+    const y = Tensor.empty(gpu, [1, g.batch, g.outC, oh, ow]);
+    setGemmVariant(gpu, "tiled");
+    try {
+      const conv = { batch: g.batch, channels: g.inC, outChannels: g.outC, inH: g.inH, inW: g.inW };
+      const kept = recordWinograd(gpu, {
+        ...conv,
+        input: x,
+        output: y,
+        pad: g.pad,
+        params: values,
+        wAt: 0,
+        flip: false,
+        bAt: w.length,
+      }, true);
+      assert(kept?.transformedInput, "one pass, transformed input kept");
+      recordWinogradGradient(gpu, {
+        ...conv,
+        dy,
+        transformedInput: kept.transformedInput,
+        pad: g.pad,
+        grads,
+        wAt: 0,
+        bAt: w.length,
+      });
+      const [gy, gg] = await readTensors([y, grads]);
+      kept.transformedInput.dispose();
+      const ref = convForward(g, xs, w, b);
+      const fwd = winogradScale(g, xs, w, b);
+      assertClose(gy, ref.y, { bound: bound(fwd.depth, fwd.scale) }, "y");
+      const back = convBackward(g, xs, w, dys);
+      const grad = winogradGradScale(g, xs, dys);
+      assertClose(
+        gg.subarray(0, w.length),
+        back.dw,
+        { bound: bound(grad.depth, grad.scale) },
+        "dW",
+      );
+      const scale = absBackward(g, xs, w, dys);
+      assertClose(
+        gg.subarray(w.length),
+        back.db,
+        { bound: bound(convDepths(g).dw, scale.db) },
+        "db",
+      );
+    } finally {
+      setGemmVariant(gpu, undefined);
+      for (const t of [values, grads, x, dy, y]) t.dispose();
+    }
+  },
+);
