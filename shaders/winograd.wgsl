@@ -2,7 +2,8 @@
 // Algorithms for Convolutional Neural Networks", CVPR 2016): every 2x2 block of outputs comes
 // from a 4x4 tile of input d as Y = A^T [sum_c (G g_kc G^T) * (B^T d_c B)] A, so the products
 // are 16 matrix products (one per position xi of the 4x4 transformed tile) with 2.25x fewer
-// multiplications than the direct convolution. gemm.wgsl or the register core is prepended.
+// multiplications than the direct convolution. gemm.wgsl or the register core is prepended,
+// then a perturb_*.wgsl variant.
 //
 //   weightTransform  U[xi][k][c] = (G g_kc G^T)[xi], g_kc = W[k, c] (forward) or, for the
 //                    input gradient, W[c, k] rotated by 180 degrees
@@ -22,7 +23,7 @@
 // (folded past 65,535).
 
 struct Params {
-  m: u32, // K: output channels
+  m: u32, // K: output channels (the weight gradient: see its section below)
   n: u32, // T: tiles
   k: u32, // C: input channels
   splits: u32,
