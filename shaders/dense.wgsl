@@ -1,7 +1,7 @@
 // Dense layer y = x W^T + b as products on the GEMM core (gemm.wgsl is prepended, and a
 // perturb_*.wgsl variant that defines perturbed()). MODE picks the product:
 //   0 forward  y[g] (B x OUT) = x (B x IN) * W^T, W read at point g; gemm_store adds b of
-//              point g from a table (perturbedBias fills it for G points, or it is b itself)
+//              point g from a table (bias_table.wgsl's for G points, or b itself)
 //   1 dx       dx   (B x IN)  = dy (B x OUT) * W
 //   2 dw, db   [dW | db] (OUT x IN+1) = dy^T (OUT x B) * [x | 1]
 // The bias of the gradients rides along as an extra column of N, so no kernel is needed for
@@ -35,17 +35,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> srcB: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read> biasTable: array<f32>;
-
-// The biases of G points, [G, OUT], into dst: one invocation per value.
-@compute @workgroup_size(64)
-fn perturbedBias(@builtin(global_invocation_id) id: vec3<u32>) {
-  let i = id.x;
-  if (i >= arrayLength(&dst)) {
-    return;
-  }
-  let n = i % p.outputs;
-  dst[i] = perturbed(i / p.outputs, p.bIndex + n, srcB[p.bAt + n]);
-}
 
 fn gemm_shape() -> GemmShape {
   return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);

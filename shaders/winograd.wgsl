@@ -18,9 +18,9 @@
 // one group serves every point.
 //
 // Bindings: 1 = U (gemm), x (inputTransform) or M (outputTransform); 2 = V (gemm) or the
-// parameters (weight and bias transforms); 3 = what the kernel writes; 4 = the bias of each
-// point (outputTransform). Invocations are numbered wid.x + wid.y * nwg.x workgroups of 64
-// (folded past 65,535).
+// parameters (weight transform); 3 = what the kernel writes; 4 = the bias of each point
+// (bias_table.wgsl's table, or the bias itself). Invocations are numbered wid.x + wid.y *
+// nwg.x workgroups of 64 (folded past 65,535).
 
 struct Params {
   m: u32, // K: output channels (the weight gradient: see its section below)
@@ -42,8 +42,7 @@ struct Params {
   hasBias: u32,
   points: u32, // G
   groups: u32, // input groups: 1 (shared by every point) or G
-  wIndex: u32, // W[0, 0, 0, 0] and bias[0] in the model's flat vector (for perturbed())
-  bIndex: u32,
+  wIndex: u32, // W[0, 0, 0, 0] in the model's flat vector (for perturbed())
   tableAt: u32, // bias of point g at biasTable[tableAt + g * tableStride + k]
   tableStride: u32,
 }
@@ -53,21 +52,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> srcB: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read> biasTable: array<f32>;
-
-// The biases of G points, [G, K], into dst.
-@compute @workgroup_size(64)
-fn perturbedBias(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
-  if (i >= p.points * p.m) {
-    return;
-  }
-  let k = i % p.m;
-  dst[i] = perturbed(i / p.m, p.bIndex + k, srcB[p.bAt + k]);
-}
 
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)

@@ -2,11 +2,10 @@
  * Fully connected layer y = x W^T + b (PyTorch's nn.Linear), on the GEMM core.
  * @module
  */
-import { type Params, params as struct } from "../gpu/params.ts";
-import { ceilDiv } from "../gpu/workgroups.ts";
+import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { gemmShader, recordGemm } from "./gemm.ts";
+import { recordGemm } from "./gemm.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -19,6 +18,7 @@ import { span } from "./param_store.ts";
 import {
   type Perturbation,
   perturbationShader,
+  perturbedBiases,
   pointCount,
   withPerturbation,
 } from "./perturbation.ts";
@@ -94,16 +94,16 @@ export class Dense implements Layer {
         .u32(groups === 1 ? 0 : batch * this.inFeatures)
         .u32(0).u32(params.at(bias.value)).u32(weight.offset).u32(bias.offset);
     // b of each point: the bias itself, or G perturbed copies.
-    const table = ctx.perturbation ? Tensor.empty(ctx.gpu, [points, this.outFeatures]) : null;
-    const shape = struct().u32(points).u32(this.outFeatures).u32(0).u32(1).u32(0);
-    if (table) {
-      ctx.gpu.dispatch({
-        kernel: { shader: denseShader(ctx.perturbation)(gemmShader), entryPoint: "perturbedBias" },
-        bindings: withPerturbation([null, params.view, table], ctx.perturbation),
-        params: fields(shape).u32(0).u32(0),
-        workgroups: ceilDiv(points * this.outFeatures, 64),
-      });
-    }
+    const table = ctx.perturbation
+      ? perturbedBiases(
+        ctx.gpu,
+        ctx.perturbation,
+        params.view,
+        params.at(bias.value),
+        bias.offset,
+        this.outFeatures,
+      )
+      : null;
     recordGemm(ctx.gpu, {
       shader: denseShader(ctx.perturbation),
       constants: { MODE: 0 },

@@ -4,12 +4,14 @@
  * bind its inputs at @binding(12..14).
  * @module
  */
-import type { GpuBufferView } from "../gpu/gpu.ts";
+import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
 import { type Params, params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { ceilDiv } from "../gpu/workgroups.ts";
 import { philoxShader } from "../ops/random.ts";
 import { seedKey } from "../rng/philox.ts";
-import type { Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
+import biasSource from "../../shaders/bias_table.wgsl" with { type: "text" };
 import noneSource from "../../shaders/perturb_none.wgsl" with { type: "text" };
 import fullSource from "../../shaders/perturb_full.wgsl" with { type: "text" };
 import subspaceSource from "../../shaders/perturb_subspace.wgsl" with { type: "text" };
@@ -79,4 +81,29 @@ export function withPerturbation(
     out.push(params().u32(width / 4), p.directions, p.coefficients);
   }
   return out;
+}
+
+/**
+ * The biases of the perturbation's G points, [G, outputs], for layers that add the bias after
+ * their product: b at element `bAt` of `source`, its flat index `bIndex`. The caller owns it.
+ */
+export function perturbedBiases(
+  gpu: Gpu,
+  p: Perturbation,
+  source: GpuBufferView,
+  bAt: number,
+  bIndex: number,
+  outputs: number,
+): Tensor {
+  const table = Tensor.empty(gpu, [p.points, outputs]);
+  gpu.dispatch({
+    kernel: {
+      shader: wgsl("shaders/bias_table.wgsl", biasSource, perturbationShader(p)),
+      entryPoint: "biasTable",
+    },
+    bindings: withPerturbation([null, source, table], p),
+    params: params().u32(p.points).u32(outputs).u32(bAt).u32(bIndex),
+    workgroups: ceilDiv(p.points * outputs, 64),
+  });
+  return table;
 }

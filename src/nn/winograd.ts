@@ -14,6 +14,7 @@ import { gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
 import {
   type Perturbation,
   perturbationShader,
+  perturbedBiases,
   pointCount,
   withPerturbation,
 } from "./perturbation.ts";
@@ -130,11 +131,13 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   const perturbation = c.points?.perturbation;
   const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
   // The bias of each point: a table of G perturbed biases, or the bias itself for all.
-  const table = perturbation && c.bAt !== null ? Tensor.empty(gpu, [G, K]) : null;
+  const table = perturbation && c.bAt !== null
+    ? perturbedBiases(gpu, perturbation, c.params, c.bAt, c.points!.bIndex, K)
+    : null;
   const fields = (p: Params) =>
     p.u32(c.batch).u32(c.inH).u32(c.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
       .u32(c.pad).u32(c.wAt).u32(c.bAt ?? 0).u32(c.flip ? 1 : 0).u32(c.bAt === null ? 0 : 1)
-      .u32(G).u32(groups).u32(c.points?.wIndex ?? 0).u32(c.points?.bIndex ?? 0)
+      .u32(G).u32(groups).u32(c.points?.wIndex ?? 0)
       .u32(table ? 0 : c.bAt ?? 0).u32(table ? K : 0);
   const struct = fields(params().u32(K).u32(T).u32(C).u32(1).u32(C));
   const shader = (core: ShaderSource) => winogradShader(core, perturbation);
@@ -148,14 +151,6 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
     params: struct,
     workgroups: ceilDiv(G * K * C, 64),
   });
-  if (table) {
-    gpu.dispatch({
-      kernel: kernel("perturbedBias"),
-      bindings: withPerturbation([null, c.params, table], perturbation),
-      params: struct,
-      workgroups: ceilDiv(G * K, 64),
-    });
-  }
   gpu.dispatch({
     kernel: kernel("inputTransform"),
     bindings: [c.input, null, v],
@@ -236,7 +231,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
   const T = g.batch * tilesH * tilesW;
   const fields = (p: Params) =>
     p.u32(g.batch).u32(g.inH).u32(g.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
-      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0).u32(1).u32(1).u32(0).u32(0).u32(0).u32(0);
+      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0).u32(1).u32(1).u32(0).u32(0).u32(0);
   const struct = fields(params().u32(K).u32(C).u32(T).u32(1).u32(T));
   const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [16, T, K]);
