@@ -7,8 +7,8 @@
 // The bias of the gradients rides along as an extra column of N, so no kernel is needed for
 // it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table.
 // Parameters and gradients are views of the model's flat buffers, so W and b (and dW and db)
-// sit in one binding at offsets wAt and bAt; wIndex and bIndex are their positions in the
-// flat vector.
+// sit in one binding at offsets wAt and bAt; wIndex is W's position in the flat vector (the
+// bias table has the bias's).
 
 override MODE: u32 = 0;
 
@@ -25,7 +25,6 @@ struct Params {
   wAt: u32,
   bAt: u32,
   wIndex: u32,
-  bIndex: u32,
   tableAt: u32, // b of point g at biasTable[tableAt + g * tableStride + n]
   tableStride: u32,
 }

@@ -53,6 +53,18 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(4) var<storage, read> biasTable: array<f32>;
 
+// Tile t of an image group: (image within the group, tile row, tile column).
+fn winograd_tile(t: u32) -> vec3<u32> {
+  let perImage = p.tilesH * p.tilesW;
+  let q = t % perImage;
+  return vec3<u32>(t / perImage, q / p.tilesW, q % p.tilesW);
+}
+
+// srcA at, at + step, at + 2 step, at + 3 step.
+fn winograd_gather4(at: u32, step: u32) -> vec4<f32> {
+  return vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
+}
+
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)
 fn weightTransform(
@@ -101,9 +113,8 @@ fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
   if (row < 0 || col < 0 || row >= i32(p.inH) || col >= i32(p.inW)) {
     return vec4<f32>(0.0);
   }
-  let plane = p.inH * p.inW;
   let at = ((nb * p.k + c) * p.inH + u32(row)) * p.inW + u32(col);
-  return vec4<f32>(srcA[at], srcA[at + plane], srcA[at + 2u * plane], srcA[at + 3u * plane]);
+  return winograd_gather4(at, p.inH * p.inW);
 }
 
 @group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
@@ -125,12 +136,10 @@ fn inputTransform(
   let group = i / (T * C4);
   let t = (i / C4) % T;
   let cq = i % C4;
-  let perImage = p.tilesH * p.tilesW;
-  let nb = group * p.batch + t / perImage;
-  let th = (t % perImage) / p.tilesW;
-  let tw = t % p.tilesW;
-  let row0 = i32(2u * th) - i32(p.pad);
-  let col0 = i32(2u * tw) - i32(p.pad);
+  let tile = winograd_tile(t);
+  let nb = group * p.batch + tile.x;
+  let row0 = i32(2u * tile.y) - i32(p.pad);
+  let col0 = i32(2u * tile.z) - i32(p.pad);
   // d B for each of the four rows of the tile (entries are vec4s over the channels).
   var d: array<array<vec4<f32>, 4>, 4>;
   for (var r = 0; r < 4; r++) {
@@ -170,8 +179,7 @@ fn outputTransform(
   let step = K * T;
   var m: array<vec4<f32>, 4>;
   for (var r = 0u; r < 4u; r++) {
-    let at = ((point * 16u + 4u * r) * K + k) * T + t;
-    m[r] = vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
+    m[r] = winograd_gather4(((point * 16u + 4u * r) * K + k) * T + t, step);
   }
   // A^T M (two rows), then each times A.
   let u0 = m[0] + m[1] + m[2];
@@ -184,14 +192,12 @@ fn outputTransform(
     vec2<f32>(u0.x + u0.y + u0.z, u0.y - u0.z - u0.w),
     vec2<f32>(u1.x + u1.y + u1.z, u1.y - u1.z - u1.w),
   );
-  let perImage = p.tilesH * p.tilesW;
-  let nb = point * p.batch + t / perImage;
-  let th = (t % perImage) / p.tilesW;
-  let tw = t % p.tilesW;
+  let tile = winograd_tile(t);
+  let nb = point * p.batch + tile.x;
   for (var a = 0u; a < 2u; a++) {
     for (var b = 0u; b < 2u; b++) {
-      let row = 2u * th + a;
-      let col = 2u * tw + b;
+      let row = 2u * tile.y + a;
+      let col = 2u * tile.z + b;
       if (row < p.outH && col < p.outW) {
         dst[((nb * K + k) * p.outH + row) * p.outW + col] = y[a][b] + bias;
       }
@@ -218,9 +224,8 @@ fn winograd_dy4(nb: u32, k: u32, row: u32, col: u32) -> vec4<f32> {
   if (row >= p.outH || col >= p.outW) {
     return vec4<f32>(0.0);
   }
-  let plane = p.outH * p.outW;
   let at = ((nb * p.m + k) * p.outH + row) * p.outW + col;
-  return vec4<f32>(srcA[at], srcA[at + plane], srcA[at + 2u * plane], srcA[at + 3u * plane]);
+  return winograd_gather4(at, p.outH * p.outW);
 }
 
 // One invocation per (tile, four output channels).
@@ -238,10 +243,10 @@ fn gradientTransform(
   }
   let t = i / K4;
   let kq = i % K4;
-  let perImage = p.tilesH * p.tilesW;
-  let nb = t / perImage;
-  let row = 2u * ((t % perImage) / p.tilesW);
-  let col = 2u * (t % p.tilesW);
+  let tile = winograd_tile(t);
+  let nb = tile.x;
+  let row = 2u * tile.y;
+  let col = 2u * tile.z;
   let f00 = winograd_dy4(nb, 4u * kq, row, col);
   let f01 = winograd_dy4(nb, 4u * kq, row, col + 1u);
   let f10 = winograd_dy4(nb, 4u * kq, row + 1u, col);
@@ -281,8 +286,7 @@ fn weightGradient(
   let step = K * C;
   var m: array<vec4<f32>, 4>;
   for (var r = 0u; r < 4u; r++) {
-    let at = (4u * r * K + k) * C + c;
-    m[r] = vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
+    m[r] = winograd_gather4((4u * r * K + k) * C + c, step);
   }
   let u = array<vec4<f32>, 3>(m[0] + m[1] + m[2], m[1] - m[2], m[1] + m[2] + m[3]);
   for (var a = 0u; a < 3u; a++) {

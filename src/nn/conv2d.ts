@@ -13,8 +13,6 @@ import {
   winogradGradientApplies,
 } from "./winograd.ts";
 
-/** Winograd tiles (of 2 outputs) along a dimension of n outputs. */
-const tiles = (n: number) => Math.ceil(n / 2);
 import {
   activationDims,
   type ForwardContext,
@@ -203,7 +201,6 @@ export class Conv2d implements Layer {
     }
     const { weight, bias } = this.#params();
     const { groups, batch, sample } = activationDims(x);
-    const [oc, oh, ow] = this.outputShape(sample);
     const params = span(weight.value, bias.value);
     const p = ctx.perturbation;
     return recordWinograd(
@@ -213,7 +210,7 @@ export class Conv2d implements Layer {
         output: y,
         batch,
         channels: this.inChannels,
-        outChannels: oc,
+        outChannels: this.outChannels,
         inH: sample[1],
         inW: sample[2],
         pad: this.padding,
@@ -226,7 +223,14 @@ export class Conv2d implements Layer {
           : undefined,
       },
       ctx.training &&
-        winogradGradientApplies(ctx.gpu, oc, batch * tiles(oh) * tiles(ow), oh * ow),
+        winogradGradientApplies(
+          ctx.gpu,
+          this.outChannels,
+          batch,
+          sample[1],
+          sample[2],
+          this.padding,
+        ),
     );
   }
 
@@ -244,52 +248,49 @@ export class Conv2d implements Layer {
   /** dx for dy [1, B, out, OH, OW]; writes the weight and bias gradients. */
   backward(ctx: ForwardContext, dy: Tensor): Tensor {
     const { weight, bias } = this.#params();
-    const { x, batch, sample } = this.#saved();
+    const { x, batch, sample, oh, ow } = this.#saved();
     const dx = Tensor.empty(ctx.gpu, x.shape);
     const params = span(weight.value, bias.value);
     // dx is the convolution of dy with W rotated, padded k - 1 - padding.
     const pad = this.kernelSize - 1 - this.padding;
-    const [, oh, ow] = this.outputShape(sample);
-    if (
+    const winograd =
       winogradApplies(ctx.gpu, this.outChannels, this.kernelSize, this.stride, pad) &&
       recordWinograd(ctx.gpu, {
-        input: dy,
-        output: dx,
-        batch,
-        channels: this.outChannels,
-        outChannels: this.inChannels,
-        inH: oh,
-        inW: ow,
-        pad,
-        params: params.view,
-        wAt: params.at(weight.value),
-        flip: true,
-        bAt: null,
-      })
-    ) {
-      this.backwardParams(ctx, dy);
-      return dx;
+          input: dy,
+          output: dx,
+          batch,
+          channels: this.outChannels,
+          outChannels: this.inChannels,
+          inH: oh,
+          inW: ow,
+          pad,
+          params: params.view,
+          wAt: params.at(weight.value),
+          flip: true,
+          bAt: null,
+        }) !== null;
+    if (!winograd) {
+      recordGemm(ctx.gpu, {
+        shader: convShader(undefined),
+        constants: { MODE: 1 },
+        m: this.inChannels,
+        n: batch * sample[1] * sample[2],
+        k: this.outChannels * this.kernelSize ** 2,
+        slices: 1,
+        // shifted rows of dy, kW copies: see gemm_b_pack in conv2d.wgsl
+        register: sample[2] % 4 === 0
+          ? {
+            packB: {
+              rows: this.kernelSize * this.outChannels * batch * (sample[1] + this.kernelSize - 1),
+              width: sample[2] / 4,
+            },
+          }
+          : undefined,
+        fields: this.#fields(batch, sample, 0, params.at(bias.value)),
+        loadBindings: [dy, params.view],
+        storeBindings: [null, null, dx],
+      });
     }
-    recordGemm(ctx.gpu, {
-      shader: convShader(undefined),
-      constants: { MODE: 1 },
-      m: this.inChannels,
-      n: batch * sample[1] * sample[2],
-      k: this.outChannels * this.kernelSize ** 2,
-      slices: 1,
-      // shifted rows of dy, kW copies: see gemm_b_pack in conv2d.wgsl
-      register: sample[2] % 4 === 0
-        ? {
-          packB: {
-            rows: this.kernelSize * this.outChannels * batch * (sample[1] + this.kernelSize - 1),
-            width: sample[2] / 4,
-          },
-        }
-        : undefined,
-      fields: this.#fields(batch, sample, 0, params.at(bias.value)),
-      loadBindings: [dy, params.view],
-      storeBindings: [null, null, dx],
-    });
     this.backwardParams(ctx, dy);
     return dx;
   }

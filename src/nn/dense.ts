@@ -92,7 +92,7 @@ export class Dense implements Layer {
     const fields = (p: Params) =>
       p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
         .u32(groups === 1 ? 0 : batch * this.inFeatures)
-        .u32(0).u32(params.at(bias.value)).u32(weight.offset).u32(bias.offset);
+        .u32(0).u32(params.at(bias.value)).u32(weight.offset);
     // b of each point: the bias itself, or G perturbed copies.
     const table = ctx.perturbation
       ? perturbedBiases(
@@ -176,7 +176,7 @@ export class Dense implements Layer {
       x,
       fields: (bAt) => (p) =>
         p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
-          .u32(weight.offset).u32(bias.offset).u32(0).u32(0),
+          .u32(weight.offset).u32(0).u32(0),
     };
   }
 

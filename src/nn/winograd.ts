@@ -1,8 +1,9 @@
 /**
  * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (`shaders/winograd.wgsl`): 16 matrix
- * products with 2.25x fewer multiplications than the direct convolution, plus three transform
- * passes. Conv2d uses it for the forward pass and the input gradient on the register GEMM core
- * (adapters that run shaders on the CPU, where arithmetic, not memory, bounds a convolution).
+ * products with 2.25x fewer multiply-adds (and operand loads) than the direct convolution,
+ * plus three transform passes; the weight gradient by F(3x3, 2x2) over the same tiles. Conv2d
+ * uses them on the register GEMM core (adapters that run shaders on the CPU, where the
+ * products, not memory traffic, bound a convolution), also at perturbed parameter points.
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
@@ -55,6 +56,38 @@ export interface WinogradConv {
   points?: { perturbation: Perturbation; groups: number; wIndex: number; bIndex: number };
 }
 
+/** Output size and 2 x 2 tiles of a 3x3 stride-1 convolution of an inH x inW input. */
+function geometry(inH: number, inW: number, pad: number) {
+  const outH = inH + 2 * pad - 2, outW = inW + 2 * pad - 2;
+  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
+  return { outH, outW, tilesH, tilesW, tiles: tilesH * tilesW };
+}
+
+/** The fields of winograd.wgsl's Params after m, n, k, splits, kChunk (see there). */
+interface Fields {
+  batch: number;
+  inH: number;
+  inW: number;
+  pad: number;
+  wAt: number;
+  bAt: number;
+  flip: boolean;
+  hasBias: boolean;
+  points: number;
+  groups: number;
+  wIndex: number;
+  tableAt: number;
+  tableStride: number;
+}
+
+function fields(f: Fields): (p: Params) => Params {
+  const g = geometry(f.inH, f.inW, f.pad);
+  return (p) =>
+    p.u32(f.batch).u32(f.inH).u32(f.inW).u32(g.outH).u32(g.outW).u32(g.tilesH).u32(g.tilesW)
+      .u32(f.pad).u32(f.wAt).u32(f.bAt).u32(f.flip ? 1 : 0).u32(f.hasBias ? 1 : 0)
+      .u32(f.points).u32(f.groups).u32(f.wIndex).u32(f.tableAt).u32(f.tableStride);
+}
+
 /**
  * Whether a k x k, `stride` convolution contracting over `channels` runs as Winograd on `gpu`:
  * 3x3, stride 1, padding at most 2, channels a multiple of 4, register GEMM core.
@@ -104,8 +137,7 @@ export function recordWinograd(
   c: WinogradConv,
   keepInput = false,
 ): { transformedInput: Tensor | null } | null {
-  const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
-  const tiles = Math.ceil(outH / 2) * Math.ceil(outW / 2);
+  const { outH, outW, tiles } = geometry(c.inH, c.inW, c.pad);
   const images = imagesPerPass(gpu, c, tiles, outH * outW);
   if (images === 0) return null;
   if (images === c.batch) return { transformedInput: recordPass(gpu, c, keepInput) };
@@ -125,21 +157,24 @@ export function recordWinograd(
 /** One pass: the transforms and the 16 products for c.batch images; V if kept. */
 function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   const K = c.outChannels, C = c.channels;
-  const outH = c.inH + 2 * c.pad - 2, outW = c.inW + 2 * c.pad - 2;
-  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
-  const T = c.batch * tilesH * tilesW;
+  const T = c.batch * geometry(c.inH, c.inW, c.pad).tiles;
   const perturbation = c.points?.perturbation;
   const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
   // The bias of each point: a table of G perturbed biases, or the bias itself for all.
   const table = perturbation && c.bAt !== null
     ? perturbedBiases(gpu, perturbation, c.params, c.bAt, c.points!.bIndex, K)
     : null;
-  const fields = (p: Params) =>
-    p.u32(c.batch).u32(c.inH).u32(c.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
-      .u32(c.pad).u32(c.wAt).u32(c.bAt ?? 0).u32(c.flip ? 1 : 0).u32(c.bAt === null ? 0 : 1)
-      .u32(G).u32(groups).u32(c.points?.wIndex ?? 0)
-      .u32(table ? 0 : c.bAt ?? 0).u32(table ? K : 0);
-  const struct = fields(params().u32(K).u32(T).u32(C).u32(1).u32(C));
+  const own = fields({
+    ...c,
+    bAt: c.bAt ?? 0,
+    hasBias: c.bAt !== null,
+    points: G,
+    groups,
+    wIndex: c.points?.wIndex ?? 0,
+    tableAt: table ? 0 : c.bAt ?? 0,
+    tableStride: table ? K : 0,
+  });
+  const struct = own(params().u32(K).u32(T).u32(C).u32(1).u32(C));
   const shader = (core: ShaderSource) => winogradShader(core, perturbation);
   const kernel = (entryPoint: string) => ({ shader: shader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [G, 16, K, C]);
@@ -172,7 +207,7 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
       packB: { rows: groups === 1 ? 16 * T : T, width: C / 4 },
       packedB: v,
     },
-    fields,
+    fields: own,
     loadBindings: [u, v],
     storeBindings: [null, null, m],
   });
@@ -208,16 +243,22 @@ export interface WinogradGradient {
   bAt: number;
 }
 
-/** Whether recordWinogradGradient takes a convolution with K output channels on `gpu`. */
+/**
+ * Whether recordWinogradGradient takes a convolution of `batch` inH x inW images to K output
+ * channels on `gpu` (its forward having been Winograd).
+ */
 export function winogradGradientApplies(
   gpu: Gpu,
   outChannels: number,
-  tiles: number,
-  outputs: number,
+  batch: number,
+  inH: number,
+  inW: number,
+  pad: number,
 ): boolean {
+  const g = geometry(inH, inW, pad);
   // outputSums loops over one image's outputs (lavapipe ends loops at 65,535 iterations)
-  return outChannels % 4 === 0 && outputs < 65_536 &&
-    16 * tiles * outChannels * 4 <= gpu.limits.maxStorageBufferBindingSize;
+  return outChannels % 4 === 0 && g.outH * g.outW < 65_536 &&
+    16 * batch * g.tiles * outChannels * 4 <= gpu.limits.maxStorageBufferBindingSize;
 }
 
 /**
@@ -226,13 +267,18 @@ export function winogradGradientApplies(
  */
 export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
   const K = g.outChannels, C = g.channels;
-  const outH = g.inH + 2 * g.pad - 2, outW = g.inW + 2 * g.pad - 2;
-  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
-  const T = g.batch * tilesH * tilesW;
-  const fields = (p: Params) =>
-    p.u32(g.batch).u32(g.inH).u32(g.inW).u32(outH).u32(outW).u32(tilesH).u32(tilesW)
-      .u32(g.pad).u32(g.wAt).u32(g.bAt).u32(0).u32(0).u32(1).u32(1).u32(0).u32(0).u32(0);
-  const struct = fields(params().u32(K).u32(C).u32(T).u32(1).u32(T));
+  const T = g.batch * geometry(g.inH, g.inW, g.pad).tiles;
+  const own = fields({
+    ...g,
+    flip: false,
+    hasBias: false,
+    points: 1,
+    groups: 1,
+    wIndex: 0,
+    tableAt: 0,
+    tableStride: 0,
+  });
+  const struct = own(params().u32(K).u32(C).u32(T).u32(1).u32(T));
   const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [16, T, K]);
   gpu.dispatch({
@@ -251,7 +297,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
     slices: 16,
     // U' and V as the transforms wrote them: row t of A (vec4s along k) and of B (along c)
     register: { packB: { rows: T, width: C / 4 }, packedB: g.transformedInput, packedA: u },
-    fields,
+    fields: own,
     loadBindings: [u, g.transformedInput],
     storeBindings: [null, null, m],
   });
