@@ -3,32 +3,22 @@
  * WebGPU adapter (SwiftShader without a GPU). The page loads the bundled engine, runs the
  * kernel checks against the float64 references, runs the live demo to a finite Δk curve, and
  * renders a run folder of the tiny preset; a screenshot is kept in out/test-artifacts/.
- * Needs Chromium (`apt-get install chromium`, or CHROMIUM_PATH); `.ci/run` installs it.
+ * Needs Chromium (`apt-get install chromium`, or CHROMIUM_PATH); the test task's preflight
+ * installs it on Debian as root and otherwise names the command.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { fileURLToPath } from "node:url";
+import { findChromium, NO_CHROMIUM_MESSAGE } from "../src/chromium.ts";
 import { main } from "../src/cli.ts";
 import { startServer } from "../src/serve.ts";
 
-const ARTIFACTS = new URL("../out/test-artifacts", import.meta.url).pathname;
+const ARTIFACTS = fileURLToPath(new URL("../out/test-artifacts", import.meta.url));
 
 function chromiumPath(): string {
-  const candidates = [
-    Deno.env.get("CHROMIUM_PATH"),
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-  ];
-  for (const path of candidates) {
-    if (!path) continue;
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // next
-    }
-  }
-  throw new Error(
-    "Chromium not found: install it (sudo apt-get install chromium) or set CHROMIUM_PATH",
-  );
+  const path = findChromium();
+  if (!path) throw new Error(NO_CHROMIUM_MESSAGE); // a missing browser fails, never skips
+  return path;
 }
 
 function launchArgs(): string[] {

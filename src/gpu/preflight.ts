@@ -4,10 +4,15 @@
  * driver after saying so. Without Vulkan, Deno's WebGPU may still find Mesa's llvmpipe through
  * OpenGL, which works but runs this engine's tests about 5x slower with lower limits.
  *
- * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose] [--json]`
+ * With `--browser` (the test task) it also needs Chromium for the browser test, installed the
+ * same way (Debian as root) or named in one line; a missing browser is never a skipped test.
+ *
+ * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose] [--json] [--browser]`
  * (`--json` only probes this process's default backend and prints the result).
  * @module
  */
+import { fileURLToPath } from "node:url";
+import { CHROMIUM_PACKAGE, findChromium, NO_CHROMIUM_MESSAGE } from "../chromium.ts";
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 
 const DRIVER_PACKAGE = "mesa-vulkan-drivers";
@@ -28,7 +33,7 @@ export async function probe(): Promise<ProbeResult> {
 async function probeChild(backend?: string): Promise<ProbeResult> {
   const env: Record<string, string> = backend ? { DENO_WEBGPU_BACKEND: backend } : {};
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL(import.meta.url).pathname, "--json"],
+    args: ["run", "--allow-all", fileURLToPath(import.meta.url), "--json"],
     env,
     stdout: "piped",
     stderr: "null",
@@ -59,11 +64,37 @@ async function run(cmd: string, args: string[]): Promise<boolean> {
   return (await child.status).success;
 }
 
-async function installDriver(): Promise<boolean> {
-  console.error(`preflight: installing ${DRIVER_PACKAGE} with apt-get (running as root on Debian)`);
-  if (await run("apt-get", ["install", "-y", "-q", DRIVER_PACKAGE])) return true;
+async function aptInstall(pkg: string): Promise<boolean> {
+  console.error(`preflight: installing ${pkg} with apt-get (running as root on Debian)`);
+  if (await run("apt-get", ["install", "-y", "-q", pkg])) return true;
   return await run("apt-get", ["update", "-q"]) &&
-    await run("apt-get", ["install", "-y", "-q", DRIVER_PACKAGE]);
+    await run("apt-get", ["install", "-y", "-q", pkg]);
+}
+
+/** What ensureChromium asks of the machine (replaceable in tests). */
+export interface ChromiumHost {
+  find(): string | undefined;
+  canInstall(): boolean;
+  install(pkg: string): Promise<boolean>;
+  say(line: string): void;
+}
+
+const MACHINE: ChromiumHost = {
+  find: findChromium,
+  canInstall: isDebianRoot,
+  install: aptInstall,
+  say: (line) => console.error(line),
+};
+
+/** Finds Chromium, installing Debian's package when allowed; false after saying what to run. */
+export async function ensureChromium(host: ChromiumHost = MACHINE): Promise<boolean> {
+  if (host.find()) return true;
+  if (host.canInstall()) {
+    host.say(`preflight: ${NO_CHROMIUM_MESSAGE}`);
+    if (await host.install(CHROMIUM_PACKAGE) && host.find()) return true;
+  }
+  host.say(NO_CHROMIUM_MESSAGE);
+  return false;
 }
 
 const GL_ONLY_MESSAGE =
@@ -84,7 +115,7 @@ export async function main(args: string[]): Promise<number> {
   let vulkan = await hasVulkan();
   if (!vulkan && isDebianRoot()) {
     console.error(any.ok ? `preflight: ${GL_ONLY_MESSAGE}` : `preflight: ${NO_ADAPTER_MESSAGE}`);
-    if (await installDriver()) {
+    if (await aptInstall(DRIVER_PACKAGE)) {
       any = await probeChild();
       vulkan = await hasVulkan();
     }
@@ -95,6 +126,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (!vulkan) console.error(`preflight: warning: ${GL_ONLY_MESSAGE}`);
   if (args.includes("--verbose")) console.error(`preflight: WebGPU adapter: ${any.adapter}`);
+  if (args.includes("--browser") && !(await ensureChromium())) return 1;
   return 0;
 }
 
