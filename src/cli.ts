@@ -15,6 +15,7 @@ import {
   sufficiencyCommand,
   sufficiencyOptions,
 } from "./cli/analysis_commands.ts";
+import { lossesCommand, lossesOptions } from "./cli/losses_command.ts";
 import {
   experimentCommand,
   experimentOptions,
@@ -52,19 +53,28 @@ const COMMANDS: Record<string, Command> = {
     run: trainCommand,
   },
   landscape: {
-    summary: "2D loss landscape and width of a trained model (--checkpoint).",
+    summary:
+      "2D loss landscape and width of a trained model (--checkpoint) on its training split's --split samples.",
     options: landscapeOptions,
     run: landscapeCommand,
   },
   delta: {
-    summary: "Δk curve of a trained model (--checkpoint) with its fitted rate.",
+    summary:
+      "Δk curve of a trained model (--checkpoint) with its fitted rate, over its training split's --split samples.",
     options: deltaOptions,
     run: deltaCommand,
   },
   sufficiency: {
-    summary: "Smallest k with Δk below --threshold for a trained model (--checkpoint).",
+    summary:
+      "Smallest k with Δk below --threshold for a trained model (--checkpoint), on its --split samples.",
     options: sufficiencyOptions,
     run: sufficiencyCommand,
+  },
+  losses: {
+    summary:
+      "Every sample's loss under a trained model (--checkpoint), from --split, as losses.csv.",
+    options: lossesOptions,
+    run: lossesCommand,
   },
   merge: {
     summary:

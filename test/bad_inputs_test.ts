@@ -8,8 +8,9 @@ import { cli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
 import { optionCases } from "./bad_inputs/options.ts";
+import { splitCases } from "./bad_inputs/split.ts";
 
-const CORPUS: BadInput[] = [...optionCases];
+const CORPUS: BadInput[] = [...optionCases, ...splitCases];
 
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];

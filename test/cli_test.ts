@@ -137,9 +137,9 @@ gpuTest(
         (await Deno.readTextFile(`${out}/l/landscape.csv`)).trim().split("\r\n").length,
         26,
       );
-      const bad = await cli("delta", "--checkpoint", ck);
+      const bad = await cli("delta", "--checkpoint", ck, "--pool", "2");
       assert.equal(bad.code, 2);
-      assert.match(bad.out, /the model expects \[1,8,8\] inputs, the data gives \[1,28,28\]/);
+      assert.match(bad.out, /the model expects \[1,8,8\] inputs, the data gives \[1,4,4\]/);
       const none = await cli("delta", "--data", "synthetic");
       assert.match(none.out, /--checkpoint is required/);
     } finally {

@@ -6,7 +6,7 @@
  * finishes from the shards' values, so a merged run writes the same bytes as a single one.
  * @module
  */
-import { type DataSplits, downsample } from "../data/dataset.ts";
+import type { Dataset, DataSplits } from "../data/dataset.ts";
 import { curveFromDifferences } from "../landscape/delta.ts";
 import { estimateDifferences, sampleOrder } from "../landscape/estimate.ts";
 import { gridMeans, surfaceFromMeans } from "../landscape/grid.ts";
@@ -21,8 +21,8 @@ import type { Sequential } from "../nn/sequential.ts";
 import { deltaFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
 import { writeCsv } from "../report/csv.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
-import { dataFrom, dataOptions, device, deviceOptions, ensureDir, writeJson } from "./common.ts";
+import { deviceOptions, ensureDir, writeJson } from "./common.ts";
+import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
@@ -37,10 +37,12 @@ import {
 } from "./shards.ts";
 
 const shared = {
-  checkpoint: opt.str("model checkpoint (.safetensors written by train)"),
-  ...dataOptions,
-  pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
-  seed: opt.int("seed of the sample order, noise and directions", 0, 0),
+  ...checkpointOptions,
+  seed: opt.int(
+    "seed of the sample order, noise and directions (not of the split: the checkpoint's)",
+    0,
+    0,
+  ),
   out: opt.str("output folder", "runs/<command>"),
   ...shardOptions,
   ...deviceOptions,
@@ -51,7 +53,7 @@ export const landscapeOptions = {
   ...shared,
   grid: opt.int("grid points per axis", 51, 1),
   range: opt.num("coefficients span [-range, range]", 1, 0, true),
-  "eval-samples": opt.int("training samples the loss is averaged over", 256, 1),
+  "eval-samples": opt.int("samples of --split the loss is averaged over", 256, 1),
   "include-bias-norm": opt.flag("give biases and batch-norm parameters a direction (d = w)"),
   "global-norm": opt.num("rescale each direction to this global norm (0: off)", 0, 0),
   "width-directions": opt.int("random rays of the width measurement", 8, 1),
@@ -63,7 +65,11 @@ export const deltaOptions = {
   ...shared,
   sigma: opt.num("standard deviation around w*", 0.01, 0, true),
   points: opt.int("Monte-Carlo points T", 64, 2),
-  samples: opt.int("samples n = K + 1 (or batches when counting batches)", 1001, 3),
+  samples: opt.int(
+    "samples n = K + 1 of --split, in a seeded order (or batches when counting batches)",
+    1001,
+    3,
+  ),
   mode: opt.choice("full space or a random subspace", "full", ["full", "subspace"] as const),
   dim: opt.int("subspace dimension", 2, 1),
   counting: opt.choice("what k counts", "samples", ["samples", "batches"] as const),
@@ -81,33 +87,24 @@ export const sufficiencyOptions = {
 interface Setup {
   gpu: Gpu;
   model: Sequential;
+  /** The checkpoint's training split. */
   data: DataSplits;
+  /** The part of it --split names. */
+  samples: Dataset;
   out: string;
   shard?: Shard;
 }
 
-async function setup(o: Parsed<typeof shared>, command: string): Promise<Setup> {
-  if (!o.checkpoint) {
-    throw new CliError(`--checkpoint is required (train one with 'deno task experiment train')`);
-  }
+async function setup(
+  o: Parsed<typeof shared>,
+  command: string,
+  tooFew?: (n: number) => string | undefined,
+): Promise<Setup> {
   const shard = resolveShard(o.shard);
-  const gpu = await device(o);
-  const { model } = await loadCheckpoint(gpu, o.checkpoint);
-  const loaded = await dataFrom(o, o.seed);
-  const data = {
-    train: downsample(loaded.train, o.pool),
-    validation: downsample(loaded.validation, o.pool),
-    test: downsample(loaded.test, o.pool),
-  };
-  const want = model.config.inputShape.join(), got = data.train.shape.join();
-  if (want !== got) {
-    throw new CliError(
-      `the model expects [${want}] inputs, the data gives [${got}]; pass --pool or --data to match`,
-    );
-  }
+  const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
   const out = o.out ?? `runs/${command}`;
   await ensureDir(out);
-  return { gpu, model, data, out, shard };
+  return { gpu, model, data, samples, out, shard };
 }
 
 /** Options that only say where or how verbosely to work: not part of a configuration. */
@@ -199,9 +196,9 @@ function landscapeSettings(o: Parsed<typeof landscapeOptions>) {
 /** Runs `landscape`. */
 export async function landscapeCommand(o: Parsed<typeof landscapeOptions>): Promise<number> {
   const s = await setup(o, "landscape");
-  const { model, data } = s;
+  const { model, samples } = s;
   const evalData = {
-    dataset: sampleOrder(data.train, Math.min(o["eval-samples"], data.train.labels.length), o.seed),
+    dataset: sampleOrder(samples, Math.min(o["eval-samples"], samples.labels.length), o.seed),
     loss: "cross-entropy" as const,
   };
   const settings = landscapeSettings(o);
@@ -256,9 +253,17 @@ async function finishLandscape(
 
 /** The differences of this process's share of the Δk points, or the finished outputs. */
 async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Promise<number> {
-  const s = await setup(o, command);
+  const perUnit = o.counting === "batches" ? o["batch-size"] : 1;
+  const s = await setup(o, command, (n) => {
+    if (o.samples * perUnit <= n) return undefined;
+    const asked = perUnit > 1
+      ? `${o.samples} batches of ${perUnit} (${o.samples * perUnit} samples)`
+      : String(o.samples);
+    return `--samples ${asked} exceeds the ${n} samples of the ${o.split} split; pass ` +
+      `--samples ${Math.floor(n / perUnit)} or less, or another --split`;
+  });
   const range = share(o.points, s.shard);
-  const rows = await estimateDifferences(s.model, s.data.train, {
+  const rows = await estimateDifferences(s.model, s.samples, {
     sigma: o.sigma,
     points: o.points,
     samples: o.samples,

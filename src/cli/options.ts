@@ -123,6 +123,19 @@ export const opt = {
       },
     };
   },
+  /** One of `values`, or undefined when absent (`defaultText` says what that means). */
+  maybeChoice<T extends string>(
+    help: string,
+    values: readonly T[],
+    defaultText?: string,
+  ): Option<T | undefined> {
+    const one = opt.choice(help, values[0], values);
+    return {
+      ...one,
+      defaultText,
+      parse: (raw, name) => (raw === undefined ? undefined : one.parse(raw, name)),
+    };
+  },
   /** A string (undefined when absent). */
   str(help: string, defaultText?: string): Option<string | undefined> {
     return {

@@ -6,6 +6,7 @@
 import { datasetSize } from "../data/dataset.ts";
 import { Sequential } from "../nn/sequential.ts";
 import { saveCheckpoint } from "../train/checkpoint.ts";
+import { splitMetadata, trainingSplit } from "../train/training_split.ts";
 import { evaluate, train } from "../train/trainer.ts";
 import {
   dataFrom,
@@ -81,6 +82,7 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
     epoch: String(result.bestEpoch + 1),
     testAccuracy: String(test.accuracy),
     seed: String(o.seed),
+    ...splitMetadata(trainingSplit(o.data, o.seed, data, o["train-limit"])),
   });
   await writeJson(`${out}/train.json`, summary);
   console.error(

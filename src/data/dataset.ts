@@ -77,20 +77,32 @@ export function head(d: Dataset, n: number): Dataset {
   return select(d, Array.from({ length: size }, (_, i) => i), d.name);
 }
 
+/**
+ * Which of `n` training samples a seeded hold-out of `validation` samples keeps for training
+ * and which it holds out, as indices into the n, in the order {@link holdOut} selects them.
+ */
+export function holdOutIndices(
+  n: number,
+  validation: number,
+  seed: number,
+): { train: Uint32Array; validation: Uint32Array } {
+  if (!Number.isInteger(validation) || validation < 1 || validation >= n) {
+    throw new RangeError(`validation size must be in [1, ${n - 1}], got ${validation}`);
+  }
+  const order = new PhiloxStream(seed, 1, RNG_DOMAIN.data).permutation(n);
+  return { validation: order.subarray(0, validation), train: order.subarray(validation) };
+}
+
 /** Splits off a seeded random `validation` samples from `train`. */
 export function holdOut(
   train: Dataset,
   validation: number,
   seed: number,
 ): { train: Dataset; validation: Dataset } {
-  const n = datasetSize(train);
-  if (!Number.isInteger(validation) || validation < 1 || validation >= n) {
-    throw new RangeError(`validation size must be in [1, ${n - 1}], got ${validation}`);
-  }
-  const order = new PhiloxStream(seed, 1, RNG_DOMAIN.data).permutation(n);
+  const indices = holdOutIndices(datasetSize(train), validation, seed);
   return {
-    validation: select(train, order.subarray(0, validation), `${train.name}:validation`),
-    train: select(train, order.subarray(validation), `${train.name}:train`),
+    validation: select(train, indices.validation, `${train.name}:validation`),
+    train: select(train, indices.train, `${train.name}:train`),
   };
 }
 

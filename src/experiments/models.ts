@@ -8,6 +8,7 @@ import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { Sequential } from "../nn/sequential.ts";
 import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { evaluate, train } from "../train/trainer.ts";
+import { splitMetadata, trainingSplit } from "../train/training_split.ts";
 import type { Preset } from "./presets.ts";
 import type { Run } from "./run.ts";
 
@@ -165,6 +166,8 @@ export async function trainedModel(
       id: v.id,
       epoch: String(result.bestEpoch + 1),
       testAccuracy: String(test.accuracy),
+      seed: String(p.seed),
+      ...splitMetadata(trainingSplit(p.data, p.seed, data, p.trainLimit)),
     });
     const best = result.epochs[result.bestEpoch];
     return {

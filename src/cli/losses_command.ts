@@ -1,0 +1,44 @@
+/**
+ * `losses`: every sample's loss under a checkpoint, from one part of its training split, as
+ * `losses.csv` (index in the dataset's file, label, loss, whether the prediction is correct).
+ * @module
+ */
+import { writeCsv } from "../report/csv.ts";
+import { sampleLosses } from "../train/sample_losses.ts";
+import { sourceIndices } from "../train/training_split.ts";
+import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
+import { deviceOptions, ensureDir } from "./common.ts";
+import { opt, type Parsed } from "./options.ts";
+
+/** Options of `losses`. */
+export const lossesOptions = {
+  ...checkpointOptions,
+  out: opt.str("output folder", "runs/losses"),
+  ...deviceOptions,
+};
+
+/** Runs `losses`. */
+export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<number> {
+  const { model, split, samples } = await loadCheckpointSetup(o);
+  const { losses, predictions } = await sampleLosses(model, samples);
+  model.dispose();
+  const index = sourceIndices(split, o.split);
+  let sum = 0, correct = 0;
+  const rows = Array.from(losses, (loss, i) => {
+    const right = predictions[i] === samples.labels[i] ? 1 : 0;
+    sum += loss;
+    correct += right;
+    // 9 significant digits hold a float32 exactly.
+    return [index[i], samples.labels[i], Number(loss.toPrecision(9)), right];
+  });
+  const out = o.out ?? "runs/losses";
+  await ensureDir(out);
+  await writeCsv(`${out}/losses.csv`, ["index", "label", "loss", "correct"], rows);
+  const n = losses.length;
+  console.error(
+    `losses: ${n} ${o.split} samples, mean loss ${(sum / n).toFixed(4)}, accuracy ${
+      (100 * correct / n).toFixed(2)
+    }%; wrote ${out}/losses.csv`,
+  );
+  return 0;
+}
