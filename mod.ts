@@ -105,6 +105,7 @@ export {
   datasetSize,
   head,
   holdOut,
+  holdOutIndices,
   normalizeBytes,
   sampleLength,
   select,
@@ -124,6 +125,17 @@ export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
 export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
 export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
 export type { CheckpointInfo, LoadedCheckpoint } from "./src/train/checkpoint.ts";
+export {
+  readSplit,
+  sourceIndices,
+  SPLIT_KEY,
+  splitMetadata,
+  SPLITS,
+  trainingSplit,
+} from "./src/train/training_split.ts";
+export type { SplitName, TrainingSplit } from "./src/train/training_split.ts";
+export { sampleLosses } from "./src/train/sample_losses.ts";
+export type { SampleLosses } from "./src/train/sample_losses.ts";
 export { decodeSafetensors, encodeSafetensors, SafetensorsError } from "./src/train/safetensors.ts";
 export type { NamedTensor } from "./src/train/safetensors.ts";
 export { formatDuration, Progress, quietSink, stderrSink } from "./src/train/progress.ts";

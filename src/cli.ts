@@ -72,7 +72,7 @@ const COMMANDS: Record<string, Command> = {
   },
   losses: {
     summary:
-      "Every sample's loss under a trained model (--checkpoint), from --split, as losses.csv.",
+      "Each --split sample's loss under a trained model (--checkpoint): losses.csv with index (in the dataset's file), label, loss, correct.",
     options: lossesOptions,
     run: lossesCommand,
   },

@@ -91,6 +91,11 @@ Deno.test("a split record round-trips through metadata; a damaged one names the 
     validation: 5,
     test: 7,
   });
+  assert.equal(
+    trainingSplit("synthetic", 4, data, 36).trainLimit,
+    undefined,
+    "a limit that cut nothing",
+  );
   assert.deepEqual(readSplit(splitMetadata(split), "m.safetensors"), split);
   assert.equal(readSplit({ seed: "1" }, "m.safetensors"), undefined);
   for (const bad of ["{", "null", '{"data":"synthetic","seed":-1,"train":3,"validation":1}']) {
@@ -112,6 +117,26 @@ Deno.test("a split's source indices pick exactly the samples loadData splits off
   }
   assert.deepEqual([...sourceIndices(split, "test")], [...loaded.test.labels.keys()]);
 });
+
+gpuTest(
+  "the preset experiments' checkpoints record the split they were trained on",
+  async (gpu) => {
+    const out = await Deno.makeTempDir();
+    try {
+      const r = await cli("all", "--preset", "tiny", "--train-only", "--epochs", "1", "--out", out);
+      assert.equal(r.code, 0, r.out);
+      const split = trainingSplit("synthetic", 0, await loadData({ data: "synthetic" }));
+      for (const id of ["mlp-bn", "cnn2-plain"]) {
+        const path = join(out, "models", `${id}.safetensors`);
+        const { model, info } = await loadCheckpoint(gpu, path);
+        model.dispose();
+        assert.deepEqual(readSplit(info, path), split, id);
+      }
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
 
 gpuTest("delta with a --seed other than the training seed uses the training split", async () => {
   const ck = join(await checkpoint(), "model.safetensors");

@@ -32,19 +32,24 @@ export interface TrainingSplit {
 /** Metadata key of the split record. */
 export const SPLIT_KEY = "split";
 
-/** The split record of `splits`, loaded from `data` with this seed and limit. */
+/**
+ * The split record of `splits`, loaded from `data` with this seed and limit (recorded only
+ * where it cut the training set short).
+ */
 export function trainingSplit(
   data: string,
   seed: number,
   splits: DataSplits,
   trainLimit?: number,
 ): TrainingSplit {
+  const train = datasetSize(splits.train), validation = datasetSize(splits.validation);
+  const limited = trainLimit !== undefined && trainLimit <= train + validation;
   return {
     data,
     seed,
-    ...(trainLimit !== undefined ? { trainLimit } : {}),
-    train: datasetSize(splits.train),
-    validation: datasetSize(splits.validation),
+    ...(limited ? { trainLimit } : {}),
+    train,
+    validation,
     test: datasetSize(splits.test),
   };
 }
