@@ -3,7 +3,12 @@ import { mlp } from "../src/nn/model_config.ts";
 import { cnn } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";
 import { Adam } from "../src/optim/adam.ts";
-import { loadCheckpoint, saveCheckpoint } from "../src/train/checkpoint.ts";
+import {
+  CHECKPOINT_FORMAT,
+  checkpointFromBytes,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../src/train/checkpoint.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -97,6 +102,7 @@ gpuTest("bad checkpoints give errors naming the file", async (gpu) => {
       short,
       encodeSafetensors({ "1.weight": { shape: [3, 4], data: new Float32Array(12) } }, {
         config: JSON.stringify(config),
+        format: CHECKPOINT_FORMAT,
       }),
     );
     await assert.rejects(
@@ -109,6 +115,7 @@ gpuTest("bad checkpoints give errors naming the file", async (gpu) => {
       shaped,
       encodeSafetensors({ "1.weight": { shape: [4, 3], data: new Float32Array(12) } }, {
         config: JSON.stringify(config),
+        format: CHECKPOINT_FORMAT,
       }),
     );
     await assert.rejects(
@@ -119,3 +126,124 @@ gpuTest("bad checkpoints give errors naming the file", async (gpu) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Safetensors bytes with a hand-written header, for layouts the encoder never writes. */
+function rawSafetensors(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + head.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  out.set(data, 8 + head.length);
+  return out;
+}
+
+Deno.test("safetensors: overlapping, gapped or trailing bytes, bad entries and huge header lengths are refused", () => {
+  const f32 = (dtype = "F32", shape = [2], data_offsets = [0, 8]) => ({
+    dtype,
+    shape,
+    data_offsets,
+  });
+  const data = new Uint8Array(16);
+  const cases: [Record<string, unknown>, Uint8Array, RegExp][] = [
+    [
+      { a: f32("F32", [2], [0, 8]), b: f32("F32", [2], [4, 12]) },
+      data.subarray(0, 12),
+      /b: byte range \[4, 12\) overlaps a's/,
+    ],
+    [
+      { a: f32("F32", [2], [0, 8]), b: f32("F32", [2], [0, 8]) },
+      data.subarray(0, 8),
+      /overlaps a's/,
+    ],
+    [
+      { a: f32("F32", [2], [0, 8]), b: f32("F32", [1], [12, 16]) },
+      data,
+      /bytes \[8, 12\) of the data belong to no tensor/,
+    ],
+    [{ a: f32("F32", [2], [0, 8]) }, data, /8 bytes after the last tensor's data/],
+    [
+      { a: f32("F32", [-2], [0, 8]) },
+      data.subarray(0, 8),
+      /a: "shape" must be a list of non-negative integers, got \[-2\]/,
+    ],
+    [
+      { a: f32("F32", [2], [8, 0]) },
+      data.subarray(0, 8),
+      /a: "data_offsets" must be \[begin, end\]/,
+    ],
+    [{ a: "x" }, data, /a: header entry must be an object/],
+    [
+      { __metadata__: { n: 3 }, a: f32() },
+      data.subarray(0, 8),
+      /__metadata__\.n must be a string, got 3/,
+    ],
+  ];
+  for (const [header, bytes, error] of cases) {
+    assert.throws(() => decodeSafetensors("f.st", rawSafetensors(header, bytes)), (e: unknown) => {
+      assert.ok(e instanceof SafetensorsError, String(e));
+      assert.match(e.message, /^f\.st: /);
+      assert.match(e.message, error);
+      return true;
+    });
+  }
+  assert.throws(
+    () => decodeSafetensors("f.st", new TextEncoder().encode("\x02\0\0\0\0\0\0\0[]")),
+    /header must be a JSON object/,
+  );
+  const huge = new Uint8Array(16);
+  new DataView(huge.buffer).setBigUint64(0, 2n ** 60n, true);
+  assert.throws(
+    () => decodeSafetensors("f.st", huge),
+    /header length 1152921504606846976 exceeds the file \(16 bytes\)/,
+  );
+});
+
+gpuTest(
+  "checkpoints are validated fully: format, config, extra tensors, Adam state, finite values",
+  (gpu) => {
+    const config = mlp({ inputShape: [4], hidden: 3, layers: 1 });
+    const good: Record<string, { shape: number[]; data: Float32Array }> = {
+      "1.weight": { shape: [3, 4], data: new Float32Array(12) },
+      "1.bias": { shape: [3], data: new Float32Array(3) },
+      "3.weight": { shape: [10, 3], data: new Float32Array(30) },
+      "3.bias": { shape: [10], data: new Float32Array(10) },
+    };
+    const meta = { config: JSON.stringify(config), format: CHECKPOINT_FORMAT };
+    const load = (tensors = good, metadata: Record<string, string> = meta) =>
+      checkpointFromBytes(gpu, "m.safetensors", encodeSafetensors(tensors, metadata));
+    load().model.dispose();
+    const refused = (f: () => unknown, error: RegExp) =>
+      assert.throws(f, (e: unknown) => {
+        assert.ok(e instanceof SafetensorsError, String(e));
+        assert.match(e.message, /^m\.safetensors: /);
+        assert.match(e.message, error);
+        return true;
+      });
+    refused(
+      () => load(good, { ...meta, format: "landscape-9" }),
+      /__metadata__\.format is "landscape-9"; this version reads "landscape-1"/,
+    );
+    refused(() => load(good, { config: meta.config }), /__metadata__\.format is null/);
+    refused(() => load(good, { ...meta, config: "{garbage" }), /__metadata__\.config is not JSON/);
+    refused(() => load(good, { ...meta, config: "[1]" }), /__metadata__\.config must be a model/);
+    const extra = { ...good, "9.weight": { shape: [1], data: new Float32Array(1) } };
+    refused(() => load(extra), /tensor 9\.weight not in the model "mlp"/);
+    const nan = new Float32Array(30);
+    nan[7] = NaN;
+    refused(
+      () => load({ ...good, "3.weight": { shape: [10, 3], data: nan } }),
+      /3\.weight holds NaN at index 7: checkpoints must hold finite values/,
+    );
+    const inf = Float32Array.from([0, -Infinity, 0]);
+    refused(
+      () => load({ ...good, "1.bias": { shape: [3], data: inf } }),
+      /1\.bias holds -Infinity at index 1/,
+    );
+    const moment = { shape: [1], data: new Float32Array(1) };
+    refused(() => load({ ...good, "optimizer.m": moment }), /optimizer\.v is missing/);
+    refused(
+      () => load({ ...good, "optimizer.m": moment, "optimizer.v": moment }),
+      /optimizer\.m has 1 values, the model has \d+ parameters/,
+    );
+  },
+);

@@ -61,7 +61,7 @@ export async function checkpointBytes(
   const metadata: Record<string, string> = {
     ...info,
     config: JSON.stringify(model.config),
-    format: "landscape-1",
+    format: CHECKPOINT_FORMAT,
   };
   if (optimizer) {
     tensors[OPT_M] = { shape: [moments[0].length], data: moments[0] };
@@ -95,9 +95,85 @@ export async function loadCheckpoint(gpu: Gpu, path: string): Promise<LoadedChec
   return checkpointFromBytes(gpu, path, bytes);
 }
 
+/** The `__metadata__.format` this version writes and reads. */
+export const CHECKPOINT_FORMAT = "landscape-1";
+
+/** Where the first NaN or infinity of `data` is, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  return data.findIndex((v) => !Number.isFinite(v));
+}
+
+/** The model config in a checkpoint's metadata, or an error naming the field. */
+function readConfig(path: string, metadata: Record<string, string>): ModelConfig {
+  if (!metadata.config) {
+    throw new SafetensorsError(
+      path,
+      "no model config in the metadata (not a checkpoint of this tool)",
+    );
+  }
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new SafetensorsError(
+      path,
+      `__metadata__.format is ${
+        JSON.stringify(metadata.format ?? null)
+      }; this version reads "${CHECKPOINT_FORMAT}"`,
+    );
+  }
+  let config: ModelConfig;
+  try {
+    config = JSON.parse(metadata.config);
+  } catch (e) {
+    throw new SafetensorsError(path, `__metadata__.config is not JSON (${(e as Error).message})`);
+  }
+  if (
+    typeof config !== "object" || config === null || !Array.isArray(config.inputShape) ||
+    !Array.isArray(config.layers)
+  ) {
+    throw new SafetensorsError(
+      path,
+      "__metadata__.config must be a model: an object with inputShape and layers",
+    );
+  }
+  return config;
+}
+
+/** Adam's state in a checkpoint: both moments, one value per parameter, and a step count. */
+function readOptimizer(
+  path: string,
+  tensors: Record<string, NamedTensor>,
+  metadata: Record<string, string>,
+  parameters: number,
+): LoadedCheckpoint["optimizer"] {
+  const [m, v] = [tensors[OPT_M], tensors[OPT_V]];
+  if (!m && !v) return undefined;
+  if (!m || !v) {
+    throw new SafetensorsError(path, `${m ? OPT_V : OPT_M} is missing (Adam needs both moments)`);
+  }
+  for (const [name, t] of [[OPT_M, m], [OPT_V, v]] as const) {
+    if (t.data.length !== parameters) {
+      throw new SafetensorsError(
+        path,
+        `${name} has ${t.data.length} values, the model has ${parameters} parameters`,
+      );
+    }
+  }
+  const step = Number(metadata["optimizer.step"] ?? 0);
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new SafetensorsError(
+      path,
+      `__metadata__.optimizer.step must be a non-negative integer, got "${
+        metadata["optimizer.step"]
+      }"`,
+    );
+  }
+  return { step, m: m.data, v: v.data };
+}
+
 /**
  * Restores a checkpoint from its bytes onto `gpu` (e.g. fetched by a browser); `name`
- * identifies it in errors.
+ * identifies it in errors. Everything is checked before a result comes back: the format, the
+ * config, one tensor of the right shape per parameter and nothing else, and finite values
+ * (a diverged training run's NaN weights would otherwise give NaN landscapes).
  */
 export function checkpointFromBytes(
   gpu: Gpu,
@@ -106,31 +182,52 @@ export function checkpointFromBytes(
 ): LoadedCheckpoint {
   const path = name;
   const { tensors, metadata } = decodeSafetensors(path, bytes);
-  if (!metadata.config) {
-    throw new SafetensorsError(
-      path,
-      "no model config in the metadata (not a checkpoint of this tool)",
-    );
-  }
-  const config = JSON.parse(metadata.config) as ModelConfig;
-  const model = new Sequential(gpu, config);
-  for (const e of model.params.entries) {
-    const t = tensors[e.key];
-    if (!t) throw new SafetensorsError(path, `missing tensor ${e.key}`);
-    if (t.shape.join() !== e.spec.shape.join()) {
+  for (const [key, t] of Object.entries(tensors)) {
+    const at = firstNonFinite(t.data);
+    if (at >= 0) {
       throw new SafetensorsError(
         path,
-        `${e.key} has shape [${t.shape}], the model needs [${e.spec.shape}]`,
+        `${key} holds ${t.data[at]} at index ${at}: checkpoints must hold finite values`,
       );
     }
-    gpu.write(e.binding.value, t.data);
   }
-  const optimizer = tensors[OPT_M] && tensors[OPT_V]
-    ? {
-      step: Number(metadata["optimizer.step"] ?? 0),
-      m: tensors[OPT_M].data,
-      v: tensors[OPT_V].data,
+  const config = readConfig(path, metadata);
+  let model: Sequential;
+  try {
+    model = new Sequential(gpu, config);
+  } catch (e) {
+    throw new SafetensorsError(
+      path,
+      `__metadata__.config does not describe a model (${(e as Error).message})`,
+    );
+  }
+  try {
+    const known = new Set([OPT_M, OPT_V]);
+    for (const e of model.params.entries) {
+      known.add(e.key);
+      const t = tensors[e.key];
+      if (!t) throw new SafetensorsError(path, `missing tensor ${e.key}`);
+      if (t.shape.join() !== e.spec.shape.join()) {
+        throw new SafetensorsError(
+          path,
+          `${e.key} has shape [${t.shape}], the model needs [${e.spec.shape}]`,
+        );
+      }
     }
-    : undefined;
-  return { model, info: metadata, optimizer };
+    const extra = Object.keys(tensors).filter((k) => !known.has(k));
+    if (extra.length > 0) {
+      throw new SafetensorsError(
+        path,
+        `tensor${extra.length > 1 ? "s" : ""} ${extra.join(", ")} not in the model ${
+          JSON.stringify(config.name)
+        }`,
+      );
+    }
+    const optimizer = readOptimizer(path, tensors, metadata, model.params.values.size);
+    for (const e of model.params.entries) gpu.write(e.binding.value, tensors[e.key].data);
+    return { model, info: metadata, optimizer };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }

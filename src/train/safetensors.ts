@@ -55,6 +55,66 @@ export function encodeSafetensors(
   return out;
 }
 
+type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, number] };
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Checks one tensor's header entry: a dtype, a shape of sizes and two byte offsets. */
+function checkEntry(file: string, name: string, entry: unknown): HeaderEntry {
+  const e = entry as Partial<HeaderEntry> | null;
+  const bad = (field: string, want: string) =>
+    new SafetensorsError(
+      file,
+      `${name}: "${field}" must be ${want}, got ${
+        JSON.stringify(
+          (e as Record<string, unknown> | null)?.[field],
+        )
+      }`,
+    );
+  if (typeof e !== "object" || e === null || Array.isArray(e)) {
+    throw new SafetensorsError(file, `${name}: header entry must be an object`);
+  }
+  if (typeof e.dtype !== "string") throw bad("dtype", "a string");
+  if (e.dtype !== "F32") {
+    throw new SafetensorsError(file, `${name}: dtype ${e.dtype}, only F32 is supported`);
+  }
+  if (!Array.isArray(e.shape) || !e.shape.every(isCount)) {
+    throw bad("shape", "a list of non-negative integers");
+  }
+  const o = e.data_offsets;
+  if (!Array.isArray(o) || o.length !== 2 || !o.every(isCount) || o[0] > o[1]) {
+    throw bad("data_offsets", "[begin, end] with 0 <= begin <= end");
+  }
+  return e as HeaderEntry;
+}
+
+/**
+ * Checks that the tensors' byte ranges tile the data exactly, as the format requires: no
+ * overlap (two tensors would share weights), no gap and nothing after the last one.
+ */
+function checkLayout(file: string, ranges: [string, number, number][], length: number): void {
+  ranges.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+  let end = 0, last = "";
+  for (const [name, begin, stop] of ranges) {
+    if (begin < end) {
+      throw new SafetensorsError(
+        file,
+        `${name}: byte range [${begin}, ${stop}) overlaps ${last}'s (ends at ${end})`,
+      );
+    }
+    if (begin > end) {
+      throw new SafetensorsError(file, `bytes [${end}, ${begin}) of the data belong to no tensor`);
+    }
+    [end, last] = [stop, name];
+  }
+  if (end !== length) {
+    throw new SafetensorsError(
+      file,
+      `${length - end} bytes after the last tensor's data (it ends at ${end} of ${length})`,
+    );
+  }
+}
+
 /** Decodes a safetensors file's bytes (float32 tensors only). */
 export function decodeSafetensors(
   file: string,
@@ -62,40 +122,63 @@ export function decodeSafetensors(
 ): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new SafetensorsError(file, "too short for a safetensors header");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  if (n > bytes.length - 8) {
-    throw new SafetensorsError(file, `header length ${n} exceeds the file (${bytes.length} bytes)`);
+  // Kept as a bigint: Number() would print a huge (corrupt) length rounded.
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(bytes.length - 8)) {
+    throw new SafetensorsError(
+      file,
+      `header length ${length} exceeds the file (${bytes.length} bytes)`,
+    );
   }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const n = Number(length);
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
     throw new SafetensorsError(file, `header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new SafetensorsError(file, "header must be a JSON object of tensors");
+  }
   const data = bytes.subarray(8 + n);
   const tensors: Record<string, NamedTensor> = {};
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === "__metadata__") {
-      metadata = entry as unknown as Record<string, string>;
-      continue;
-    }
-    if (entry.dtype !== "F32") {
-      throw new SafetensorsError(file, `${name}: dtype ${entry.dtype}, only F32 is supported`);
-    }
+  const metadata = checkMetadata(file, (header as Record<string, unknown>).__metadata__);
+  const ranges: [string, number, number][] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const entry = checkEntry(file, name, raw);
     const [begin, end] = entry.data_offsets;
     const size = entry.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== 4 * size || end > data.length || begin < 0) {
+    if (end - begin !== 4 * size || end > data.length) {
       throw new SafetensorsError(
         file,
         `${name}: byte range [${begin}, ${end}) does not fit shape [${entry.shape}] or the file`,
       );
     }
+    ranges.push([name, begin, end]);
     const copy = data.slice(begin, end);
     tensors[name] = {
       shape: entry.shape,
       data: new Float32Array(copy.buffer, copy.byteOffset, size),
     };
   }
+  checkLayout(file, ranges, data.length);
   return { tensors, metadata };
+}
+
+/** The format's metadata: absent, or an object of strings. */
+function checkMetadata(file: string, raw: unknown): Record<string, string> {
+  if (raw === undefined) return {};
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new SafetensorsError(file, "__metadata__ must be an object of strings");
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== "string") {
+      throw new SafetensorsError(
+        file,
+        `__metadata__.${key} must be a string, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return raw as Record<string, string>;
 }
