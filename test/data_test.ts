@@ -83,17 +83,45 @@ Deno.test("malformed IDX files give errors naming the file and the problem", asy
       goodImages,
       /has 3 images but .* has 2 labels/,
     );
-    const notGzip = await write("plain.gz", images(3), false);
+    const badGzip = await write("bad.gz", Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), false);
     await rejectsWith(
-      () => readIdxPair(notGzip, goodLabels, "t"),
-      notGzip,
+      () => readIdxPair(badGzip, goodLabels, "t"),
+      badGzip,
       /not a valid gzip file/,
+    );
+    const empty = await write("empty.gz", images(0));
+    const noLabels = await write("none.gz", labels([]));
+    await rejectsWith(
+      () => readIdxPair(empty, noLabels, "t"),
+      empty,
+      /holds no images \(its header declares 0\)/,
+    );
+    await rejectsWith(
+      () => readIdxPair(`${dir}/gone.gz`, goodLabels, "t"),
+      `${dir}/gone.gz`,
+      /file not found \(nor gone\)/,
     );
     await rejectsWith(
       () => loadFashionMnist(`${dir}/missing`),
       `${dir}/missing`,
       /data directory not found/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("IDX files read in either form: gunzipped under the name without .gz, plain under a .gz name", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const images = encodeIdx([2, 2, 2], new Uint8Array(8).fill(255));
+    await Deno.writeFile(`${dir}/img`, images); // gunzipped by the user
+    await Deno.writeFile(`${dir}/lab.gz`, encodeIdx([2], Uint8Array.from([3, 4]))); // not gzipped
+    const d = await readIdxPair(`${dir}/img.gz`, `${dir}/lab.gz`, "t");
+    assert.deepEqual([...d.labels], [3, 4]);
+    assert.equal(d.images[0], 1);
+    const same = await readIdxPair(`${dir}/img`, `${dir}/lab`, "t");
+    assert.deepEqual(same.images, d.images);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -154,7 +182,11 @@ Deno.test("synthetic data, validation hold-out and epoch orders are seeded and r
   assert.equal(datasetSize(split.validation), 100);
   assert.equal(datasetSize(split.train), 400);
   assert.deepEqual(holdOut(a, 100, 9).validation.labels, split.validation.labels);
-  assert.throws(() => holdOut(a, 500, 9), /validation size/);
+  assert.throws(() => holdOut(a, 500, 9), /validation size must be in \[1, 499\] \(.* has 500/);
+  assert.throws(
+    () => holdOut(synthetic({ size: 1 }), 1, 0),
+    /has 1 sample; holding out validation needs at least 2/,
+  );
   const o1 = epochOrder(1000, 5, 0), o2 = epochOrder(1000, 5, 1);
   assert.deepEqual(o1, epochOrder(1000, 5, 0));
   assert.notDeepEqual(o1, o2);

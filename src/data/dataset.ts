@@ -79,15 +79,24 @@ export function head(d: Dataset, n: number): Dataset {
 
 /**
  * Which of `n` training samples a seeded hold-out of `validation` samples keeps for training
- * and which it holds out, as indices into the n, in the order {@link holdOut} selects them.
+ * and which it holds out, as indices into the n, in the order {@link holdOut} selects them;
+ * `name` names the training set in errors.
  */
 export function holdOutIndices(
   n: number,
   validation: number,
   seed: number,
+  name = "the training set",
 ): { train: Uint32Array; validation: Uint32Array } {
+  if (n < 2) {
+    throw new RangeError(
+      `${name} has ${n} sample${n === 1 ? "" : "s"}; holding out validation needs at least 2`,
+    );
+  }
   if (!Number.isInteger(validation) || validation < 1 || validation >= n) {
-    throw new RangeError(`validation size must be in [1, ${n - 1}], got ${validation}`);
+    throw new RangeError(
+      `validation size must be in [1, ${n - 1}] (${name} has ${n} samples), got ${validation}`,
+    );
   }
   const order = new PhiloxStream(seed, 1, RNG_DOMAIN.data).permutation(n);
   return { validation: order.subarray(0, validation), train: order.subarray(validation) };
@@ -99,7 +108,7 @@ export function holdOut(
   validation: number,
   seed: number,
 ): { train: Dataset; validation: Dataset } {
-  const indices = holdOutIndices(datasetSize(train), validation, seed);
+  const indices = holdOutIndices(datasetSize(train), validation, seed, train.name);
   return {
     validation: select(train, indices.validation, `${train.name}:validation`),
     train: select(train, indices.train, `${train.name}:train`),

@@ -6,7 +6,7 @@
  * @module
  */
 import { DataError, type Dataset, normalizeBytes } from "./dataset.ts";
-import { checkLabels, maybeGunzip, parseIdx, readBytes } from "./idx.ts";
+import { checkLabels, maybeGunzip, parseIdx, readEitherForm } from "./idx.ts";
 
 /** Where Debian's dataset-fashion-mnist package installs the full set. */
 export const SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
@@ -53,7 +53,10 @@ export function fashionMnistDir(dir?: string): string {
     : EMBEDDED_FASHION_MNIST;
 }
 
-/** Reads one part (images and labels) from IDX files. */
+/**
+ * Reads one part (images and labels) from IDX files, gzipped or not: a path ending in .gz is
+ * also found gunzipped (without the suffix), and the other way round.
+ */
 export async function readIdxPair(
   imagesPath: string,
   labelsPath: string,
@@ -61,8 +64,8 @@ export async function readIdxPair(
   classes = 10,
 ): Promise<Dataset> {
   return await idxPair(
-    { name: imagesPath, bytes: await readBytes(imagesPath) },
-    { name: labelsPath, bytes: await readBytes(labelsPath) },
+    await readEitherForm(imagesPath),
+    await readEitherForm(labelsPath),
     name,
     classes,
   );
@@ -89,6 +92,7 @@ export async function idxPair(
   const img = parseIdx(images.name, await maybeGunzip(images.name, images.bytes), 3);
   const lab = parseIdx(labels.name, await maybeGunzip(labels.name, labels.bytes), 1);
   const [count, h, w] = img.sizes;
+  if (count === 0) throw new DataError(images.name, "holds no images (its header declares 0)");
   if (lab.sizes[0] !== count) {
     throw new DataError(
       images.name,

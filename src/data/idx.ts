@@ -15,17 +15,40 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** Reads a file, gunzipping when it ends in .gz; errors name the file. */
+/**
+ * Reads `path`, or its other form when it is missing: without ".gz" for a gzipped name (the
+ * file was gunzipped), with ".gz" otherwise. Returns the name actually read, for errors.
+ */
+export async function readEitherForm(path: string): Promise<{ name: string; bytes: Uint8Array }> {
+  const other = path.endsWith(".gz") ? path.slice(0, -3) : `${path}.gz`;
+  for (const name of [path, other]) {
+    try {
+      return { name, bytes: await Deno.readFile(name) };
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        throw new DataError(name, `cannot read: ${(e as Error).message}`);
+      }
+    }
+  }
+  throw new DataError(path, `file not found (nor ${other.slice(other.lastIndexOf("/") + 1)})`);
+}
+
+/** Reads a file, gunzipping when it is gzipped; errors name the file. */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   return await maybeGunzip(path, await readBytes(path));
 }
 
+/** Whether `bytes` start with gzip's magic number (IDX data starts with 0x00 0x00). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
 /**
- * Gunzips `raw` when `name` ends in .gz (any runtime with DecompressionStream: Deno,
- * browsers); errors name the file.
+ * Gunzips `raw` when it is gzipped, whatever its name (a .gz file someone already gunzipped
+ * reads as well), with any runtime's DecompressionStream (Deno, browsers); errors name `name`.
  */
 export async function maybeGunzip(name: string, raw: Uint8Array): Promise<Uint8Array> {
-  if (!name.endsWith(".gz")) return raw;
+  if (!isGzip(raw)) return raw;
   try {
     const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
       new DecompressionStream("gzip"),
