@@ -4,6 +4,7 @@
  */
 import { NoAdapterError } from "./gpu/gpu.ts";
 import { CliError, helpText, type OptionSet, parseOptions } from "./cli/options.ts";
+import { forgetOutDirs, removeEmptyOutDirs } from "./cli/out_dir.ts";
 import { trainCommand, trainOptions } from "./cli/train_command.ts";
 import {
   deltaCommand,
@@ -108,9 +109,13 @@ export async function main(args: string[]): Promise<number> {
     console.log(helpText(`Usage: ${PROGRAM} ${name} [options]`, command.summary, command.options));
     return 0;
   }
+  forgetOutDirs();
   try {
-    return await command.run(parseOptions(rest, command.options));
+    const code = await command.run(parseOptions(rest, command.options));
+    if (code !== 0) await removeEmptyOutDirs();
+    return code;
   } catch (e) {
+    await removeEmptyOutDirs();
     if (e instanceof CliError) {
       console.error(`error: ${e.message}\nRun '${PROGRAM} ${name} --help' for usage.`);
       return 2;

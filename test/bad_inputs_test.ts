@@ -9,8 +9,17 @@ import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
 import { optionCases } from "./bad_inputs/options.ts";
 import { splitCases } from "./bad_inputs/split.ts";
+import { checkpointCases } from "./bad_inputs/checkpoints.ts";
+import { datasetCases } from "./bad_inputs/datasets.ts";
+import { outCases } from "./bad_inputs/out.ts";
 
-const CORPUS: BadInput[] = [...optionCases, ...splitCases];
+const CORPUS: BadInput[] = [
+  ...optionCases,
+  ...splitCases,
+  ...checkpointCases,
+  ...datasetCases,
+  ...outCases,
+];
 
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];

@@ -19,10 +19,12 @@ import type { Gpu } from "../gpu/gpu.ts";
 import { gemmVariant } from "../nn/gemm.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { deltaFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
-import { writeFigure } from "../plot/render.ts";
-import { writeCsv } from "../report/csv.ts";
-import { deviceOptions, ensureDir, writeJson } from "./common.ts";
+import { figureFiles } from "../plot/render.ts";
+import { writeAllAtomic } from "../report/atomic.ts";
+import { toCsv } from "../report/csv.ts";
+import { deviceOptions, jsonText } from "./common.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
+import { checkOutDir, makeOutDir } from "./out_dir.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
@@ -101,9 +103,10 @@ async function setup(
   tooFew?: (n: number) => string | undefined,
 ): Promise<Setup> {
   const shard = resolveShard(o.shard);
-  const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
   const out = o.out ?? `runs/${command}`;
-  await ensureDir(out);
+  checkOutDir(out);
+  const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
+  await makeOutDir(out);
   return { gpu, model, data, samples, out, shard };
 }
 
@@ -232,17 +235,23 @@ async function finishLandscape(
       rows.push([s.axis[i], s.axis[j], s.values[i * s.resolution + j]]);
     }
   }
-  await writeCsv(`${out}/landscape.csv`, ["a", "b", "loss"], rows);
   const grid = { axis: s.axis, values: s.values };
-  await writeFigure(`${out}/landscape`, heatmapFigure(`${meta.model}: loss landscape`, grid));
-  await writeFigure(`${out}/surface`, surfaceFigure(`${meta.model}: loss surface`, grid));
   const w = widthFromCurve(widthValues, settings.width);
-  await writeJson(`${out}/landscape.json`, {
-    width: w,
-    grid: o.grid,
-    range: o.range,
-    samples: meta.samples,
-  });
+  // All outputs or none: a failed write never leaves new files beside an older run's.
+  await writeAllAtomic([
+    [`${out}/landscape.csv`, toCsv(["a", "b", "loss"], rows)],
+    ...await figureFiles(`${out}/landscape`, heatmapFigure(`${meta.model}: loss landscape`, grid)),
+    ...await figureFiles(`${out}/surface`, surfaceFigure(`${meta.model}: loss surface`, grid)),
+    [
+      `${out}/landscape.json`,
+      jsonText({
+        width: w,
+        grid: o.grid,
+        range: o.range,
+        samples: meta.samples,
+      }),
+    ],
+  ]);
   console.error(
     `landscape: width ${w.radius.toFixed(4)} ± ${
       w.se.toFixed(4)
@@ -291,11 +300,14 @@ async function finishCurve(
   differences: Float32Array,
 ): Promise<number> {
   const c = curveFromDifferences(differences, o.points);
-  await writeCsv(
+  // Written together at the end, all or none (see finishLandscape).
+  const files: [string, string | Uint8Array][] = [[
     `${out}/delta.csv`,
-    ["k", "delta", "se", "variance", "mean_squared"],
-    Array.from(c.k, (k, i) => [k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]]),
-  );
+    toCsv(
+      ["k", "delta", "se", "variance", "mean_squared"],
+      Array.from(c.k, (k, i) => [k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]]),
+    ),
+  ]];
   let fit = null;
   try {
     fit = fitRate(c, { seed: o.seed });
@@ -312,19 +324,22 @@ async function finishCurve(
     }]
     : [];
   const xTitle = o.counting === "batches" ? `k (batches of ${o["batch-size"]})` : "k (samples)";
-  await writeFigure(
-    `${out}/delta`,
-    deltaFigure(
-      `Δk (σ = ${o.sigma}, ${o.mode}${o.mode === "subspace" ? ` dim ${o.dim}` : ""})`,
-      [{ label: "Δk", k: c.k, delta: c.delta, se: c.se }],
-      fits,
-      { xTitle },
+  files.push(
+    ...await figureFiles(
+      `${out}/delta`,
+      deltaFigure(
+        `Δk (σ = ${o.sigma}, ${o.mode}${o.mode === "subspace" ? ` dim ${o.dim}` : ""})`,
+        [{ label: "Δk", k: c.k, delta: c.delta, se: c.se }],
+        fits,
+        { xTitle },
+      ),
     ),
   );
   if (command === "delta") {
-    await writeJson(`${out}/delta.json`, {
-      fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange },
-    });
+    await writeAllAtomic([...files, [
+      `${out}/delta.json`,
+      jsonText({ fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange } }),
+    ]]);
     console.error(
       `delta: ${
         fit
@@ -340,7 +355,7 @@ async function finishCurve(
   }
   const threshold = (o as Parsed<typeof sufficiencyOptions>).threshold;
   const suff = sufficiency(c, threshold, { fit: fit ?? undefined, seed: o.seed });
-  await writeJson(`${out}/sufficiency.json`, suff);
+  await writeAllAtomic([...files, [`${out}/sufficiency.json`, jsonText(suff)]]);
   const text = suff.status === "reached"
     ? `Δk stays below ${threshold} from k = ${suff.k}${
       suff.interval ? ` (95% CI ${suff.interval[0]} to ${suff.interval[1]})` : ""

@@ -8,7 +8,6 @@ import { tunedGemm } from "./kernel_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
-import { writeAtomic } from "../report/atomic.ts";
 
 /** --data, --data-dir, --validation, --train-limit. */
 export const dataOptions = {
@@ -89,12 +88,7 @@ export async function device(o: Parsed<typeof deviceOptions>): Promise<Gpu> {
   return gpu;
 }
 
-/** Creates `dir` (and parents). */
-export async function ensureDir(dir: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-}
-
-/** Writes JSON through a temporary file and a rename. */
-export async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeAtomic(path, JSON.stringify(value, null, 2) + "\n");
+/** The JSON text of an output file. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2) + "\n";
 }

@@ -14,7 +14,8 @@ import { type ReportRun, type RunResults, saveResult, writeReport } from "../exp
 import { Run } from "../experiments/run.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
-import { device, deviceOptions, writeJson } from "./common.ts";
+import { device, deviceOptions, jsonText } from "./common.ts";
+import { checkOutDir, makeOutDir } from "./out_dir.ts";
 import {
   assignedExperiments,
   experimentConfig,
@@ -245,10 +246,21 @@ export async function experimentCommand(
     throw new CliError("--train-only runs once before the shards; give it without --shard");
   }
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
+  checkOutDir(dir);
   const started = performance.now();
   const gpu = await device(o as Parsed<typeof deviceOptions>);
   const run = new Run(dir, gpu, preset);
-  await Deno.mkdir(dir, { recursive: true });
+  // Data first: a run that cannot start writes nothing.
+  const loaded = names.length > 0
+    ? await loadData({
+      data: preset.data,
+      dataDir: preset.dataDir,
+      validation: preset.validation,
+      trainLimit: preset.trainLimit,
+      seed: preset.seed,
+    })
+    : undefined;
+  await makeOutDir(dir);
   const runJson = {
     command: `deno task experiment ${Deno.args.join(" ")}`.trim(),
     preset,
@@ -261,15 +273,8 @@ export async function experimentCommand(
     },
     updated: new Date().toISOString(),
   };
-  await writeJson(`${dir}/run.json`, runJson);
-  if (names.length > 0) {
-    const loaded = await loadData({
-      data: preset.data,
-      dataDir: preset.dataDir,
-      validation: preset.validation,
-      trainLimit: preset.trainLimit,
-      seed: preset.seed,
-    });
+  run.describe("run.json", jsonText(runJson));
+  if (loaded) {
     run.say(
       `${command}: ${preset.name} preset, ${loaded.train.labels.length} training samples from ${loaded.source}, writing ${dir}`,
     );
@@ -280,6 +285,7 @@ export async function experimentCommand(
     };
     if (o["train-only"]) {
       const count = await trainModels(run, names, data);
+      await run.flush();
       run.say(
         `${command}: ${count} models trained in ${dir}; now run the shards (--shard i/n), then merge`,
       );
@@ -298,6 +304,7 @@ export async function experimentCommand(
         `${command}: shard ${shard.index}/${shard.count} runs ${mine.join(", ") || "nothing"}`,
       );
       for (const name of mine) await runOne(run, name, data);
+      await run.flush();
       const path = await writeExperimentShard(
         run,
         command,
@@ -314,6 +321,7 @@ export async function experimentCommand(
     }
     for (const name of names) await runOne(run, name, data);
   }
+  await run.flush();
   const claims = await writeReport(run, {
     command: runJson.command,
     adapter: gpu.adapter,

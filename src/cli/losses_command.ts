@@ -7,7 +7,8 @@ import { writeCsv } from "../report/csv.ts";
 import { sampleLosses } from "../train/sample_losses.ts";
 import { sourceIndices } from "../train/training_split.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
-import { deviceOptions, ensureDir } from "./common.ts";
+import { deviceOptions } from "./common.ts";
+import { checkOutDir, makeOutDir } from "./out_dir.ts";
 import { opt, type Parsed } from "./options.ts";
 
 /** Options of `losses`. */
@@ -19,6 +20,8 @@ export const lossesOptions = {
 
 /** Runs `losses`. */
 export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<number> {
+  const out = o.out ?? "runs/losses";
+  checkOutDir(out);
   const { model, split, samples } = await loadCheckpointSetup(o);
   const { losses, predictions } = await sampleLosses(model, samples);
   model.dispose();
@@ -31,8 +34,7 @@ export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<nu
     // 9 significant digits hold a float32 exactly.
     return [index[i], samples.labels[i], Number(loss.toPrecision(9)), right];
   });
-  const out = o.out ?? "runs/losses";
-  await ensureDir(out);
+  await makeOutDir(out);
   await writeCsv(`${out}/losses.csv`, ["index", "label", "loss", "correct"], rows);
   const n = losses.length;
   console.error(

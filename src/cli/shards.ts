@@ -8,6 +8,7 @@
  */
 import { parseShard, type Shard, shardFromEnvironment } from "../landscape/shard.ts";
 import { CliError, opt } from "./options.ts";
+import { osReason, WriteError } from "../report/atomic.ts";
 
 /** --shard. */
 export const shardOptions = {
@@ -110,32 +111,40 @@ export async function writeShard(
 ): Promise<string> {
   const dir = `${out}/shards/shard-${head.shard.index}-of-${head.shard.count}`;
   const tmp = `${dir}.tmp-${Deno.pid}`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true });
-  const records: Record<string, PartRecord> = {};
   for (const [name, p] of Object.entries(parts)) {
     if (p.values.length !== (p.end - p.first) * p.perPoint) {
       throw new Error(`part ${name} has ${p.values.length} values for ${p.end - p.first} points`);
     }
-    const bytes = f32Bytes(p.values);
-    const file = `${name}.f32`;
-    await Deno.writeFile(`${tmp}/${file}`, bytes);
-    const { values: _, ...range } = p;
-    records[name] = { ...range, file, sha256: await sha256(bytes) };
   }
-  const manifest: ShardManifest = {
-    format: "landscape-shard/1",
-    command: head.command,
-    configHash: await configHash(head.config),
-    config: head.config,
-    meta: head.meta,
-    shard: head.shard,
-    adapter: head.adapter,
-    parts: records,
-  };
-  await Deno.writeTextFile(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  await Deno.rename(tmp, dir);
+  try {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await Deno.mkdir(tmp, { recursive: true });
+    const records: Record<string, PartRecord> = {};
+    for (const [name, p] of Object.entries(parts)) {
+      const bytes = f32Bytes(p.values);
+      const file = `${name}.f32`;
+      await Deno.writeFile(`${tmp}/${file}`, bytes);
+      const { values: _, ...range } = p;
+      records[name] = { ...range, file, sha256: await sha256(bytes) };
+    }
+    const manifest: ShardManifest = {
+      format: "landscape-shard/1",
+      command: head.command,
+      configHash: await configHash(head.config),
+      config: head.config,
+      meta: head.meta,
+      shard: head.shard,
+      adapter: head.adapter,
+      parts: records,
+    };
+    await Deno.writeTextFile(`${tmp}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await Deno.rename(tmp, dir);
+  } catch (e) {
+    // A full disk or a vanished folder: leave no half-written shard folder behind.
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw new WriteError(dir, osReason(e));
+  }
   return dir;
 }
 

@@ -5,20 +5,21 @@
  */
 import { datasetSize } from "../data/dataset.ts";
 import { Sequential } from "../nn/sequential.ts";
-import { saveCheckpoint } from "../train/checkpoint.ts";
+import { checkpointBytes } from "../train/checkpoint.ts";
 import { splitMetadata, trainingSplit } from "../train/training_split.ts";
+import { writeAllAtomic } from "../report/atomic.ts";
 import { evaluate, train } from "../train/trainer.ts";
 import {
   dataFrom,
   dataOptions,
   device,
   deviceOptions,
-  ensureDir,
+  jsonText,
   modelFrom,
   modelOptions,
-  writeJson,
 } from "./common.ts";
 import { opt, type Parsed } from "./options.ts";
+import { checkOutDir, makeOutDir } from "./out_dir.ts";
 
 /** Options of `train`. */
 export const trainOptions = {
@@ -36,6 +37,7 @@ export const trainOptions = {
 /** Runs `train`; returns the exit code. */
 export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<number> {
   const out = o.out ?? "runs/train";
+  checkOutDir(out);
   const gpu = await device(o);
   const data = await dataFrom(o, o.seed);
   const config = modelFrom(o, data.train.shape, data.train.classes);
@@ -45,7 +47,7 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
         datasetSize(data.test)
       } test`,
   );
-  await ensureDir(out);
+  await makeOutDir(out);
   const model = new Sequential(gpu, config);
   const started = performance.now();
   const result = await train(model, data.train, {
@@ -78,13 +80,17 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
     epochs: result.epochs,
     test,
   };
-  await saveCheckpoint(`${out}/model.safetensors`, model, {
+  const checkpoint = await checkpointBytes(model, {
     epoch: String(result.bestEpoch + 1),
     testAccuracy: String(test.accuracy),
     seed: String(o.seed),
     ...splitMetadata(trainingSplit(o.data, o.seed, data, o["train-limit"])),
   });
-  await writeJson(`${out}/train.json`, summary);
+  // Both or neither: a summary never describes another run's checkpoint.
+  await writeAllAtomic([
+    [`${out}/model.safetensors`, checkpoint],
+    [`${out}/train.json`, jsonText(summary)],
+  ]);
   console.error(
     `train: best epoch ${result.bestEpoch + 1}; test loss ${test.loss.toFixed(4)}, accuracy ` +
       `${(100 * test.accuracy).toFixed(2)}%; ${

@@ -9,7 +9,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import { formatDuration } from "../train/progress.ts";
 import type { Preset } from "./presets.ts";
-import { writeAtomic } from "../report/atomic.ts";
+import { writeAllAtomic } from "../report/atomic.ts";
 
 /** The record of a finished step. */
 export interface StepRecord<T> {
@@ -24,6 +24,8 @@ export interface StepRecord<T> {
 export class Run {
   /** Steps finished in this process (name, seconds, skipped). */
   readonly log: { name: string; seconds: number; skipped: boolean }[] = [];
+  /** Files waiting to be written with the next step record (see {@link describe}). */
+  private pending: [string, string][] = [];
 
   /** A run writing into `dir`. */
   constructor(
@@ -38,6 +40,19 @@ export class Run {
     const full = `${this.dir}/${file}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     return full;
+  }
+
+  /**
+   * Writes `text` to `file` together with the next step record or at {@link flush}: a run's
+   * description (run.json) then never stands alone in a folder whose first step failed.
+   */
+  describe(file: string, text: string): void {
+    this.pending.push([`${this.dir}/${file}`, text]);
+  }
+
+  /** Writes the files {@link describe} holds back. */
+  async flush(): Promise<void> {
+    await writeAllAtomic(this.pending.splice(0));
   }
 
   /** Reads a step's record, or null when it has not finished with these parameters. */
@@ -71,7 +86,10 @@ export class Run {
       finished: new Date().toISOString(),
     };
     const file = await this.path(`steps/${name}.json`);
-    await writeAtomic(file, JSON.stringify(record, null, 1) + "\n");
+    await writeAllAtomic([
+      [file, JSON.stringify(record, null, 1) + "\n"],
+      ...this.pending.splice(0),
+    ]);
     this.log.push({ name, seconds, skipped: false });
     this.say(`${name}: finished in ${formatDuration(seconds)}`);
     return result;

@@ -7,7 +7,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
-import { writeAtomic } from "../report/atomic.ts";
+import { writeAllAtomic } from "../report/atomic.ts";
 
 /** A Vega-Lite spec (compiled to Vega) or a Vega spec. */
 export type FigureSpec = { kind: "vega-lite"; spec: vl.TopLevelSpec } | {
@@ -97,20 +97,20 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   return png;
 }
 
-/** Writes `path`.svg and `path`.png (each through a temporary file and a rename). */
+/** A figure's files, `path`.svg and `path`.png, with their contents (nothing written yet). */
+export async function figureFiles(
+  path: string,
+  figure: FigureSpec,
+): Promise<[string, string | Uint8Array][]> {
+  const svg = await renderSvg(figure);
+  return [[`${path}.svg`, svg], [`${path}.png`, await svgToPng(svg)]];
+}
+
+/** Writes `path`.svg and `path`.png, both or neither (temporary files, then renames). */
 export async function writeFigure(
   path: string,
   figure: FigureSpec,
 ): Promise<{ svg: string; png: string }> {
-  const svg = await renderSvg(figure);
-  const png = await svgToPng(svg);
-  for (
-    const [file, data] of [[`${path}.svg`, new TextEncoder().encode(svg)], [
-      `${path}.png`,
-      png,
-    ]] as const
-  ) {
-    await writeAtomic(file, data);
-  }
+  await writeAllAtomic(await figureFiles(path, figure));
   return { svg: `${path}.svg`, png: `${path}.png` };
 }
