@@ -232,7 +232,7 @@ gpuTest(
     nan[7] = NaN;
     refused(
       () => load({ ...good, "3.weight": { shape: [10, 3], data: nan } }),
-      /3\.weight holds NaN at index 7: checkpoints must hold finite values/,
+      /3\.weight holds NaN at index 7; weights must be finite/,
     );
     const inf = Float32Array.from([0, -Infinity, 0]);
     refused(

@@ -187,7 +187,9 @@ export function checkpointFromBytes(
     if (at >= 0) {
       throw new SafetensorsError(
         path,
-        `${key} holds ${t.data[at]} at index ${at}: checkpoints must hold finite values`,
+        `${key} holds ${
+          t.data[at]
+        } at index ${at}; weights must be finite (did training diverge? retrain with a lower learning rate)`,
       );
     }
   }
