@@ -24,7 +24,7 @@ import { writeAllAtomic } from "../report/atomic.ts";
 import { toCsv } from "../report/csv.ts";
 import { deviceOptions, jsonText } from "./common.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
-import { checkOutDir, makeOutDir } from "./out_dir.ts";
+import { makeOutDir } from "./out_dir.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
@@ -104,9 +104,8 @@ async function setup(
 ): Promise<Setup> {
   const shard = resolveShard(o.shard);
   const out = o.out ?? `runs/${command}`;
-  checkOutDir(out);
-  const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
   await makeOutDir(out);
+  const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
   return { gpu, model, data, samples, out, shard };
 }
 

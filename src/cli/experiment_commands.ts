@@ -15,7 +15,7 @@ import { Run } from "../experiments/run.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
 import { device, deviceOptions, jsonText } from "./common.ts";
-import { checkOutDir, makeOutDir } from "./out_dir.ts";
+import { makeOutDir } from "./out_dir.ts";
 import {
   assignedExperiments,
   experimentConfig,
@@ -246,11 +246,10 @@ export async function experimentCommand(
     throw new CliError("--train-only runs once before the shards; give it without --shard");
   }
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
-  checkOutDir(dir);
+  await makeOutDir(dir);
   const started = performance.now();
   const gpu = await device(o as Parsed<typeof deviceOptions>);
   const run = new Run(dir, gpu, preset);
-  // Data first: a run that cannot start writes nothing.
   const loaded = names.length > 0
     ? await loadData({
       data: preset.data,
@@ -260,7 +259,6 @@ export async function experimentCommand(
       seed: preset.seed,
     })
     : undefined;
-  await makeOutDir(dir);
   const runJson = {
     command: `deno task experiment ${Deno.args.join(" ")}`.trim(),
     preset,

@@ -8,7 +8,7 @@ import { sampleLosses } from "../train/sample_losses.ts";
 import { sourceIndices } from "../train/training_split.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
 import { deviceOptions } from "./common.ts";
-import { checkOutDir, makeOutDir } from "./out_dir.ts";
+import { makeOutDir } from "./out_dir.ts";
 import { opt, type Parsed } from "./options.ts";
 
 /** Options of `losses`. */
@@ -21,7 +21,7 @@ export const lossesOptions = {
 /** Runs `losses`. */
 export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<number> {
   const out = o.out ?? "runs/losses";
-  checkOutDir(out);
+  await makeOutDir(out);
   const { model, split, samples } = await loadCheckpointSetup(o);
   const { losses, predictions } = await sampleLosses(model, samples);
   model.dispose();
@@ -34,7 +34,6 @@ export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<nu
     // 9 significant digits hold a float32 exactly.
     return [index[i], samples.labels[i], Number(loss.toPrecision(9)), right];
   });
-  await makeOutDir(out);
   await writeCsv(`${out}/losses.csv`, ["index", "label", "loss", "correct"], rows);
   const n = losses.length;
   console.error(

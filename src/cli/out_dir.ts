@@ -1,7 +1,7 @@
 /**
- * The output folder of a command (--out): problems with it are reported against the option,
- * before any work, and a folder this process created is removed again when the command fails
- * before anything was written into it, so a failed run leaves no empty folder behind.
+ * The output folder of a command (--out): made before any work, so problems with it are
+ * reported against the option at once, and removed again when the command fails before
+ * anything was written into it, so a failed run leaves no empty folder behind.
  * @module
  */
 import { dirname } from "node:path";
@@ -23,7 +23,7 @@ function kind(path: string): "folder" | "file" | "missing" {
  * Checks that `dir` is, or can become, a folder: it and its nearest existing ancestor must not
  * be files. Returns the folders that creating it would make, outermost first.
  */
-export function checkOutDir(dir: string, option = "out"): string[] {
+function checkOutDir(dir: string, option = "out"): string[] {
   const missing: string[] = [];
   let at = dir;
   for (;;) {

@@ -19,7 +19,7 @@ import {
   modelOptions,
 } from "./common.ts";
 import { opt, type Parsed } from "./options.ts";
-import { checkOutDir, makeOutDir } from "./out_dir.ts";
+import { makeOutDir } from "./out_dir.ts";
 
 /** Options of `train`. */
 export const trainOptions = {
@@ -37,7 +37,7 @@ export const trainOptions = {
 /** Runs `train`; returns the exit code. */
 export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<number> {
   const out = o.out ?? "runs/train";
-  checkOutDir(out);
+  await makeOutDir(out); // first: an unusable --out fails before the training
   const gpu = await device(o);
   const data = await dataFrom(o, o.seed);
   const config = modelFrom(o, data.train.shape, data.train.classes);
@@ -47,7 +47,6 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
         datasetSize(data.test)
       } test`,
   );
-  await makeOutDir(out);
   const model = new Sequential(gpu, config);
   const started = performance.now();
   const result = await train(model, data.train, {
