@@ -12,6 +12,7 @@ import { splitCases } from "./bad_inputs/split.ts";
 import { checkpointCases } from "./bad_inputs/checkpoints.ts";
 import { datasetCases } from "./bad_inputs/datasets.ts";
 import { outCases } from "./bad_inputs/out.ts";
+import { finiteCases } from "./bad_inputs/finite.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -19,6 +20,7 @@ const CORPUS: BadInput[] = [
   ...checkpointCases,
   ...datasetCases,
   ...outCases,
+  ...finiteCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import { reduceRows } from "../ops/reduce.ts";
 import { cumsum } from "../ops/scan.ts";
 import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
 import { Tensor } from "../tensor.ts";
+import { LOSS_CAUSE, requireFinite } from "./finite.ts";
 import source from "../../shaders/delta.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/delta.wgsl", source);
@@ -104,9 +105,19 @@ export function batchMeans(losses: Tensor, batchSize: number): Tensor {
   return out;
 }
 
-/** Statistics over the T points for every k, in float64, from D [T, m]. */
+/**
+ * Statistics over the T points for every k, in float64, from D [T, m]; a NaN or infinite
+ * difference throws a `NonFiniteError` naming its points.
+ */
 export function curveFromDifferences(d: Float32Array, points: number): DeltaCurve {
   const m = d.length / points;
+  requireFinite(d, {
+    quantity: "the loss difference L_k - L_{k-1}",
+    unit: "Monte-Carlo point",
+    rowLength: m,
+    where: (t, j) => `point ${t} from k = ${j + 2}`,
+    cause: LOSS_CAUSE,
+  });
   const k = new Float64Array(m), delta = new Float64Array(m), se = new Float64Array(m);
   const variance = new Float64Array(m), meanSquared = new Float64Array(m);
   for (let j = 0; j < m; j++) {

@@ -15,6 +15,7 @@ import {
   differenceRows,
 } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { requireFiniteLosses } from "./finite.ts";
 import {
   lossMatrix,
   type LossMatrixOptions,
@@ -61,6 +62,7 @@ function gaussian(rng: PhiloxStream): number {
  * The differences D[t, j] = L_{j+2}(w_t) - L_{j+1}(w_t) for the points t in `range` (default all
  * T) of the estimate `o` describes, row-major [end - first, samples - 1]. Point t is the same
  * point whatever the range, so the rows of several ranges concatenate to those of the whole.
+ * Throws a `NonFiniteError` naming the points when a loss is NaN or infinite.
  */
 export async function estimateDifferences(
   model: Sequential,
@@ -103,11 +105,19 @@ export async function estimateDifferences(
   try {
     const slice = slicePoints(points, range.first, range.end);
     const losses = await lossMatrix(model, eval_, slice, o.evaluation);
+    let rows: Float32Array;
     try {
-      return await differenceRows(losses, o, range.first);
+      rows = await differenceRows(losses, o, range.first);
     } finally {
       losses.dispose();
     }
+    await requireFiniteLosses(model, rows, {
+      quantity: "the loss difference L_k - L_{k-1}",
+      unit: "Monte-Carlo point",
+      rowLength: rows.length / (range.end - range.first),
+      where: (r, c) => `point ${range.first + r} from k = ${c + 2}`,
+    }, { name: "sigma", value: o.sigma });
+    return rows;
   } finally {
     owned?.dispose();
   }

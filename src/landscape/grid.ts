@@ -8,6 +8,7 @@
 import type { Sequential } from "../nn/sequential.ts";
 import { recordDifferences } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
 import {
   type EvalData,
   lossMatrix,
@@ -86,12 +87,40 @@ export async function gridMeans(
   range?: PointRange,
 ): Promise<Float32Array> {
   if (range && range.first === range.end) return new Float32Array(0);
-  const { directions, points } = await gridSet(model, options);
+  const { axis, directions, points } = await gridSet(model, options);
+  let means: Float32Array;
   try {
-    return await meanLosses(model, data, points, range, options.evaluation);
+    means = await meanLosses(model, data, points, range, options.evaluation);
   } finally {
     directions.dispose();
   }
+  await requireFiniteLosses(
+    model,
+    means,
+    gridCheck("the landscape's mean loss", axis, range?.first ?? 0),
+    rangeSize(options),
+  );
+  return means;
+}
+
+/** Names grid point `first + r` by its coordinates (k: the column's k, for integrand maps). */
+function gridCheck(quantity: string, axis: Float64Array, first: number, rowLength = 1) {
+  const res = axis.length;
+  return {
+    quantity,
+    unit: "grid point",
+    rowLength,
+    where: (r: number, c: number) => {
+      const i = Math.floor((first + r) / res), j = (first + r) % res;
+      return `(a, b) = (${axis[i]}, ${axis[j]})${rowLength > 1 ? ` from k = ${c + 1}` : ""}`;
+    },
+  };
+}
+
+/** The perturbation a grid makes, for messages. */
+function rangeSize(options: GridOptions) {
+  const [lo, hi] = options.range ?? [-1, 1];
+  return { name: "range", value: `[${lo}, ${hi}]` };
 }
 
 /** The landscape from the mean losses at every grid point (`gridMeans`). */
@@ -102,6 +131,7 @@ export function surfaceFromMeans(means: Float32Array, options: GridOptions): Gri
       `a ${axis.length}² grid needs ${axis.length ** 2} values, got ${means.length}`,
     );
   }
+  requireFinite(means, { ...gridCheck("the landscape's mean loss", axis, 0), cause: LOSS_CAUSE });
   return { resolution: axis.length, axis, values: Float64Array.from(means) };
 }
 
@@ -151,6 +181,12 @@ export async function integrandMaps(
     directions.dispose();
   }
   const m = n - 1, res = axis.length;
+  await requireFiniteLosses(
+    model,
+    d,
+    gridCheck("the loss difference L_{k+1} - L_k", axis, 0, m),
+    rangeSize(options),
+  );
   return ks.map((k) => {
     const values = new Float64Array(res * res);
     for (let i = 0; i < res; i++) {

@@ -6,6 +6,7 @@
  */
 import type { Sequential } from "../nn/sequential.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
+import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
 import {
   type EvalData,
   type LossMatrixOptions,
@@ -79,12 +80,33 @@ export async function widthCurve(
       coefficients[(1 + r * steps + s) * width + j] = sign * maxRadius * (s + 1) / steps;
     }
   }
+  let means: Float32Array;
   try {
     const points: Points = { mode: "subspace", directions, coefficients, count: total };
-    return await meanLosses(model, data, points, range, options.evaluation);
+    means = await meanLosses(model, data, points, range, options.evaluation);
   } finally {
     directions.dispose();
   }
+  await requireFiniteLosses(model, means, probeCheck(options, range?.first ?? 0), {
+    name: "radius",
+    value: maxRadius,
+  });
+  return means;
+}
+
+/** Names probe point `first + r`: w*, or a ray and radius. */
+function probeCheck(options: WidthOptions, first: number) {
+  const { maxRadius, steps } = settings(options);
+  return {
+    quantity: "the width probes' mean loss",
+    unit: "probe point",
+    where: (r: number) => {
+      const p = first + r;
+      if (p === 0) return "w*";
+      const ray = Math.floor((p - 1) / steps), s = (p - 1) % steps;
+      return `ray ${ray} at radius ${maxRadius * (s + 1) / steps}`;
+    },
+  };
 }
 
 /** The width from the mean losses at every probe point (`widthCurve`). */
@@ -93,14 +115,14 @@ export function widthFromCurve(curve: Float32Array, options: WidthOptions): Widt
   if (curve.length !== total) {
     throw new RangeError(`the width needs ${total} probe losses, got ${curve.length}`);
   }
+  requireFinite(curve, { ...probeCheck(options, 0), cause: LOSS_CAUSE });
   const base = curve[0], edge = base + rise;
   let censored = 0;
   const radii = Array.from({ length: rays }, (_, r) => {
     let prevAlpha = 0, prevLoss = base;
     for (let s = 0; s < steps; s++) {
       const alpha = maxRadius * (s + 1) / steps, loss = curve[1 + r * steps + s];
-      if (!Number.isFinite(loss) || loss >= edge) {
-        if (!Number.isFinite(loss)) return alpha;
+      if (loss >= edge) {
         return prevAlpha + (alpha - prevAlpha) * (edge - prevLoss) / (loss - prevLoss);
       }
       [prevAlpha, prevLoss] = [alpha, loss];
