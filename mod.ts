@@ -161,6 +161,7 @@ export type { EstimateOptions } from "./src/landscape/estimate.ts";
 export { gaussian2, gridAxis, integrandMaps, lossSurface } from "./src/landscape/grid.ts";
 export type { GridOptions, GridValues } from "./src/landscape/grid.ts";
 export { landscapeWidth } from "./src/landscape/width.ts";
+export { NonFiniteError } from "./src/landscape/finite.ts";
 export type { Width, WidthOptions } from "./src/landscape/width.ts";
 export { fitRate, logBins } from "./src/landscape/rate.ts";
 export type { LogBinOptions, LogBins, RateFit, RateOptions } from "./src/landscape/rate.ts";
