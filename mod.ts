@@ -123,6 +123,7 @@ export { downsample } from "./src/data/dataset.ts";
 // Training loop and checkpoints
 export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
 export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
+export type { DivergenceKind } from "./src/train/divergence.ts";
 export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
 export type { CheckpointInfo, LoadedCheckpoint } from "./src/train/checkpoint.ts";
 export {

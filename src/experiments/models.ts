@@ -3,12 +3,13 @@
  * (models/<id>.safetensors); a finished training step is loaded, not repeated.
  * @module
  */
-import { type DataSplits, downsample } from "../data/dataset.ts";
+import { datasetSize, type DataSplits, downsample } from "../data/dataset.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { Sequential } from "../nn/sequential.ts";
 import { loadCheckpoint, saveCheckpoint } from "../train/checkpoint.ts";
 import { evaluate, train } from "../train/trainer.ts";
 import { splitMetadata, trainingSplit } from "../train/training_split.ts";
+import { DivergenceError, requireAboveChance } from "../train/divergence.ts";
 import type { Preset } from "./presets.ts";
 import type { Run } from "./run.ts";
 
@@ -140,7 +141,11 @@ export function experimentVariants(name: string, p: Preset, inputShape: number[]
   }
 }
 
-/** The trained model of a variant: trains it (once per run) or loads its checkpoint. */
+/**
+ * The trained model of a variant: trains it (once per run) or loads its checkpoint. A model
+ * that diverged or ends (or, trained earlier, ended) at chance accuracy throws a
+ * DivergenceError naming it: no experiment draws a verdict from it.
+ */
 export async function trainedModel(
   run: Run,
   v: Variant,
@@ -149,10 +154,9 @@ export async function trainedModel(
   const p = run.preset;
   const params = trainingParams(run, v, data);
   const epochs = params.epochs;
-  const file = await run.path(`models/${v.id}.safetensors`);
+  const d = variantData(data, v.pool);
   let model: Sequential | undefined;
   const trained = await run.step<Trained>(`train-${v.id}`, params, async () => {
-    const d = variantData(data, v.pool);
     model = new Sequential(run.gpu, v.config);
     const result = await train(model, d.train, {
       epochs,
@@ -160,9 +164,12 @@ export async function trainedModel(
       adam: { lr: p.lr },
       seed: p.seed,
       validation: d.validation,
+    }).catch((e) => {
+      model!.dispose();
+      throw named(e, v);
     });
     const test = await evaluate(model, d.test);
-    await saveCheckpoint(file, model, {
+    await saveCheckpoint(await run.path(`models/${v.id}.safetensors`), model, {
       id: v.id,
       epoch: String(result.bestEpoch + 1),
       testAccuracy: String(test.accuracy),
@@ -178,6 +185,28 @@ export async function trainedModel(
       seconds: result.epochs.reduce((s, e) => s + e.seconds, 0),
     };
   });
-  if (!model) model = (await loadCheckpoint(run.gpu, file)).model;
+  // A record written before this check existed may hold a model at chance.
+  try {
+    requireAboveChance(trained.validationAccuracy, datasetSize(d.validation), d.train.classes, {
+      epochs,
+      lr: p.lr,
+    });
+  } catch (e) {
+    model?.dispose();
+    throw named(e, v);
+  }
+  model ??= (await loadCheckpoint(run.gpu, `${run.dir}/models/${v.id}.safetensors`)).model;
   return { model, trained };
+}
+
+/** A divergence of variant `v`'s training, saying so and that no verdict comes from it. */
+function named(e: unknown, v: Variant): unknown {
+  if (!(e instanceof DivergenceError)) return e;
+  return new DivergenceError(
+    e.kind,
+    `model ${v.id} (${v.title}): ${e.message}; no experiment is run on it`,
+    e.epoch,
+    e.step,
+    e.value,
+  );
 }

@@ -2,7 +2,8 @@
  * The training loop: Adam on mini-batches with cross-entropy, train loss and accuracy per
  * epoch, validation after each epoch, and the parameters of the best validation epoch kept (the
  * paper's w*). Losses stay on the GPU and are read back in batches every `readEvery` steps,
- * where divergence (NaN or Inf) stops training with a clear error.
+ * where divergence (a NaN or infinite loss, or one that stays far above guessing's) stops
+ * training with a DivergenceError, as does a best validation accuracy no better than chance.
  * @module
  */
 import { batchIndices, epochOrder, uploadBatch } from "../data/batches.ts";
@@ -14,6 +15,9 @@ import { Adam, type AdamOptions } from "../optim/adam.ts";
 import { reduceRows } from "../ops/reduce.ts";
 import { readTensors, Tensor } from "../tensor.ts";
 import { Progress, type ProgressSink, stderrSink } from "./progress.ts";
+import { LossWatch, requireAboveChance } from "./divergence.ts";
+
+export { DivergenceError } from "./divergence.ts";
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -25,7 +29,10 @@ export interface TrainOptions {
   adam?: AdamOptions;
   /** Seed of the initialisation, the batch order and the dropout masks. */
   seed?: number;
-  /** Data for picking the best epoch; without it the last epoch is kept. */
+  /**
+   * Data for picking the best epoch; without it the last epoch is kept. A best accuracy on it
+   * no better than chance throws a DivergenceError.
+   */
   validation?: Dataset;
   /** Steps between loss readbacks (default 50). */
   readEvery?: number;
@@ -77,18 +84,6 @@ export interface TrainResult {
   bestEpoch: number;
   /** Training loss of every step. */
   stepLosses: Float32Array;
-}
-
-/** Thrown when the loss becomes NaN or infinite. */
-export class DivergenceError extends Error {
-  /** Divergence at `step` (0-based, counted over all epochs). */
-  constructor(readonly epoch: number, readonly step: number, readonly value: number, lr: number) {
-    super(
-      `training diverged: loss ${value} at epoch ${epoch + 1}, step ${step + 1} ` +
-        `(learning rate ${lr}); lower the learning rate or check the input data`,
-    );
-    this.name = "DivergenceError";
-  }
 }
 
 /** Mean cross-entropy and accuracy of `model` on `data` in eval mode (one readback). */
@@ -163,6 +158,7 @@ export async function train(
   const stepLosses: number[] = [];
   let bestEpoch = -1, bestScore = [-Infinity, -Infinity];
   let step = adam.step;
+  const watch = new LossWatch(data.classes, adam.options.lr);
   try {
     for (let epoch = startEpoch; epoch < epochs && stepLosses.length < maxSteps; epoch++) {
       const bar = new Progress(`epoch ${epoch + 1}/${epochs}`, perEpoch, "steps", progress);
@@ -170,9 +166,7 @@ export async function train(
       const drain = async () => {
         const [losses, correct] = await readTensors([lossLog, correctLog]);
         for (let i = 0; i < pending; i++) {
-          if (!Number.isFinite(losses[i])) {
-            throw new DivergenceError(epoch, step - pending + i, losses[i], adam.options.lr);
-          }
+          watch.observe(epoch, step - pending + i, losses[i]);
           lossSum += losses[i];
           correctSum += correct[i];
           stepLosses.push(losses[i]);
@@ -233,6 +227,12 @@ export async function train(
       gpu.copy(best.values, model.params.values);
       gpu.copy(best.stats, model.params.stats);
       await gpu.flush();
+    }
+    if (validation && bestEpoch >= 0) {
+      requireAboveChance(bestScore[0], datasetSize(validation), validation.classes, {
+        epochs: results[results.length - 1].epoch + 1,
+        lr: adam.options.lr,
+      });
     }
     return { epochs: results, bestEpoch, stepLosses: Float32Array.from(stepLosses) };
   } finally {

@@ -63,4 +63,11 @@ export const finiteCases: BadInput[] = [
     code: 1,
     gpu: true,
   },
+  {
+    name: "training at a learning rate that makes the loss explode",
+    args: ["train", "--lr", "10", "--epochs", "1", "--train-limit", "2000", "--out", "{dir}/out"],
+    error: /training diverged: the median loss over the last 20 steps, .* lower the learning rate/,
+    code: 1,
+    gpu: true,
+  },
 ];
