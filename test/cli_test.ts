@@ -76,6 +76,9 @@ gpuTest(
         "1",
         "--epochs",
         "1",
+        // A step large enough that one epoch is clearly better than chance (train refuses less).
+        "--lr",
+        "1e-2",
         "--out",
         `${out}/t`,
       );

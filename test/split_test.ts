@@ -30,7 +30,8 @@ function checkpoint(): Promise<string> {
     addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
     const r = await cli(
       ...["train", "--data", "synthetic", "--hidden", "12", "--layers", "1", "--epochs", "1"],
-      ...["--seed", "0", "--out", dir],
+      // A step large enough that one epoch is clearly better than chance (train refuses less).
+      ...["--lr", "1e-2", "--seed", "0", "--out", dir],
     );
     assert.equal(r.code, 0, r.out);
     return dir;

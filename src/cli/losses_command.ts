@@ -3,6 +3,7 @@
  * `losses.csv` (index in the dataset's file, label, loss, whether the prediction is correct).
  * @module
  */
+import { requireFiniteLosses } from "../landscape/finite.ts";
 import { writeCsv } from "../report/csv.ts";
 import { sampleLosses } from "../train/sample_losses.ts";
 import { sourceIndices } from "../train/training_split.ts";
@@ -24,8 +25,13 @@ export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<nu
   await makeOutDir(out);
   const { model, split, samples } = await loadCheckpointSetup(o);
   const { losses, predictions } = await sampleLosses(model, samples);
-  model.dispose();
   const index = sourceIndices(split, o.split);
+  await requireFiniteLosses(model, losses, {
+    quantity: "the per-sample loss",
+    unit: "sample",
+    where: (i) => `${o.split} sample ${index[i]}`,
+  });
+  model.dispose();
   let sum = 0, correct = 0;
   const rows = Array.from(losses, (loss, i) => {
     const right = predictions[i] === samples.labels[i] ? 1 : 0;

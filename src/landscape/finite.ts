@@ -84,20 +84,23 @@ async function brokenParameters(model: Sequential): Promise<number> {
 /**
  * Throws a {@link NonFiniteError} unless every loss (or value computed from losses at
  * perturbed points) is finite. The cause it names is read from the model: non-finite
- * parameters, or else the perturbation (e.g. sigma = 1e30) is too large.
+ * parameters, or else the perturbation (e.g. sigma = 1e30; none for losses at w*) is too large.
  */
 export async function requireFiniteLosses(
   model: Sequential,
   values: ArrayLike<number>,
   check: Omit<FiniteCheck, "cause">,
-  perturbation: { name: string; value: unknown },
+  perturbation?: { name: string; value: unknown },
 ): Promise<void> {
   if (Array.prototype.every.call(values, Number.isFinite)) return;
   const bad = await brokenParameters(model);
   const cause = bad > 0
     ? `the model has ${bad} non-finite parameters (NaN or infinite weights); ` +
       "retrain it or load another checkpoint"
-    : `${perturbation.name} ${perturbation.value} moves the weights so far from w* that the ` +
-      `loss overflows float32; use a smaller ${perturbation.name}`;
+    : perturbation
+    ? `${perturbation.name} ${perturbation.value} moves the weights so far from w* that the ` +
+      `loss overflows float32; use a smaller ${perturbation.name}`
+    : "the model's outputs overflow float32 at its own weights (weights far too large) or a " +
+      "label lies outside its classes; retrain it or check the data";
   requireFinite(values, { ...check, cause });
 }

@@ -14,7 +14,8 @@ function checkpointBytes(): Promise<Uint8Array> {
     try {
       const r = await cli(
         ...["train", "--data", "synthetic", "--hidden", "4", "--layers", "1", "--epochs", "1"],
-        ...["--out", dir],
+        // A step large enough that one epoch beats chance (train refuses a model at chance).
+        ...["--lr", "1e-2", "--out", dir],
       );
       if (r.code !== 0) throw new Error(`training the corpus checkpoint failed:\n${r.out}`);
       return await Deno.readFile(join(dir, "model.safetensors"));
