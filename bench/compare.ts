@@ -30,6 +30,7 @@
  * --quick: 3 repetitions, 1 for the CNN step, tfjs's CNN step and CNN evaluation skipped, 64 points.
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Gpu } from "../src/gpu/gpu.ts";
 import { gemmVariant } from "../src/nn/gemm.ts";
@@ -176,7 +177,7 @@ log(`tfjs: ${tfjsStatus}`);
 
 // PyTorch -----------------------------------------------------------------------------------
 const PYTHON = "/usr/bin/python3";
-const TORCH_SCRIPT = new URL("./torch_bench.py", import.meta.url).pathname;
+const TORCH_SCRIPT = fileURLToPath(new URL("./torch_bench.py", import.meta.url));
 
 /** bench/torch_bench.py --serve, one JSON line per request. */
 class TorchServer {

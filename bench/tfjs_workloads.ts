@@ -22,6 +22,7 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 // deno-lint-ignore no-import-prefix
 import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 import * as esbuild from "esbuild";
+import { fileURLToPath } from "node:url";
 import { lcg } from "./engine_workloads.ts";
 
 /** The parts of tfjs's WebGPUBackend used here (not in tfjs-core's types). */
@@ -62,7 +63,7 @@ async function registerGradients(): Promise<void> {
   if (entry.protocol !== "file:") throw new Error(`cannot locate tfjs-core's files (${entry})`);
   const pinned: Record<string, string> = { long: "4.0.0", seedrandom: "3.0.5" };
   const result = await esbuild.build({
-    entryPoints: [decodeURIComponent(entry.pathname)],
+    entryPoints: [fileURLToPath(entry)],
     bundle: true,
     format: "esm",
     platform: "neutral",

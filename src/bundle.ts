@@ -6,6 +6,7 @@
  * Usage: `deno task bundle [out.js]` (default `dist/landscape.js`, with `out.js.map`).
  * @module
  */
+import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { writeAtomic } from "./report/atomic.ts";
 
@@ -20,7 +21,7 @@ export interface Bundle {
  * `mapName`).
  */
 export async function bundleWithMap(
-  entry = new URL("../mod.ts", import.meta.url).pathname,
+  entry = fileURLToPath(new URL("../mod.ts", import.meta.url)),
   mapName = "landscape.js.map",
 ): Promise<Bundle> {
   try {
@@ -46,7 +47,7 @@ export async function bundleWithMap(
 
 /** Bundles `entry` into a single ES module; returns its text (no source map). */
 export async function bundle(
-  entry = new URL("../mod.ts", import.meta.url).pathname,
+  entry = fileURLToPath(new URL("../mod.ts", import.meta.url)),
 ): Promise<string> {
   const { code } = await bundleWithMap(entry);
   return code.replace(/\n\/\/# sourceMappingURL=.*\n?$/, "\n");

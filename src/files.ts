@@ -15,7 +15,7 @@ export {
   loadFashionMnist,
   readIdxPair,
   SYSTEM_FASHION_MNIST,
-} from "./data/fashion_mnist.ts";
+} from "./data/fashion_mnist_files.ts";
 export { loadCifar10, readCifarFiles } from "./data/cifar10.ts";
 export { DATASETS, loadData } from "./data/load.ts";
 export type { DataOptions, DatasetName, LoadedData } from "./data/load.ts";

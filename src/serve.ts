@@ -6,10 +6,11 @@
  * Usage: deno task serve [--port 8000] [--run runs/default]
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bundleWithMap } from "./bundle.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",

@@ -6,7 +6,7 @@ import {
   EMBEDDED_FASHION_MNIST,
   loadFashionMnist,
   readIdxPair,
-} from "../src/data/fashion_mnist.ts";
+} from "../src/data/fashion_mnist_files.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { encodeIdx, gzip } from "../src/data/write_idx.ts";
 

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { cli } from "./cli_run.ts";
 import { parseShard, shardFromEnvironment, shardRange } from "../src/landscape/shard.ts";
@@ -62,7 +63,7 @@ Deno.test("shards are read from i/n, Slurm arrays and Kubernetes indexed jobs", 
 /** Runs the CLI in a process of its own, as a job scheduler would. */
 async function cliProcess(args: string[], env: Record<string, string> = {}) {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("../src/cli.ts", import.meta.url).pathname, ...args],
+    args: ["run", "--allow-all", fileURLToPath(new URL("../src/cli.ts", import.meta.url)), ...args],
     env,
     stdout: "piped",
     stderr: "piped",

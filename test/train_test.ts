@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Dataset, head, holdOut } from "../src/data/dataset.ts";
-import { EMBEDDED_FASHION_MNIST, loadFashionMnist } from "../src/data/fashion_mnist.ts";
+import { EMBEDDED_FASHION_MNIST, loadFashionMnist } from "../src/data/fashion_mnist_files.ts";
 import { synthetic } from "../src/data/synthetic.ts";
 import { cnn, mlp, type ModelConfig } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";

@@ -1,23 +1,20 @@
 /**
  * Fashion-MNIST (Xiao, Rasul and Vollgraf 2017; MIT licence): 28x28 greyscale images of
- * clothing in 10 classes, 60,000 for training and 10,000 for testing, in IDX gzip files.
- * Looked for in an explicit directory, else Debian's `dataset-fashion-mnist` package, else the
- * subset shipped in `data/fashion-mnist/` (so the default run needs no download).
+ * clothing in 10 classes, 60,000 for training and 10,000 for testing, in IDX gzip files. This
+ * part takes bytes and runs anywhere; reading the files is in `fashion_mnist_files.ts`.
  * @module
  */
 import { DataError, type Dataset, normalizeBytes } from "./dataset.ts";
-import { checkLabels, maybeGunzip, parseIdx, readEitherForm } from "./idx.ts";
+import { checkLabels, maybeGunzip, parseIdx } from "./idx.ts";
 
-/** Where Debian's dataset-fashion-mnist package installs the full set. */
-export const SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist";
-/** The subset shipped with the project. */
-export const EMBEDDED_FASHION_MNIST: string =
-  new URL("../../data/fashion-mnist", import.meta.url).pathname;
-
-const FILES = {
+/** File names of the train and test parts (images, labels), as published. */
+export const FASHION_MNIST_FILES: {
+  readonly train: readonly [string, string];
+  readonly test: readonly [string, string];
+} = {
   train: ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"],
   test: ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"],
-} as const;
+};
 
 /** Class names, by label. */
 export const FASHION_MNIST_CLASSES = [
@@ -32,44 +29,6 @@ export const FASHION_MNIST_CLASSES = [
   "Bag",
   "Ankle boot",
 ];
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The directory to read: `dir` if given, else the system copy if installed, else the subset. */
-export function fashionMnistDir(dir?: string): string {
-  if (dir) {
-    if (!exists(dir)) throw new DataError(dir, "data directory not found");
-    return dir;
-  }
-  return exists(`${SYSTEM_FASHION_MNIST}/${FILES.train[0]}`)
-    ? SYSTEM_FASHION_MNIST
-    : EMBEDDED_FASHION_MNIST;
-}
-
-/**
- * Reads one part (images and labels) from IDX files, gzipped or not: a path ending in .gz is
- * also found gunzipped (without the suffix), and the other way round.
- */
-export async function readIdxPair(
-  imagesPath: string,
-  labelsPath: string,
-  name: string,
-  classes = 10,
-): Promise<Dataset> {
-  return await idxPair(
-    await readEitherForm(imagesPath),
-    await readEitherForm(labelsPath),
-    name,
-    classes,
-  );
-}
 
 /** A named file's bytes (gzipped when the name ends in .gz). */
 export interface NamedBytes {
@@ -107,20 +66,4 @@ export async function idxPair(
     images: normalizeBytes(img.data),
     labels: lab.data.slice(),
   };
-}
-
-/** File names of the train and test parts (images, labels), as published. */
-export const FASHION_MNIST_FILES: {
-  readonly train: readonly [string, string];
-  readonly test: readonly [string, string];
-} = FILES;
-
-/** Loads the train and test parts. */
-export async function loadFashionMnist(
-  dir?: string,
-): Promise<{ train: Dataset; test: Dataset; dir: string }> {
-  const root = fashionMnistDir(dir);
-  const part = (p: keyof typeof FILES) =>
-    readIdxPair(`${root}/${FILES[p][0]}`, `${root}/${FILES[p][1]}`, `fashion-mnist/${p}`);
-  return { train: await part("train"), test: await part("test"), dir: root };
 }

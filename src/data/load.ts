@@ -4,7 +4,7 @@
  */
 import { loadCifar10 } from "./cifar10.ts";
 import { type DataSplits, head, holdOut } from "./dataset.ts";
-import { loadFashionMnist } from "./fashion_mnist.ts";
+import { loadFashionMnist } from "./fashion_mnist_files.ts";
 import { synthetic } from "./synthetic.ts";
 
 /** Datasets the tool reads. */
