@@ -142,3 +142,37 @@ Deno.test("parameter structs pack 4-byte fields and pad to 16 bytes", () => {
   assert.equal(sizeClass(1000), 1024);
   assert.ok(sizeClass(5_000_000) >= 5_000_000 && sizeClass(5_000_000) < 1.25 * 5_000_000);
 });
+
+Deno.test("without a usable XDG_RUNTIME_DIR, processes share one runtime folder", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "xdg test " });
+  const gpuModule = new URL("../src/gpu/gpu.ts", import.meta.url).href;
+  const createTwice = async () => {
+    const code = `import { Gpu } from ${JSON.stringify(gpuModule)};\n` +
+      "for (let i = 0; i < 2; i++) (await Gpu.create()).destroy();";
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      env: { XDG_RUNTIME_DIR: `${tmp}/missing`, TMPDIR: tmp },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 0, err);
+    assert.doesNotMatch(err, /XDG_RUNTIME_DIR is invalid/);
+  };
+  const folders = async () =>
+    (await Array.fromAsync(Deno.readDir(tmp))).map((e) => e.name)
+      .filter((n) => n.startsWith("landscape-xdg-")).sort();
+  try {
+    await createTwice();
+    await createTwice();
+    const shared = `landscape-xdg-${Deno.uid()}`;
+    assert.deepEqual(await folders(), [shared]);
+    // When that name is taken by something else, a private folder is used and removed at exit.
+    await Deno.remove(`${tmp}/${shared}`);
+    await Deno.writeTextFile(`${tmp}/${shared}`, "not a folder");
+    await createTwice();
+    assert.deepEqual(await folders(), [shared]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
