@@ -1,14 +1,15 @@
 /**
  * `deno task serve`: the web page (web/) on 127.0.0.1, with the engine bundled for the browser
  * at start-up, the embedded Fashion-MNIST subset for the live demo, and a run folder of
- * `deno task experiment` for the results page.
+ * `deno task experiment` for the results page. It only reads: GET and HEAD, and only files whose
+ * real path (links resolved) lies inside the folder they are served from.
  *
  * Usage: deno task serve [--port 8000] [--run runs/default]
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
-import { bundleWithMap } from "./bundle.ts";
+import { type Bundle, bundleWithMap } from "./bundle.ts";
+import { CliError, helpText, opt, parseOptions } from "./cli/options.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 
@@ -41,29 +42,41 @@ export interface Server {
   close(): Promise<void>;
 }
 
-/** Resolves `rest` inside `base`, refusing paths that climb out of it. */
-function inside(base: string, rest: string): string | null {
-  const parts = decodeURIComponent(rest).split("/").filter((p) => p && p !== ".");
-  if (parts.some((p) => p === "..")) return null;
-  return [base, ...parts].join("/");
-}
+const text = (body: string, status: number, headers: Record<string, string> = {}) =>
+  new Response(body, { status, headers: { "content-type": "text/plain", ...headers } });
 
-async function file(path: string | null): Promise<Response> {
-  if (!path) return new Response("bad path", { status: 400 });
+/**
+ * The file at URL path `rest` (percent-encoded) under `base`: 400 for a malformed or climbing
+ * path, 404 for anything missing or whose real path is outside `base` (a link out of it).
+ */
+async function file(base: string, rest: string): Promise<Response> {
+  let parts: string[];
   try {
-    const body = await Deno.readFile(path);
-    const ext = path.slice(path.lastIndexOf(".") + 1);
+    parts = decodeURIComponent(rest).split("/").filter((p) => p && p !== ".");
+  } catch {
+    return text("bad path: malformed percent-encoding", 400);
+  }
+  if (parts.some((p) => p === "..")) return text("bad path", 400);
+  try {
+    const [real, root] = await Promise.all([
+      Deno.realPath([base, ...parts].join("/")),
+      Deno.realPath(base),
+    ]);
+    if (!real.startsWith(root.endsWith("/") ? root : `${root}/`)) return text("not found", 404);
+    const body = await Deno.readFile(real);
+    const ext = real.slice(real.lastIndexOf(".") + 1);
     return new Response(body, {
       headers: { "content-type": TYPES[ext] ?? "application/octet-stream" },
     });
   } catch {
-    return new Response("not found", { status: 404 });
+    return text("not found", 404);
   }
 }
 
 async function listing(dir: string): Promise<Response> {
   const files: string[] = [];
   async function walk(d: string, prefix: string) {
+    // Links are neither listed nor followed (readDir reports them as neither file nor folder).
     for await (const e of Deno.readDir(d)) {
       if (e.isDirectory && e.name !== "steps" && e.name !== "shards") {
         await walk(`${d}/${e.name}`, `${prefix}${e.name}/`);
@@ -78,61 +91,106 @@ async function listing(dir: string): Promise<Response> {
   return Response.json({ folder: dir, files: files.sort() });
 }
 
-/** Starts the server; the page's script is bundled first (a few seconds). */
+/**
+ * Starts the server: it listens first (so a port in use fails at once, with Deno's
+ * `AddrInUse`), then bundles the page's script (a few seconds) before returning.
+ */
 export async function startServer(options: ServeOptions = {}): Promise<Server> {
-  const app = await bundleWithMap(`${ROOT}/web/app.ts`, "app.js.map");
+  const { run } = options;
+  // Requests may arrive while the page's script is still being bundled: they wait for it.
+  const app = Promise.withResolvers<Bundle>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: options.port ?? 8000, onListen: () => {} },
     async (req) => {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return text(`${req.method} not allowed: this server only reads`, 405, {
+          allow: "GET, HEAD",
+        });
+      }
       const path = new URL(req.url).pathname;
-      if (path === "/" || path === "/index.html") return await file(`${ROOT}/web/index.html`);
+      if (path === "/" || path === "/index.html") return await file(`${ROOT}/web`, "index.html");
       if (path === "/app.js") {
-        return new Response(app.code, { headers: { "content-type": TYPES.js } });
+        return new Response((await app.promise).code, { headers: { "content-type": TYPES.js } });
       }
       if (path === "/app.js.map") {
-        return new Response(app.map, { headers: { "content-type": TYPES.map } });
+        return new Response((await app.promise).map, { headers: { "content-type": TYPES.map } });
       }
-      if (path.startsWith("/web/")) return await file(inside(`${ROOT}/web`, path.slice(5)));
+      if (path.startsWith("/web/")) return await file(`${ROOT}/web`, path.slice(5));
       if (path.startsWith("/data/fashion-mnist/")) {
-        return await file(inside(`${ROOT}/data/fashion-mnist`, path.slice(20)));
+        return await file(`${ROOT}/data/fashion-mnist`, path.slice(20));
       }
       if (path === "/run/" || path === "/run") {
-        return options.run
-          ? await listing(options.run)
+        return run
+          ? await listing(run)
           : Response.json({ error: "no run folder: start with --run DIR" }, { status: 404 });
       }
-      if (path.startsWith("/run/") && options.run) {
-        return await file(inside(options.run, path.slice(5)));
-      }
-      return new Response("not found", { status: 404 });
+      if (path.startsWith("/run/") && run) return await file(run, path.slice(5));
+      return text("not found", 404);
     },
   );
+  bundleWithMap(`${ROOT}/web/app.ts`, "app.js.map").then(app.resolve, app.reject);
+  try {
+    await app.promise;
+  } catch (e) {
+    await server.shutdown();
+    throw e;
+  }
   const { port } = server.addr as Deno.NetAddr;
   return { url: `http://127.0.0.1:${port}/`, close: () => server.shutdown() };
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { port: { type: "string", default: "8000" }, run: { type: "string" } },
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`error: --port must be an integer in [0, 65535], got "${values.port}"`);
-    Deno.exit(2);
+const PROGRAM = "deno task serve";
+
+/** Options of `deno task serve`. */
+export const serveOptions = {
+  port: opt.int("port on 127.0.0.1 (0: any free one)", 8000, 0, 65535),
+  run: opt.str("a run folder of deno task experiment, for the results page"),
+};
+
+/**
+ * `deno task serve` with `args`: the exit code, and the server when it started (it then runs
+ * until closed). Usage errors exit 2, anything else that stops it from starting 1, each with
+ * one line on stderr.
+ */
+export async function serveMain(args: string[]): Promise<{ code: number; server?: Server }> {
+  if (args.includes("--help") || args.includes("-h")) {
+    const summary = "Serve the web page: kernel checks, live demo, and a run folder's results.";
+    console.log(helpText(`Usage: ${PROGRAM} [options]`, summary, serveOptions));
+    return { code: 0 };
   }
-  if (values.run) {
-    try {
-      if (!Deno.statSync(values.run).isDirectory) throw new Error();
-    } catch {
-      console.error(
-        `error: --run "${values.run}" is not a folder (run deno task experiment first)`,
-      );
-      Deno.exit(2);
+  let port = 8000;
+  try {
+    const o = parseOptions(args, serveOptions);
+    port = o.port;
+    if (o.run !== undefined && !isFolder(o.run)) {
+      throw new CliError(`--run "${o.run}" is not a folder (run deno task experiment first)`);
     }
+    const server = await startServer({ port: o.port, run: o.run });
+    console.error(`serve: ${server.url}${o.run ? ` (run folder ${o.run})` : ""}; Ctrl-C stops`);
+    return { code: 0, server };
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`error: ${e.message}\nRun '${PROGRAM} --help' for usage.`);
+      return { code: 2 };
+    }
+    if (e instanceof Deno.errors.AddrInUse) {
+      console.error(
+        `error: port ${port} on 127.0.0.1 is in use; pick another with --port (0: any free one)`,
+      );
+    } else console.error(`error: ${(e as Error).message}`);
+    return { code: 1 };
   }
-  const server = await startServer({ port, run: values.run });
-  console.error(
-    `serve: ${server.url}${values.run ? ` (run folder ${values.run})` : ""}; Ctrl-C stops`,
-  );
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  const { code, server } = await serveMain(Deno.args);
+  if (!server) Deno.exit(code);
 }

@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli } from "./cli_run.ts";
+import { cli, serveCli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
 import { optionCases } from "./bad_inputs/options.ts";
+import { serveCases } from "./bad_inputs/serve.ts";
 import { splitCases } from "./bad_inputs/split.ts";
 import { checkpointCases } from "./bad_inputs/checkpoints.ts";
 import { datasetCases } from "./bad_inputs/datasets.ts";
@@ -21,6 +22,7 @@ const CORPUS: BadInput[] = [
   ...datasetCases,
   ...outCases,
   ...finiteCases,
+  ...serveCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -41,7 +43,8 @@ for (const c of CORPUS) {
     try {
       await c.prepare?.(dir);
       const before = await listFiles(parent);
-      const r = await cli(...c.args.map((a) => a.replaceAll("{dir}", dir)));
+      const run = c.program === "serve" ? serveCli : cli;
+      const r = await run(...c.args.map((a) => a.replaceAll("{dir}", dir)));
       if (c.code !== undefined) assert.equal(r.code, c.code, r.out);
       else assert.notEqual(r.code, 0, r.out);
       assert.match(r.out, c.error);

@@ -1,14 +1,34 @@
-/** Running the command line inside a test process, with its console output captured. */
+/** Running the command lines inside a test process, with their console output captured. */
 import { main } from "../src/cli.ts";
+import { serveMain } from "../src/serve.ts";
 
-/** Runs the CLI with `args`; returns its exit code and everything it printed. */
-export async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+/** An exit code and everything printed. */
+export interface CliResult {
+  code: number;
+  out: string;
+}
+
+async function captured(run: () => Promise<number>): Promise<CliResult> {
   let out = "";
   const saved = [console.log, console.error];
   console.log = console.error = (...a: unknown[]) => void (out += a.join(" ") + "\n");
   try {
-    return { code: await main(args), out };
+    return { code: await run(), out };
   } finally {
     [console.log, console.error] = saved;
   }
+}
+
+/** Runs `deno task experiment` with `args`; returns its exit code and everything it printed. */
+export function cli(...args: string[]): Promise<CliResult> {
+  return captured(() => main(args));
+}
+
+/** Runs `deno task serve` with `args`, closing the server if one started. */
+export function serveCli(...args: string[]): Promise<CliResult> {
+  return captured(async () => {
+    const { code, server } = await serveMain(args);
+    await server?.close();
+    return code;
+  });
 }

@@ -8,6 +8,8 @@ export interface BadInput {
   name: string;
   /** Makes the case's input files in `dir` (a fresh folder whose path contains a space). */
   prepare?: (dir: string) => Promise<void> | void;
+  /** Which command line runs it (default "experiment", i.e. `deno task experiment`). */
+  program?: "experiment" | "serve";
   /** The CLI arguments; `{dir}` is replaced by the case's folder. */
   args: string[];
   /** What the message must match. */
