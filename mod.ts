@@ -12,6 +12,7 @@
  */
 
 export { Gpu, GpuError, NoAdapterError } from "./src/gpu/gpu.ts";
+export { DisposedError } from "./src/gpu/disposed.ts";
 export { ENGINE_LIMITS } from "./src/gpu/gpu.ts";
 export type { Dispatch, EngineLimit, GpuBufferView, GpuOptions } from "./src/gpu/gpu.ts";
 export { BufferPool } from "./src/gpu/buffer_pool.ts";

@@ -4,6 +4,7 @@
  * {@link readTensors}).
  * @module
  */
+import { DisposedError } from "./gpu/disposed.ts";
 import type { Gpu, GpuBufferView } from "./gpu/gpu.ts";
 
 /** Element types a tensor can hold (4 bytes each). */
@@ -34,11 +35,22 @@ function hostArray<D extends DType>(dtype: D, buffer: ArrayBuffer): HostArray<D>
   return new (arrayOf(dtype))(buffer) as HostArray<D>;
 }
 
-/** A dense row-major tensor stored in a GPU buffer. */
-export class Tensor<D extends DType = "f32"> implements GpuBufferView {
+/** A buffer shared by a tensor and its views; disposing the tensor retires it for all. */
+interface Storage {
+  readonly buffer: GPUBuffer;
+  released: boolean;
+}
+
+/**
+ * A dense row-major tensor stored in a GPU buffer. `dispose` (or leaving a `using` block) gives
+ * the storage back; every later use of the tensor or of a view of it throws a DisposedError.
+ */
+export class Tensor<D extends DType = "f32"> implements GpuBufferView, Disposable {
   /** Number of elements. */
   readonly size: number;
   #disposed = false;
+  readonly #storage: Storage;
+  readonly #owner: boolean;
 
   private constructor(
     /** The device holding the storage. */
@@ -47,13 +59,38 @@ export class Tensor<D extends DType = "f32"> implements GpuBufferView {
     readonly shape: readonly number[],
     /** Element type. */
     readonly dtype: D,
-    /** The GPU buffer (shared by views). */
-    readonly buffer: GPUBuffer,
+    storage: Storage,
     /** Where the elements start in the buffer. */
     readonly byteOffset: number,
-    private readonly owner: boolean,
+    owner: boolean,
   ) {
     this.size = shapeSize(shape);
+    this.#storage = storage;
+    this.#owner = owner;
+  }
+
+  /** The GPU buffer (shared by views); throws once this tensor or the one it views is disposed. */
+  get buffer(): GPUBuffer {
+    return this.#live();
+  }
+
+  #live(): GPUBuffer {
+    if (this.#disposed || this.#storage.released) {
+      const what = `Tensor [${this.shape}] ${this.dtype}`;
+      throw this.#disposed || this.#owner
+        ? new DisposedError(what, "dispose()", "keep it until its last use")
+        : new DisposedError(
+          `${what} (a view)`,
+          "the tensor it views was disposed",
+          "keep that tensor until the view's last use",
+        );
+    }
+    return this.#storage.buffer;
+  }
+
+  /** Whether `dispose` was called on it (or, for a view, on the tensor it views). */
+  get disposed(): boolean {
+    return this.#disposed || this.#storage.released;
   }
 
   /** Bytes of the elements (4 per element). */
@@ -71,7 +108,8 @@ export class Tensor<D extends DType = "f32"> implements GpuBufferView {
       );
     }
     const buffer = gpu.pool.acquire(Math.max(bytes, 4), USAGE, `tensor [${shape}]`);
-    return new Tensor(gpu, [...shape], (dtype ?? "f32") as D, buffer, 0, true);
+    const storage = { buffer, released: false };
+    return new Tensor(gpu, [...shape], (dtype ?? "f32") as D, storage, 0, true);
   }
 
   /** A tensor of zeros. */
@@ -114,12 +152,13 @@ export class Tensor<D extends DType = "f32"> implements GpuBufferView {
 
   /** A view of `shape` starting `elementOffset` elements in, sharing this tensor's storage. */
   view(shape: readonly number[], elementOffset = 0): Tensor<D> {
+    this.#live();
     const size = shapeSize(shape);
     if (elementOffset < 0 || elementOffset + size > this.size) {
       throw new RangeError(`view [${shape}] at ${elementOffset} exceeds tensor [${this.shape}]`);
     }
     const offset = this.byteOffset + elementOffset * 4;
-    return new Tensor(this.gpu, [...shape], this.dtype, this.buffer, offset, false);
+    return new Tensor(this.gpu, [...shape], this.dtype, this.#storage, offset, false);
   }
 
   /** The same storage with another shape of equal size. */
@@ -136,11 +175,19 @@ export class Tensor<D extends DType = "f32"> implements GpuBufferView {
     return hostArray(this.dtype, out);
   }
 
-  /** Returns the storage to the pool; views of it must no longer be used. */
+  /** Returns the storage to the pool; this tensor and views of it can no longer be used. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    if (this.owner) this.gpu.pool.release(this.buffer);
+    if (this.#owner && !this.#storage.released) {
+      this.#storage.released = true;
+      this.gpu.pool.release(this.#storage.buffer);
+    }
+  }
+
+  /** Disposes it at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ export function sizeClass(bytes: number): number {
 /** A pool of GPU buffers keyed by (size class, usage). */
 export class BufferPool {
   #free = new Map<string, GPUBuffer[]>();
+  #closed: (() => Error) | null = null;
   #live = 0;
   #pooledBytes = 0;
 
@@ -23,6 +24,7 @@ export class BufferPool {
 
   /** A buffer of at least `bytes` bytes with exactly `usage`. */
   acquire(bytes: number, usage: GPUBufferUsageFlags, label?: string): GPUBuffer {
+    if (this.#closed) throw this.#closed();
     const size = sizeClass(bytes);
     const stack = this.#free.get(`${size}:${usage}`);
     this.#live++;
@@ -36,6 +38,7 @@ export class BufferPool {
 
   /** Gives a buffer back for reuse by later commands. */
   release(buffer: GPUBuffer): void {
+    if (this.#closed) return; // its device is gone, and the buffer with it
     const key = `${buffer.size}:${buffer.usage}`;
     let stack = this.#free.get(key);
     if (!stack) this.#free.set(key, stack = []);
@@ -49,6 +52,12 @@ export class BufferPool {
     for (const stack of this.#free.values()) for (const b of stack) b.destroy();
     this.#free.clear();
     this.#pooledBytes = 0;
+  }
+
+  /** Destroys the pooled buffers; later acquires throw `error()`, releases do nothing. */
+  close(error: () => Error): void {
+    this.trim();
+    this.#closed = error;
   }
 
   /** Buffers handed out and not yet released, and bytes kept for reuse. */

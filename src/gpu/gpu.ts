@@ -10,6 +10,7 @@
  */
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 import { BufferPool } from "./buffer_pool.ts";
+import { DisposedError } from "./disposed.ts";
 import { Params } from "./params.ts";
 import { type Kernel, PipelineCache } from "./pipeline_cache.ts";
 import { foldWorkgroups } from "./workgroups.ts";
@@ -106,8 +107,8 @@ interface ParamChunk {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
-/** A WebGPU device with the engine's caches and command stream. */
-export class Gpu {
+/** A WebGPU device with the engine's caches and command stream (`using` destroys it). */
+export class Gpu implements Disposable {
   /** Description of the adapter in use. */
   readonly adapter: string;
   /** The limits the engine enforces (adapter maxima, or lower caps from options). */
@@ -184,8 +185,20 @@ export class Gpu {
     return gpu;
   }
 
+  #destroyedError(): DisposedError {
+    return new DisposedError(
+      `Gpu (${this.adapter})`,
+      "destroy()",
+      "create another with Gpu.create()",
+    );
+  }
+
+  #check(): void {
+    if (this.#destroyed) throw this.#destroyedError();
+  }
+
   #open(): GPUCommandEncoder {
-    if (this.#destroyed) throw new GpuError("this Gpu has been destroyed");
+    this.#check();
     if (this.#lost) throw new GpuError(`GPU device lost: ${this.#lost.message}`);
     if (!this.#scopeOpen) {
       this.device.pushErrorScope("out-of-memory");
@@ -246,6 +259,7 @@ export class Gpu {
 
   /** Records one kernel launch. Throws at once for bindings past the device's limits. */
   dispatch(d: Dispatch): void {
+    this.#check();
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const [x, y = 1, z = 1] = typeof d.workgroups === "number"
       ? foldWorkgroups(d.workgroups, max)
@@ -314,6 +328,7 @@ export class Gpu {
     if (data.byteLength !== dst.byteLength) {
       throw new RangeError(`write of ${data.byteLength} bytes into a ${dst.byteLength}-byte view`);
     }
+    this.#check();
     if (data.byteLength === 0) return;
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     if (!this.#encoder) {
@@ -378,6 +393,7 @@ export class Gpu {
    * a WGSL compile error (file and line), a validation or an out-of-memory error.
    */
   async flush(): Promise<void> {
+    this.#check();
     this.#submit();
     if (!this.#scopeOpen) return this.#throwUncaptured();
     this.#scopeOpen = false;
@@ -406,6 +422,7 @@ export class Gpu {
 
   /** Reads several views back with one copy submission and one map: the only way data leaves. */
   async read(views: readonly GpuBufferView[]): Promise<ArrayBuffer[]> {
+    this.#check();
     const offsets: number[] = [];
     let total = 0;
     for (const v of views) {
@@ -429,11 +446,17 @@ export class Gpu {
     }
   }
 
-  /** Releases the device and everything it holds. */
+  /** Releases the device and everything it holds; any later use throws a DisposedError. */
   destroy(): void {
+    if (this.#destroyed) return;
     this.#destroyed = true;
-    this.pool.trim();
+    this.pool.close(() => this.#destroyedError());
     for (const c of this.#chunks) c.buffer.destroy();
     this.device.destroy();
+  }
+
+  /** Destroys the device at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.destroy();
   }
 }

@@ -3,6 +3,7 @@
  * {@link ParamStore}, forward and backward passes that only record kernels.
  * @module
  */
+import { DisposedError } from "../gpu/disposed.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
 import { BatchNorm } from "./batchnorm.ts";
@@ -45,15 +46,15 @@ export function buildLayer(spec: LayerSpec, index: number): Layer {
   }
 }
 
-/** A chain of layers with their parameters. */
-export class Sequential {
+/** A chain of layers with their parameters (`using` disposes it). */
+export class Sequential implements Disposable {
   /** The layers, in order. */
   readonly layers: readonly Layer[];
   /** Per-sample shape entering each layer, and (last) the output shape. */
   readonly shapes: readonly number[][];
-  /** Parameters, gradients and running statistics. */
-  readonly params: ParamStore;
+  readonly #params: ParamStore;
   #activations: Tensor[] = [];
+  #disposed = false;
 
   /** Builds the model and allocates its (uninitialised) parameters. */
   constructor(readonly gpu: Gpu, readonly config: ModelConfig) {
@@ -61,8 +62,24 @@ export class Sequential {
     const shapes: number[][] = [[...config.inputShape]];
     for (const layer of this.layers) shapes.push(layer.outputShape(shapes[shapes.length - 1]));
     this.shapes = shapes;
-    this.params = ParamStore.create(gpu, this.layers.map((l, i) => l.paramSpecs(shapes[i])));
-    this.layers.forEach((layer, i) => layer.bind(this.params.bindingsOf(i)));
+    this.#params = ParamStore.create(gpu, this.layers.map((l, i) => l.paramSpecs(shapes[i])));
+    this.layers.forEach((layer, i) => layer.bind(this.#params.bindingsOf(i)));
+  }
+
+  /** Parameters, gradients and running statistics; throws once the model is disposed. */
+  get params(): ParamStore {
+    return this.#live();
+  }
+
+  #live(): ParamStore {
+    if (this.#disposed) {
+      throw new DisposedError(
+        `Sequential "${this.config.name}"`,
+        "dispose()",
+        "build a new one (or load its checkpoint again)",
+      );
+    }
+    return this.#params;
   }
 
   /** Per-sample output shape (e.g. [10] logits). */
@@ -81,6 +98,7 @@ export class Sequential {
    * for `backward`.
    */
   forward(ctx: ForwardContext, x: Tensor): Tensor {
+    this.#live();
     if (this.#activations.length > 0) this.release();
     const expected = this.config.inputShape.join();
     if (x.shape.slice(2).join() !== expected) {
@@ -93,14 +111,14 @@ export class Sequential {
       if (h !== x) kept.push(h);
       h = out;
     }
-    if (ctx.training) this.#activations = kept;
-    else for (const t of kept) t.dispose();
     if (h.buffer === x.buffer || kept.some((t) => t.buffer === h.buffer)) {
-      // The output is a view of something released above (or of the input): copy it out.
+      // The output is a view of the input or of something released later: copy it out.
       const copy = Tensor.empty(this.gpu, h.shape);
       this.gpu.copy(h, copy);
       h = copy;
     }
+    if (ctx.training) this.#activations = kept;
+    else for (const t of kept) t.dispose();
     return h;
   }
 
@@ -134,9 +152,16 @@ export class Sequential {
     this.#activations = [];
   }
 
-  /** Frees the parameters too. */
+  /** Frees the parameters too; any later use throws a DisposedError. */
   dispose(): void {
+    if (this.#disposed) return;
     this.release();
-    this.params.dispose();
+    this.#params.dispose();
+    this.#disposed = true;
+  }
+
+  /** Disposes it at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * The library refuses misuse with an error that names what is wrong: use after dispose (of a
+ * Tensor, a Sequential, a Gpu), and a model that does not fit its data or was never given
+ * parameters.
+ */
+import assert from "node:assert/strict";
+import { DisposedError } from "../src/gpu/disposed.ts";
+import { Gpu } from "../src/gpu/gpu.ts";
+import { synthetic } from "../src/data/synthetic.ts";
+import { mlp } from "../src/nn/model_config.ts";
+import { Sequential } from "../src/nn/sequential.ts";
+import { scale } from "../src/ops/elementwise.ts";
+import { Tensor } from "../src/tensor.ts";
+import { quietSink } from "../src/train/progress.ts";
+import { evaluate, train } from "../src/train/trainer.ts";
+import { gpuTest } from "./helpers.ts";
+
+const disposed = (what: RegExp) => (e: unknown) =>
+  e instanceof DisposedError && what.test(e.message) && !/\n/.test(e.message);
+
+gpuTest("a disposed tensor, or a view of one, throws on every use", async (gpu) => {
+  const t = Tensor.from(gpu, [1, 2, 3]);
+  const view = t.view([2], 1);
+  t.dispose();
+  // The pool hands the storage to the next tensor of that size: reading t would show its data.
+  const other = Tensor.from(gpu, [7, 8, 9]);
+  await assert.rejects(() => t.read(), disposed(/^Tensor \[3\] f32 was used after dispose\(\)/));
+  await assert.rejects(() => view.read(), disposed(/^Tensor \[2\] f32 \(a view\) was used after/));
+  assert.throws(() => scale(t, 2), disposed(/Tensor \[3\] f32/));
+  assert.throws(() => t.reshape([3, 1]), disposed(/Tensor \[3\] f32/));
+  assert.throws(() => gpu.copy(other, t), disposed(/Tensor \[3\] f32/));
+  t.dispose(); // twice is harmless
+  assert.deepEqual([...await other.read()], [7, 8, 9]);
+  let kept: Tensor;
+  {
+    using u = Tensor.zeros(gpu, [4]);
+    kept = u;
+    assert.equal(kept.disposed, false);
+  }
+  assert.equal(kept.disposed, true);
+  other.dispose();
+});
+
+gpuTest("a disposed Sequential throws an error naming it", async (gpu) => {
+  const data = synthetic({ size: 64, shape: [1, 4, 4], seed: 1 });
+  const model = new Sequential(gpu, mlp({ inputShape: [1, 4, 4], hidden: 8, layers: 1 }));
+  model.initialize(1);
+  model.dispose();
+  const named = disposed(/^Sequential "mlp" was used after dispose\(\); build a new one/);
+  await assert.rejects(
+    () => train(model, data, { epochs: 1, batchSize: 16, progress: quietSink }),
+    named,
+  );
+  await assert.rejects(() => evaluate(model, data), named);
+  assert.throws(() => model.initialize(2), named);
+  model.dispose(); // twice is harmless
+  let kept: Sequential;
+  {
+    using m = new Sequential(gpu, mlp({ inputShape: [1, 4, 4], hidden: 8, layers: 1 }));
+    kept = m;
+  }
+  assert.throws(() => kept.params, named);
+});
+
+Deno.test({
+  name: "a destroyed Gpu throws an error naming it; tensors of it can still be disposed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const gpu = await Gpu.create();
+    const t = Tensor.from(gpu, [1, 2, 3]);
+    gpu.destroy();
+    const named = disposed(/^Gpu \(.+\) was used after destroy\(\); create another/);
+    assert.throws(() => Tensor.zeros(gpu, [4]), named);
+    await assert.rejects(() => t.read(), named);
+    assert.throws(() => scale(t, 2), named);
+    await assert.rejects(() => gpu.flush(), named);
+    t.dispose();
+    gpu.destroy(); // twice is harmless
+    let kept: Gpu;
+    {
+      using g = await Gpu.create();
+      kept = g;
+    }
+    assert.throws(() => Tensor.zeros(kept, [4]), named);
+  },
+});
