@@ -95,6 +95,7 @@ export type { CrossEntropy } from "./src/nn/loss.ts";
 export { cnn, mlp } from "./src/nn/model_config.ts";
 export type { CnnOptions, LayerSpec, MlpOptions, ModelConfig } from "./src/nn/model_config.ts";
 export { buildLayer, Sequential } from "./src/nn/sequential.ts";
+export { assertModelFits, ModelDataError } from "./src/nn/fits.ts";
 
 // Training
 export { Adam } from "./src/optim/adam.ts";

@@ -17,6 +17,7 @@ import {
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { requireFiniteLosses } from "./finite.ts";
 import {
+  assertEvaluable,
   lossMatrix,
   type LossMatrixOptions,
   type PointRange,
@@ -70,6 +71,7 @@ export async function estimateDifferences(
   o: EstimateOptions,
   range: PointRange = { first: 0, end: o.points },
 ): Promise<Float32Array> {
+  await assertEvaluable(model, { dataset: data, loss: "cross-entropy" });
   if (!(o.sigma > 0) || !Number.isFinite(o.sigma)) {
     throw new RangeError(`sigma must be > 0, got ${o.sigma}`);
   }

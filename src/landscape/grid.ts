@@ -10,6 +10,7 @@ import { recordDifferences } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
 import {
+  assertEvaluable,
   type EvalData,
   lossMatrix,
   type LossMatrixOptions,
@@ -86,6 +87,7 @@ export async function gridMeans(
   options: GridOptions,
   range?: PointRange,
 ): Promise<Float32Array> {
+  await assertEvaluable(model, data);
   if (range && range.first === range.end) return new Float32Array(0);
   const { axis, directions, points } = await gridSet(model, options);
   let means: Float32Array;
@@ -160,6 +162,7 @@ export async function integrandMaps(
   sigma: number,
   options: GridOptions,
 ): Promise<{ k: number; map: GridValues }[]> {
+  await assertEvaluable(model, data);
   const n = data.dataset.labels.length;
   const kMax = Math.max(...ks);
   if (ks.some((k) => !Number.isInteger(k) || k < 1)) {

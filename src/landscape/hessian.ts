@@ -40,6 +40,7 @@
  * @module
  */
 import { gather } from "../data/batches.ts";
+import { assertHasParameters, assertModelFits } from "../nn/fits.ts";
 import { softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../nn/loss.ts";
 import type { ForwardContext } from "../nn/layer.ts";
 import type { Sequential } from "../nn/sequential.ts";
@@ -126,6 +127,7 @@ export class SampleSet {
     maxBatch = DEFAULT_MAX_BATCH,
   ): SampleSet {
     const n = data.dataset.labels.length;
+    assertModelFits(model, data.dataset, data.loss === "squared-error" ? data.targets : undefined);
     if (indices.length === 0) throw new RangeError("a sample set needs at least one sample");
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
@@ -228,6 +230,7 @@ export class Curvature {
   /** Checks the model (see {@link assertCurvatureModel}), copies w* and reads |w*| (one readback). */
   static async create(model: Sequential, options: CurvatureOptions = {}): Promise<Curvature> {
     assertCurvatureModel(model);
+    await assertHasParameters(model);
     const h = options.relativeStep ?? DEFAULT_RELATIVE_STEP;
     if (!(h > 0 && h < 1)) throw new RangeError(`relativeStep must be in (0, 1), got ${h}`);
     const gpu = model.gpu;

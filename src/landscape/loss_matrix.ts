@@ -8,6 +8,7 @@
  */
 import type { Dataset } from "../data/dataset.ts";
 import { gather } from "../data/batches.ts";
+import { assertReadyFor } from "../nn/fits.ts";
 import { softmaxCrossEntropy } from "../nn/loss.ts";
 import type { Perturbation } from "../nn/perturbation.ts";
 import type { Sequential } from "../nn/sequential.ts";
@@ -51,6 +52,18 @@ export interface LossMatrixOptions {
   maxSamplesPerChunk?: number;
   /** Called after each chunk has finished on the GPU, with points x samples done. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Throws a ModelDataError unless `model` takes the samples, has one output per class (or target)
+ * and has parameters (initialised, trained or loaded): what every estimator checks first.
+ */
+export async function assertEvaluable(model: Sequential, data: EvalData): Promise<void> {
+  await assertReadyFor(
+    model,
+    data.dataset,
+    data.loss === "squared-error" ? data.targets : undefined,
+  );
 }
 
 /** Number of points in a point set. */
@@ -145,6 +158,7 @@ export async function lossMatrix(
   points: Points,
   options: LossMatrixOptions = {},
 ): Promise<Tensor> {
+  await assertEvaluable(model, data);
   const gpu = model.gpu;
   const n = data.dataset.labels.length;
   const total = pointTotal(points);

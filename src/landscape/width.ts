@@ -8,6 +8,7 @@ import type { Sequential } from "../nn/sequential.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
 import {
+  assertEvaluable,
   type EvalData,
   type LossMatrixOptions,
   meanLosses,
@@ -70,6 +71,7 @@ export async function widthCurve(
   range?: PointRange,
 ): Promise<Float32Array> {
   const { count, maxRadius, steps, rays, total } = settings(options);
+  await assertEvaluable(model, data);
   if (range && range.first === range.end) return new Float32Array(0);
   const directions = interleave(model, await randomDirections(model, count, options));
   const width = directions.shape[1];

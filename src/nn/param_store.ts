@@ -7,7 +7,8 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { fill } from "../ops/elementwise.ts";
+import { fill, unary } from "../ops/elementwise.ts";
+import { max } from "../ops/reduce.ts";
 import { fillUniform } from "../ops/random.ts";
 import { RNG_DOMAIN } from "../rng/philox.ts";
 import { shapeSize, Tensor } from "../tensor.ts";
@@ -42,6 +43,7 @@ export class ParamStore {
   readonly stats: Tensor;
   /** Number of trainable values, without padding. */
   readonly count: number;
+  #assigned = false;
 
   private constructor(entries: ParamEntry[], values: Tensor, grads: Tensor, stats: Tensor) {
     this.entries = entries;
@@ -103,6 +105,27 @@ export class ParamStore {
         );
       }
     }
+    this.#assigned = true;
+  }
+
+  /** Records that the values were written from elsewhere (e.g. a checkpoint). */
+  markAssigned(): void {
+    this.#assigned = true;
+  }
+
+  /**
+   * Whether the values were ever initialised or written. Writes straight into the bindings
+   * (`gpu.write`) are not tracked, so an untracked store is read once: never written, it still
+   * holds the zeros it was created with.
+   */
+  async assigned(): Promise<boolean> {
+    if (this.#assigned) return true;
+    const magnitude = unary(this.values, "abs");
+    const largest = max(magnitude);
+    magnitude.dispose();
+    const [m] = await largest.read();
+    largest.dispose();
+    return this.#assigned = m !== 0;
   }
 
   /** Frees the buffers. */

@@ -227,6 +227,7 @@ export function checkpointFromBytes(
     }
     const optimizer = readOptimizer(path, tensors, metadata, model.params.values.size);
     for (const e of model.params.entries) gpu.write(e.binding.value, tensors[e.key].data);
+    model.params.markAssigned();
     return { model, info: metadata, optimizer };
   } catch (e) {
     model.dispose();

@@ -8,6 +8,7 @@
  */
 import { batchIndices, epochOrder, uploadBatch } from "../data/batches.ts";
 import { type Dataset, datasetSize } from "../data/dataset.ts";
+import { assertModelFits } from "../nn/fits.ts";
 import type { ForwardContext } from "../nn/layer.ts";
 import { correctCount, softmaxCrossEntropy, softmaxCrossEntropyBackward } from "../nn/loss.ts";
 import type { Sequential } from "../nn/sequential.ts";
@@ -92,6 +93,7 @@ export async function evaluate(
   data: Dataset,
   batchSize = 500,
 ): Promise<Evaluation> {
+  assertModelFits(model, data);
   const gpu = model.gpu;
   const n = datasetSize(data);
   const parts: Tensor<"f32" | "u32">[] = [];
@@ -130,6 +132,8 @@ export async function train(
     maxSteps = Infinity,
     shuffle = true,
   } = options;
+  assertModelFits(model, data);
+  if (validation) assertModelFits(model, validation);
   const gpu = model.gpu;
   const n = datasetSize(data);
   const perEpoch = Math.floor(n / batchSize);
