@@ -19,6 +19,7 @@ import { scale } from "../src/ops/elementwise.ts";
 import { Tensor } from "../src/tensor.ts";
 import { quietSink } from "../src/train/progress.ts";
 import { evaluate, train } from "../src/train/trainer.ts";
+import { sampleLosses } from "../src/train/sample_losses.ts";
 import { gpuTest } from "./helpers.ts";
 
 const disposed = (what: RegExp) => (e: unknown) =>
@@ -111,6 +112,7 @@ gpuTest(
       classes,
     );
     await assert.rejects(() => evaluate(fiveClasses, data), classes);
+    await assert.rejects(() => sampleLosses(fiveClasses, data), classes);
     await assert.rejects(() => estimateDelta(fiveClasses, data, delta), classes);
     await assert.rejects(
       () => lossSurface(fiveClasses, evalData, { resolution: 3, seed: 1 }),

@@ -5,6 +5,7 @@
  */
 import { batchIndices, epochOrder, uploadBatch } from "../data/batches.ts";
 import { type Dataset, datasetSize } from "../data/dataset.ts";
+import { assertModelFits } from "../nn/fits.ts";
 import type { ForwardContext } from "../nn/layer.ts";
 import { softmaxCrossEntropy } from "../nn/loss.ts";
 import type { Sequential } from "../nn/sequential.ts";
@@ -12,7 +13,7 @@ import { readTensors, type Tensor } from "../tensor.ts";
 
 /** Per-sample results of {@link sampleLosses}, in the dataset's order. */
 export interface SampleLosses {
-  /** Cross-entropy of each sample (NaN for a label outside the model's classes). */
+  /** Cross-entropy of each sample. */
   losses: Float32Array;
   /** Predicted class: the argmax of the logits, the lowest index among ties. */
   predictions: Uint32Array;
@@ -24,6 +25,7 @@ export async function sampleLosses(
   data: Dataset,
   batchSize = 500,
 ): Promise<SampleLosses> {
+  assertModelFits(model, data);
   const gpu = model.gpu;
   const n = datasetSize(data);
   const ctx: ForwardContext = { gpu, training: false, seed: 0, step: 0 };
