@@ -7,10 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { cli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 
-const CLI = new URL("../src/cli.ts", import.meta.url).pathname;
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
 /** Runs the CLI with writes limited to `kib` KiB per file; returns its exit code and output. */
 async function cliOnFullDisk(kib: number, args: string[]): Promise<{ code: number; out: string }> {
