@@ -14,6 +14,7 @@ import { checkpointCases } from "./bad_inputs/checkpoints.ts";
 import { datasetCases } from "./bad_inputs/datasets.ts";
 import { outCases } from "./bad_inputs/out.ts";
 import { finiteCases } from "./bad_inputs/finite.ts";
+import { resumeCases } from "./bad_inputs/resume.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -23,6 +24,7 @@ const CORPUS: BadInput[] = [
   ...outCases,
   ...finiteCases,
   ...serveCases,
+  ...resumeCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -7,7 +7,12 @@ import { join } from "node:path";
 import type { Dataset, DataSplits } from "../src/data/dataset.ts";
 import { loadData } from "../src/data/load.ts";
 import { synthetic } from "../src/data/synthetic.ts";
-import { mlpVariants, trainedModel, trainingParams } from "../src/experiments/models.ts";
+import {
+  checkpointFile,
+  mlpVariants,
+  trainedModel,
+  trainingStep,
+} from "../src/experiments/models.ts";
 import { PRESETS } from "../src/experiments/presets.ts";
 import { Run } from "../src/experiments/run.ts";
 import { mlp } from "../src/nn/model_config.ts";
@@ -120,7 +125,7 @@ gpuTest(
     const dir = await Deno.makeTempDir({ prefix: "chance run " });
     try {
       const preset = { ...PRESETS.tiny, epochs: 1 };
-      const run = new Run(dir, gpu, preset, () => {});
+      const run = new Run(dir, gpu, preset, {}, () => {});
       const loaded = await loadData({ data: "synthetic", seed: 0 });
       const random: DataSplits = {
         train: randomLabels(loaded.train, 3),
@@ -140,23 +145,16 @@ gpuTest(
         validation: loaded.validation,
         test: loaded.test,
       };
-      await Deno.mkdir(join(dir, "steps"));
-      await Deno.writeTextFile(
-        join(dir, "steps", `train-${v.id}.json`),
-        JSON.stringify({
-          name: `train-${v.id}`,
-          params: trainingParams(run, v, data),
-          result: {
-            testAccuracy: 0.1,
-            testLoss: 2.3,
-            bestEpoch: 1,
-            validationAccuracy: 0.1,
-            seconds: 1,
-          },
+      await run.step(`train-${v.id}`, trainingStep(run, v, data), async () => {
+        await Deno.writeTextFile(await run.path(checkpointFile(v)), "a checkpoint");
+        return {
+          testAccuracy: 0.1,
+          testLoss: 2.3,
+          bestEpoch: 1,
+          validationAccuracy: 0.1,
           seconds: 1,
-          finished: "2026-01-01T00:00:00.000Z",
-        }),
-      );
+        };
+      });
       await assert.rejects(() => trainedModel(run, v, data), refused);
     } finally {
       await Deno.remove(dir, { recursive: true });

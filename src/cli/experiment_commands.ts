@@ -12,6 +12,8 @@ import { cnnVariants, depthVariants, mlpVariants } from "../experiments/models.t
 import { type Preset, PRESETS } from "../experiments/presets.ts";
 import { type ReportRun, type RunResults, saveResult, writeReport } from "../experiments/report.ts";
 import { Run } from "../experiments/run.ts";
+import { dataIdentity } from "../data/identity.ts";
+import { gemmVariant } from "../nn/gemm.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
 import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
 import { device, deviceOptions, jsonText } from "./common.ts";
@@ -249,19 +251,30 @@ export async function experimentCommand(
   await makeOutDir(dir);
   const started = performance.now();
   const gpu = await device(o as Parsed<typeof deviceOptions>);
-  const run = new Run(dir, gpu, preset);
-  const loaded = names.length > 0
-    ? await loadData({
-      data: preset.data,
-      dataDir: preset.dataDir,
-      validation: preset.validation,
-      trainLimit: preset.trainLimit,
-      seed: preset.seed,
-    })
-    : undefined;
+  const loaded = names.length === 0 ? null : await loadData({
+    data: preset.data,
+    dataDir: preset.dataDir,
+    validation: preset.validation,
+    trainLimit: preset.trainLimit,
+    seed: preset.seed,
+  });
+  // What every step depends on besides its options: a step of other data or of another core
+  // (a different float32 summation order) is recomputed.
+  const context = loaded ? { data: await dataIdentity(loaded), kernels: gemmVariant(gpu) } : {};
+  const run = new Run(dir, gpu, preset, context);
+  if (shard && loaded) {
+    // Before anything is written: a shard of untrained models writes nothing.
+    await requireTrained(
+      run,
+      names,
+      loaded,
+      `deno task experiment ${command} --train-only ${presetArgs(o)}--out ${dir}`,
+    );
+  }
   const runJson = {
     command: `deno task experiment ${Deno.args.join(" ")}`.trim(),
     preset,
+    ...context,
     adapter: gpu.adapter,
     versions: {
       engine: denoJson.version,
@@ -291,12 +304,6 @@ export async function experimentCommand(
       return 0;
     }
     if (shard) {
-      await requireTrained(
-        run,
-        names,
-        data,
-        `deno task experiment ${command} --train-only ${presetArgs(o)}--out ${dir}`,
-      );
       const mine = assignedExperiments(names, shard);
       run.say(
         `${command}: shard ${shard.index}/${shard.count} runs ${mine.join(", ") || "nothing"}`,

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DataSplits } from "../data/dataset.ts";
-import { experimentVariants, trainedModel, trainingParams } from "../experiments/models.ts";
+import { experimentVariants, trainedModel, trainingStep } from "../experiments/models.ts";
 import type { Run } from "../experiments/run.ts";
 import { writeAtomic } from "../report/atomic.ts";
 import type { Shard } from "../landscape/shard.ts";
@@ -62,7 +62,8 @@ export async function requireTrained(
 ): Promise<void> {
   const missing = [];
   for (const v of variantsOf(run, names, data)) {
-    if (!(await run.record(`train-${v.id}`, trainingParams(run, v, data)))) missing.push(v.id);
+    const step = await run.state(`train-${v.id}`, trainingStep(run, v, data));
+    if (!step.record) missing.push(step.stale ? `${v.id} (${step.stale})` : v.id);
   }
   if (missing.length > 0) {
     throw new CliError(
@@ -155,11 +156,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Step records agree when they ran the same parameters to the same result (times differ). */
+/** Step records agree when they ran the same inputs to the same results (times differ). */
 function sameStep(a: Uint8Array, b: Uint8Array): boolean {
   const pick = (bytes: Uint8Array) => {
     const r = JSON.parse(new TextDecoder().decode(bytes));
-    return JSON.stringify([r.params, r.result]);
+    return JSON.stringify([r.params, r.context, r.inputs, r.outputs, r.result]);
   };
   try {
     return pick(a) === pick(b);

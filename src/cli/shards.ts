@@ -8,6 +8,7 @@
  */
 import { parseShard, type Shard, shardFromEnvironment } from "../landscape/shard.ts";
 import { CliError, opt } from "./options.ts";
+import { sha256 } from "../report/digest.ts";
 import { osReason, WriteError } from "../report/atomic.ts";
 
 /** --shard. */
@@ -61,11 +62,6 @@ export interface PartValues {
   end: number;
   perPoint: number;
   values: Float32Array;
-}
-
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** JSON with object keys sorted, so equal configurations hash equally. */

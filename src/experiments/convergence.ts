@@ -15,7 +15,7 @@ import type { Sequential } from "../nn/sequential.ts";
 import { deltaFigure, heatmapFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
 import { type Cell, csvNumber, parseCsv, writeCsv } from "../report/csv.ts";
-import { mlpVariants, trainedModel, type Variant } from "./models.ts";
+import { checkpointFile, mlpVariants, trainedModel, type Variant } from "./models.ts";
 import type { Run } from "./run.ts";
 
 /** Summary of one Δk curve. */
@@ -95,17 +95,23 @@ interface CurveRecord {
   sufficiency: Sufficiency | null;
 }
 
-/** Estimates one Δk curve (once per run), writes curves/<name>.csv, fits its rate. */
+/** Estimates one Δk curve of `variant`'s model (once per run), writes curves/<name>.csv, fits its rate. */
 async function curveStep(
   run: Run,
   name: string,
   params: Record<string, unknown>,
+  variant: Variant,
   model: Sequential,
   data: DataSplits,
   opts: EstimateOptions,
   threshold?: number,
 ): Promise<{ record: CurveRecord; curve: DeltaCurve }> {
-  const record = await run.step<CurveRecord>(name, { ...params, threshold }, async () => {
+  const spec = {
+    params: { ...params, threshold },
+    reads: [checkpointFile(variant)],
+    writes: [`curves/${name}.csv`],
+  };
+  const record = await run.step<CurveRecord>(name, spec, async () => {
     const curve = await estimateDelta(model, data.train, opts);
     await writeCsv(await run.path(`curves/${name}.csv`), CURVE_HEADER, curveRows(name, curve));
     const fit = safeFit(curve, run.preset.seed);
@@ -145,7 +151,7 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
   const sigmaSeries = [], dimSeries = [];
   for (const s of p.sigmas) {
     const name = `fig5-sigma-${s}`;
-    const { record, curve } = await curveStep(run, name, { ...base, sigma: s }, model, data, {
+    const { record, curve } = await curveStep(run, name, { ...base, sigma: s }, v, model, data, {
       sigma: s,
       points: p.points,
       samples: p.samples,
@@ -161,6 +167,7 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       run,
       name,
       { ...base, sigma: p.dimSigma, dim: d },
+      v,
       model,
       data,
       {
@@ -252,7 +259,11 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
     range: p.integrandRange,
     seed: p.seed,
   };
-  const maps = await run.step("fig6-integrand", params, async () => {
+  const writes = p.integrandKs.flatMap((k) =>
+    ["csv", "svg", "png"].map((ext) => `fig6/integrand_k${k}.${ext}`)
+  );
+  const spec = { params, reads: [checkpointFile(v)], writes };
+  const maps = await run.step("fig6-integrand", spec, async () => {
     const samples = sampleOrder(data.train, Math.max(...p.integrandKs) + 1, p.seed);
     const result = await integrandMaps(
       model,
@@ -364,6 +375,7 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
       run,
       c.name,
       { ...base, model: c.variant.id, reshuffle: c.reshuffle },
+      c.variant,
       model,
       data,
       { ...estimate, reshuffleSeed: c.reshuffle ? p.seed : undefined },
@@ -391,14 +403,16 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
   const { model: plain } = await trainedModel(run, plainVariant, data);
   const theory = [];
   for (const k of p.theoryKs) {
-    const t = await run.step(`rate-theory-k${k}`, {
+    const params = {
       model: plainVariant.id,
       k,
       sigma: p.theorySigma,
       probes: p.theoryProbes,
       points: p.theoryPoints,
       seed: p.seed,
-    }, async () => {
+    };
+    const spec = { params, reads: [checkpointFile(plainVariant)] };
+    const t = await run.step(`rate-theory-k${k}`, spec, async () => {
       const samples = sampleOrder(data.train, Math.max(...p.theoryKs) + 1, p.seed);
       const r = await theoryCheck(plain, { dataset: samples, loss: "cross-entropy" }, {
         k,

@@ -11,7 +11,7 @@ import { landscapeWidth } from "../landscape/width.ts";
 import { barFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
 import { writeCsv } from "../report/csv.ts";
-import { type Trained, trainedModel, type Variant, variantData } from "./models.ts";
+import { checkpointFile, type Trained, trainedModel, type Variant, variantData } from "./models.ts";
 import type { Run } from "./run.ts";
 
 /** One variant's results. */
@@ -61,7 +61,16 @@ export async function landscapeExperiment(
       seed: p.seed,
     };
     // Steps and files belong to the model, so figures that share a model share them.
-    const surface = await run.step(`landscape-${v.id}`, gridParams, async () => {
+    const reads = [checkpointFile(v)];
+    const writes = [
+      `landscapes/landscape_${v.id}.csv`,
+      `landscapes/landscape_${v.id}.svg`,
+      `landscapes/landscape_${v.id}.png`,
+      `landscapes/surface_${v.id}.svg`,
+      `landscapes/surface_${v.id}.png`,
+    ];
+    const surfaceStep = { params: gridParams, reads, writes };
+    const surface = await run.step(`landscape-${v.id}`, surfaceStep, async () => {
       const s = await lossSurface(model, evalData, {
         seed: p.seed + 17,
         resolution: p.grid,
@@ -100,7 +109,7 @@ export async function landscapeExperiment(
       samples: p.landscapeSamples,
       seed: p.seed,
     };
-    const width = await run.step(`width-${v.id}`, widthParams, async () => {
+    const width = await run.step(`width-${v.id}`, { params: widthParams, reads }, async () => {
       const w = await landscapeWidth(model, evalData, {
         seed: p.seed + 29,
         directions: p.widthDirections,

@@ -11,7 +11,7 @@ import { evaluate, train } from "../train/trainer.ts";
 import { splitMetadata, trainingSplit } from "../train/training_split.ts";
 import { DivergenceError, requireAboveChance } from "../train/divergence.ts";
 import type { Preset } from "./presets.ts";
-import type { Run } from "./run.ts";
+import type { Run, StepSpec } from "./run.ts";
 
 /** A model of an experiment. */
 export interface Variant {
@@ -108,16 +108,25 @@ export function depthVariants(p: Preset, inputShape: number[]): Variant[] {
   return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2], `${d} conv layers`));
 }
 
-/** What a variant's training step is keyed by (its record in steps/train-<id>.json). */
-export function trainingParams(run: Run, v: Variant, data: DataSplits) {
+/** The checkpoint of a variant, inside the run folder. */
+export function checkpointFile(v: Variant): string {
+  return `models/${v.id}.safetensors`;
+}
+
+/** What a variant's training step depends on and writes (its record: steps/train-<id>.json). */
+export function trainingStep(run: Run, v: Variant, data: DataSplits): StepSpec {
   const p = run.preset;
   return {
-    config: v.config,
-    epochs: v.config.name === "cnn" ? p.cnnEpochs : p.epochs,
-    lr: p.lr,
-    batchSize: p.batchSize,
-    seed: p.seed,
-    data: data.train.name,
+    params: {
+      config: v.config,
+      pool: v.pool,
+      epochs: v.config.name === "cnn" ? p.cnnEpochs : p.epochs,
+      lr: p.lr,
+      batchSize: p.batchSize,
+      seed: p.seed,
+      data: data.train.name,
+    },
+    writes: [checkpointFile(v)],
   };
 }
 
@@ -152,11 +161,11 @@ export async function trainedModel(
   data: DataSplits,
 ): Promise<{ model: Sequential; trained: Trained }> {
   const p = run.preset;
-  const params = trainingParams(run, v, data);
-  const epochs = params.epochs;
+  const epochs = v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
+  const file = `${run.dir}/${checkpointFile(v)}`;
   const d = variantData(data, v.pool);
   let model: Sequential | undefined;
-  const trained = await run.step<Trained>(`train-${v.id}`, params, async () => {
+  const trained = await run.step<Trained>(`train-${v.id}`, trainingStep(run, v, data), async () => {
     model = new Sequential(run.gpu, v.config);
     const result = await train(model, d.train, {
       epochs,
@@ -169,7 +178,7 @@ export async function trainedModel(
       throw named(e, v);
     });
     const test = await evaluate(model, d.test);
-    await saveCheckpoint(await run.path(`models/${v.id}.safetensors`), model, {
+    await saveCheckpoint(await run.path(checkpointFile(v)), model, {
       id: v.id,
       epoch: String(result.bestEpoch + 1),
       testAccuracy: String(test.accuracy),
@@ -195,7 +204,7 @@ export async function trainedModel(
     model?.dispose();
     throw named(e, v);
   }
-  model ??= (await loadCheckpoint(run.gpu, `${run.dir}/models/${v.id}.safetensors`)).model;
+  model ??= (await loadCheckpoint(run.gpu, file)).model;
   return { model, trained };
 }
 

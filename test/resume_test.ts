@@ -1,0 +1,160 @@
+/**
+ * Resuming a run folder never reuses a result of other inputs: a changed option recomputes
+ * exactly the steps that depend on it, and a damaged file is named and rebuilt, not trusted.
+ */
+import assert from "node:assert/strict";
+import { cli } from "./cli_run.ts";
+import { gpuTest } from "./helpers.ts";
+
+const TINY = ["--preset", "tiny"];
+
+/** The steps a command's output says were recomputed (name → why) and skipped. */
+function steps(out: string): { recomputed: Map<string, string>; skipped: Set<string> } {
+  const recomputed = new Map<string, string>();
+  const skipped = new Set<string>();
+  for (const m of out.matchAll(/^([\w.-]+): recomputing, (.*)$/gm)) recomputed.set(m[1], m[2]);
+  for (const m of out.matchAll(/^([\w.-]+): done earlier, skipped$/gm)) skipped.add(m[1]);
+  return { recomputed, skipped };
+}
+
+/** Every step of `all` that reads the checkpoint of `model`. */
+function dependents(model: string): string[] {
+  const byModel: Record<string, string[]> = {
+    "mlp-bn-dropout": [
+      "rate-mlp-bn-dropout",
+      "rate-mlp-bn-dropout-fixed-order",
+      "landscape-mlp-bn-dropout",
+      "width-mlp-bn-dropout",
+      "fig5-sigma-0.01",
+      "fig5-sigma-0.03",
+      "fig5-dim-1",
+      "fig5-dim-4",
+      "fig6-integrand",
+    ],
+    "mlp-bn": ["landscape-mlp-bn", "width-mlp-bn"],
+    "mlp-plain": [
+      "rate-mlp-plain",
+      "rate-theory-k5",
+      "rate-theory-k20",
+      "landscape-mlp-plain",
+      "width-mlp-plain",
+    ],
+  };
+  return byModel[model];
+}
+
+gpuTest(
+  "resume: more epochs retrain the MLPs and recompute every step that reads them, naming why; the CNN steps are kept",
+  async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      assert.equal((await cli("all", ...TINY, "--out", out)).code, 0);
+      const report = await Deno.readTextFile(`${out}/report.json`);
+      const rate = await Deno.readTextFile(`${out}/results/rate.json`);
+      const cnnWidths = await Deno.readTextFile(`${out}/fig2/widths.csv`);
+
+      const more = await cli("all", ...TINY, "--epochs", "3", "--out", out);
+      assert.equal(more.code, 0, more.out);
+      const { recomputed, skipped } = steps(more.out);
+      for (const model of ["mlp-bn-dropout", "mlp-bn", "mlp-plain"]) {
+        assert.equal(recomputed.get(`train-${model}`), "options changed (epochs 2 → 3)");
+        for (const step of dependents(model)) {
+          assert.equal(
+            recomputed.get(step),
+            `checkpoint models/${model}.safetensors changed`,
+            `${step} recomputes because ${model} was retrained`,
+          );
+        }
+      }
+      const cnn = [...skipped].filter((s) => /cnn/.test(s));
+      assert.equal(cnn.length, 12, "train, landscape and width of 4 CNNs are kept");
+      assert.ok(![...recomputed.keys()].some((s) => /cnn/.test(s)), "no CNN step recomputed");
+      assert.equal(JSON.parse(await Deno.readTextFile(`${out}/run.json`)).preset.epochs, 3);
+      assert.notEqual(await Deno.readTextFile(`${out}/results/rate.json`), rate);
+      assert.notEqual(await Deno.readTextFile(`${out}/report.json`), report);
+      assert.equal(await Deno.readTextFile(`${out}/fig2/widths.csv`), cnnWidths);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
+
+gpuTest(
+  "resume: a damaged output, step record or checkpoint, other data or another matrix core is named and recomputed",
+  async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      assert.equal((await cli("rate", ...TINY, "--out", out)).code, 0);
+      const curve = await Deno.readFile(`${out}/curves/rate-mlp-plain.csv`);
+      const rate = await Deno.readTextFile(`${out}/results/rate.json`);
+      const figure = await Deno.readFile(`${out}/rate/delta.png`);
+      const checkpoint = await Deno.readFile(`${out}/models/mlp-bn-dropout.safetensors`);
+
+      // The issue's case: a curve cut to 500 bytes was read back as a 4-row curve.
+      await Deno.truncate(`${out}/curves/rate-mlp-plain.csv`, 500);
+      const record = await Deno.readTextFile(`${out}/steps/rate-theory-k5.json`);
+      await Deno.writeTextFile(`${out}/steps/rate-theory-k5.json`, record.slice(0, 100));
+      const edited = JSON.parse(await Deno.readTextFile(`${out}/steps/rate-theory-k20.json`));
+      edited.result.agree = !edited.result.agree;
+      await Deno.writeTextFile(`${out}/steps/rate-theory-k20.json`, JSON.stringify(edited));
+      const damaged = checkpoint.slice();
+      damaged[damaged.length - 1] ^= 0xff;
+      await Deno.writeFile(`${out}/models/mlp-bn-dropout.safetensors`, damaged);
+
+      const again = await cli("rate", ...TINY, "--out", out);
+      assert.equal(again.code, 0, again.out);
+      const { recomputed, skipped } = steps(again.out);
+      assert.match(
+        recomputed.get("rate-mlp-plain") ?? "",
+        /^its output curves\/rate-mlp-plain\.csv is damaged or was edited/,
+      );
+      assert.equal(
+        recomputed.get("rate-theory-k5"),
+        "steps/rate-theory-k5.json is damaged (not valid JSON)",
+      );
+      assert.match(
+        recomputed.get("rate-theory-k20") ?? "",
+        /rate-theory-k20\.json is damaged \(its checksum/,
+      );
+      assert.match(
+        recomputed.get("train-mlp-bn-dropout") ?? "",
+        /^its output models\/mlp-bn-dropout\.safetensors is damaged/,
+      );
+      // Retraining gives the same bytes, so the steps that read the checkpoint stand.
+      assert.deepEqual(await Deno.readFile(`${out}/models/mlp-bn-dropout.safetensors`), checkpoint);
+      assert.ok(
+        skipped.has("rate-mlp-bn-dropout") && skipped.has("rate-mlp-bn-dropout-fixed-order"),
+      );
+      assert.deepEqual(await Deno.readFile(`${out}/curves/rate-mlp-plain.csv`), curve);
+      assert.equal(await Deno.readTextFile(`${out}/results/rate.json`), rate);
+      assert.deepEqual(await Deno.readFile(`${out}/rate/delta.png`), figure);
+
+      // Other data (a different hold-out) and the other matrix-product core retrain the model.
+      const other = await cli("fig6", ...TINY, "--validation", "100", "--out", out);
+      assert.equal(other.code, 0, other.out);
+      assert.match(
+        steps(other.out).recomputed.get("train-mlp-bn-dropout") ?? "",
+        /^data changed \(train 2200 → 2300, validation 200 → 100, sha256 \w{12}… → \w{12}…\)$/,
+      );
+      const kernels = JSON.parse(await Deno.readTextFile(`${out}/run.json`)).kernels;
+      const otherCore = kernels === "register" ? "tiled" : "register";
+      const core = await cli(
+        "fig6",
+        ...TINY,
+        "--validation",
+        "100",
+        "--kernels",
+        otherCore,
+        "--out",
+        out,
+      );
+      assert.equal(core.code, 0, core.out);
+      assert.equal(
+        steps(core.out).recomputed.get("train-mlp-bn-dropout"),
+        `kernels changed (${kernels} → ${otherCore})`,
+      );
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
