@@ -158,3 +158,26 @@ gpuTest(
     }
   },
 );
+
+gpuTest(
+  "resume: a report under other options than the results' leaves them out and names what differs",
+  async () => {
+    const out = await Deno.makeTempDir();
+    try {
+      assert.equal((await cli("fig6", ...TINY, "--out", out)).code, 0);
+      const other = await cli("report", ...TINY, "--epochs", "3", "--out", out);
+      assert.equal(other.code, 0, other.out);
+      assert.equal(JSON.parse(await Deno.readTextFile(`${out}/run.json`)).preset.epochs, 3);
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${out}/report.json`)).claims, []);
+      const line =
+        "fig6: computed with other options (--epochs 2 → 3); rerun fig6 with this run's options";
+      assert.ok(other.out.includes(`left out of the report: ${line}`), other.out);
+      assert.ok((await Deno.readTextFile(`${out}/report.md`)).includes(line));
+      const same = await cli("report", ...TINY, "--out", out);
+      const claims = JSON.parse(await Deno.readTextFile(`${out}/report.json`)).claims;
+      assert.deepEqual(claims.map((c: { id: string }) => c.id), ["fig6-local"], same.out);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);

@@ -10,7 +10,8 @@ import { fig5, fig6, rateExperiment } from "../experiments/convergence.ts";
 import { landscapeExperiment } from "../experiments/landscapes.ts";
 import { cnnVariants, depthVariants, mlpVariants } from "../experiments/models.ts";
 import { type Preset, PRESETS } from "../experiments/presets.ts";
-import { type ReportRun, type RunResults, saveResult, writeReport } from "../experiments/report.ts";
+import { type ReportRun, type RunResults, writeReport } from "../experiments/report.ts";
+import { saveResult } from "../experiments/results.ts";
 import { Run } from "../experiments/run.ts";
 import { dataIdentity } from "../data/identity.ts";
 import { gemmVariant } from "../nn/gemm.ts";
@@ -327,12 +328,13 @@ export async function experimentCommand(
     for (const name of names) await runOne(run, name, data);
   }
   await run.flush();
-  const claims = await writeReport(run, {
+  const { claims, left } = await writeReport(run, {
     command: runJson.command,
     adapter: gpu.adapter,
     seconds: (performance.now() - started) / 1000,
   });
   for (const c of claims) run.say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  for (const l of left) run.say(`left out of the report: ${l}`);
   run.say(
     `${command}: wrote ${dir}/report.md and ${dir}/report.html in ${
       ((performance.now() - started) / 1000).toFixed(0)
@@ -352,6 +354,7 @@ export async function writeMergedReport(
   const run: ReportRun = {
     dir,
     preset,
+    context: {},
     log: [],
     path: (file) => Promise.resolve(`${dir}/${file}`),
   };
@@ -362,12 +365,13 @@ export async function writeMergedReport(
       seconds += JSON.parse(await Deno.readTextFile(`${dir}/steps/${e.name}`)).seconds ?? 0;
     }
   }
-  const claims = await writeReport(run, {
+  const { claims, left } = await writeReport(run, {
     command: `deno task experiment merge --out ${dir}`,
     adapter: manifest.adapter,
     seconds,
   });
   for (const c of claims) console.error(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  for (const l of left) console.error(`left out of the report: ${l}`);
   console.error(`merge: wrote ${dir}/report.md and ${dir}/report.html`);
   return 0;
 }

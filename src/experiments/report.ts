@@ -10,6 +10,7 @@ import type { IntegrandResult, RateResult, SweepResult } from "./convergence.ts"
 import type { LandscapeFigure, LandscapeResult } from "./landscapes.ts";
 import type { Run } from "./run.ts";
 import { writeAtomic } from "../report/atomic.ts";
+import { loadResults } from "./results.ts";
 
 /** Everything the report can show (each part present once its experiment has run). */
 export interface RunResults {
@@ -293,6 +294,7 @@ export function reportBlocks(
   run: ReportRun,
   r: RunResults,
   meta: { command: string; adapter: string; seconds: number },
+  left: string[] = [],
 ): Block[] {
   const p = run.preset;
   const cs = claims(r);
@@ -312,6 +314,14 @@ export function reportBlocks(
       }
       : { kind: "paragraph", text: "No experiment has finished yet." },
   ];
+  if (left.length > 0) {
+    blocks.push({
+      kind: "paragraph",
+      text: `Left out of this report, as results of other inputs or unreadable: ${
+        left.join("; ")
+      }.`,
+    });
+  }
   if (r.rate) {
     blocks.push(
       { kind: "heading", level: 2, text: "Rate of convergence (Theorem 1) and sample sufficiency" },
@@ -391,36 +401,15 @@ export function reportBlocks(
 }
 
 /** What the report reads of a run: its folder, preset and the steps this process ran. */
-export type ReportRun = Pick<Run, "dir" | "preset" | "path" | "log">;
-
-/** Reads the saved results of every experiment that has run in this folder. */
-export async function loadResults(run: ReportRun): Promise<RunResults> {
-  const out: RunResults = {};
-  for (const key of ["fig2", "fig3", "fig4", "fig5", "fig6", "rate"] as const) {
-    try {
-      (out as Record<string, unknown>)[key] = JSON.parse(
-        await Deno.readTextFile(`${run.dir}/results/${key}.json`),
-      );
-    } catch {
-      // not run yet
-    }
-  }
-  return out;
-}
-
-/** Saves one experiment's results for the report. */
-export async function saveResult(run: Run, key: keyof RunResults, value: unknown): Promise<void> {
-  const file = await run.path(`results/${key}.json`);
-  await writeAtomic(file, JSON.stringify(value, null, 1) + "\n");
-}
+export type ReportRun = Pick<Run, "dir" | "preset" | "context" | "path" | "log">;
 
 /** Writes report.md, report.html and report.json. */
 export async function writeReport(
   run: ReportRun,
   meta: { command: string; adapter: string; seconds: number },
-): Promise<Claim[]> {
-  const results = await loadResults(run);
-  const blocks = reportBlocks(run, results, meta);
+): Promise<{ claims: Claim[]; left: string[] }> {
+  const { results, left } = await loadResults(run);
+  const blocks = reportBlocks(run, results, meta, left);
   const cs = claims(results);
   const files: [string, string][] = [
     ["report.md", toMarkdown(blocks)],
@@ -431,5 +420,5 @@ export async function writeReport(
     const path = await run.path(name);
     await writeAtomic(path, text);
   }
-  return cs;
+  return { claims: cs, left };
 }
