@@ -176,6 +176,16 @@ gpuTest(
       const same = await cli("report", ...TINY, "--out", out);
       const claims = JSON.parse(await Deno.readTextFile(`${out}/report.json`)).claims;
       assert.deepEqual(claims.map((c: { id: string }) => c.id), ["fig6-local"], same.out);
+      // Without options, report uses those the run recorded.
+      const recorded = await cli("report", "--out", out);
+      assert.equal(recorded.code, 0, recorded.out);
+      assert.deepEqual(
+        JSON.parse(await Deno.readTextFile(`${out}/report.json`)).claims.map((c: { id: string }) =>
+          c.id
+        ),
+        ["fig6-local"],
+        recorded.out,
+      );
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -233,13 +233,32 @@ function checkData(p: Preset): void {
   }
 }
 
+/** The preset a run folder's run.json records, or undefined when it has none. */
+async function recordedPreset(dir: string): Promise<Preset | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${dir}/run.json`);
+  } catch {
+    return undefined;
+  }
+  try {
+    const preset = JSON.parse(text).preset as Preset | undefined;
+    if (preset && typeof preset.name === "string" && preset.name in PRESETS) return preset;
+  } catch {
+    // named below
+  }
+  throw new CliError(
+    `${dir}/run.json is damaged (no valid preset): pass the run's options (--preset ...) to report`,
+  );
+}
+
 /** Runs experiments `names` (or only rewrites the report when empty); returns the exit code. */
 export async function experimentCommand(
   command: string,
   names: ExperimentName[],
   o: Parsed<typeof experimentOptions>,
 ): Promise<number> {
-  const preset = resolvePreset(o);
+  let preset = resolvePreset(o);
   checkData(preset);
   const shard = resolveShard(o.shard as string | undefined);
   if ((shard || o["train-only"]) && names.length === 0) {
@@ -249,6 +268,8 @@ export async function experimentCommand(
     throw new CliError("--train-only runs once before the shards; give it without --shard");
   }
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
+  // `report` with no preset options reports the run with the options it recorded.
+  if (names.length === 0 && presetArgs(o) === "") preset = (await recordedPreset(dir)) ?? preset;
   await makeOutDir(dir);
   const started = performance.now();
   const gpu = await device(o as Parsed<typeof deviceOptions>);
