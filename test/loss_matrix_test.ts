@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { synthetic } from "../src/data/synthetic.ts";
 import { type EvalData, lossMatrix, type Points } from "../src/landscape/loss_matrix.ts";
 import { lossMatrixMaterialized } from "../src/landscape/materialize.ts";
@@ -45,6 +46,14 @@ function pointSets(gpu: Gpu, n: number): [string, Points, Tensor?][] {
   }
   return [
     ["full", { mode: "full", count: 5, seed: 12, sigma: 0.05 }],
+    ["full, antithetic pairs", {
+      mode: "full",
+      count: 5,
+      seed: 12,
+      sigma: 0.05,
+      first: 3,
+      antithetic: true,
+    }],
     ["subspace (dim 8)", {
       mode: "subspace",
       directions: subspace,
@@ -89,6 +98,42 @@ for (const [name, config] of MODELS) {
     },
   );
 }
+
+gpuTest(
+  "antithetic points 2p and 2p + 1 are w* ± sigma * eps_p: the plus points are plain point p",
+  async (gpu) => {
+    const model = await makeModel(gpu, MODELS[0][1]);
+    const data: EvalData = { dataset: synthetic({ size: 23, seed: 4 }), loss: "cross-entropy" };
+    const plain = await lossMatrix(model, data, { mode: "full", count: 4, seed: 7, sigma: 0.2 });
+    const pairs = await lossMatrix(
+      model,
+      data,
+      { mode: "full", count: 8, seed: 7, sigma: 0.2, antithetic: true },
+      { maxPointsPerChunk: 3 },
+    );
+    const minus = await lossMatrixMaterialized(model, data, {
+      mode: "full",
+      count: 4,
+      first: 1,
+      seed: 7,
+      sigma: 0.2,
+      antithetic: true,
+    });
+    const [p, a, m] = [await plain.read(), await pairs.read(), await minus.read()];
+    for (let pair = 0; pair < 4; pair++) {
+      const row = (x: Float32Array, r: number) => x.subarray(r * 23, (r + 1) * 23);
+      assertBitwiseEqual(row(a, 2 * pair), row(p, pair), `pair ${pair}, + point`);
+      if (pair < 2) {
+        assertClose(row(a, 2 * pair + 1), row(m, 2 * pair), { atol: 2e-5, rtol: 2e-5 }, "- point");
+      }
+      let differs = 0;
+      for (let i = 0; i < 23; i++) differs += row(a, 2 * pair + 1)[i] !== row(p, pair)[i] ? 1 : 0;
+      assert.ok(differs > 20, `pair ${pair}: the - point is another point`);
+    }
+    for (const t of [plain, pairs, minus]) t.dispose();
+    model.dispose();
+  },
+);
 
 gpuTest(
   "the loss matrix does not depend on how points and samples are chunked, and repeats exactly",

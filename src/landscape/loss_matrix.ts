@@ -20,9 +20,17 @@ import { Tensor } from "../tensor.ts";
 export type Points =
   /**
    * w* + sigma * eps_t for t = first .. first + count - 1 (first defaults to 0),
-   * eps_t ~ N(0, I) keyed by (seed, t, index).
+   * eps_t ~ N(0, I) keyed by (seed, t, index). Antithetic: point t is w* ± sigma * eps_p of the
+   * pair p = floor(t / 2), + for even t and - for odd t, eps_p keyed by (seed, p, index).
    */
-  | { mode: "full"; count: number; seed: number; sigma: number; first?: number }
+  | {
+    mode: "full";
+    count: number;
+    seed: number;
+    sigma: number;
+    first?: number;
+    antithetic?: boolean;
+  }
   /** w* + sum_j coefficients[t, j] d_j (directions [N, dim4], coefficients [count, dim4]). */
   | { mode: "subspace"; directions: Tensor; coefficients: Float32Array; count: number }
   /** w* itself. */
@@ -112,6 +120,7 @@ function chunkPerturbation(model: Sequential, points: Points, first: number, cou
         seed: points.seed,
         sigma: points.sigma,
         firstPoint: (points.first ?? 0) + first,
+        antithetic: points.antithetic,
       },
     };
   }

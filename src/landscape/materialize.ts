@@ -35,8 +35,10 @@ export async function lossMatrixMaterialized(
   try {
     for (let t = 0; t < total; t++) {
       if (points.mode === "full") {
-        fillNormal(noise, { seed: points.seed, stream: t, domain: RNG_DOMAIN.perturbation });
-        const step = scale(noise, points.sigma);
+        const t0 = (points.first ?? 0) + t;
+        const [stream, sign] = points.antithetic ? [t0 >> 1, t0 % 2 ? -1 : 1] : [t0, 1];
+        fillNormal(noise, { seed: points.seed, stream, domain: RNG_DOMAIN.perturbation });
+        const step = scale(noise, sign * points.sigma);
         const w = add(center, step);
         gpu.copy(w, values);
         step.dispose();

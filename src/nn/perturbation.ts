@@ -19,12 +19,20 @@ import subspaceSource from "../../shaders/perturb_subspace.wgsl" with { type: "t
 /**
  * G parameter points around w*.
  * - full: w_t = w* + sigma * eps_t, eps_t ~ N(0, I) over every trainable parameter, t =
- *   firstPoint + g; eps regenerated from (seed, t, parameter index).
+ *   firstPoint + g; eps regenerated from (seed, t, parameter index). Antithetic: points 2p and
+ *   2p + 1 are w* + sigma * eps_p and w* - sigma * eps_p, eps_p keyed by the pair p.
  * - subspace: w_g = w* + sum_j coefficients[g, j] * directions[:, j] (random directions for
  *   Δk in `dim` dimensions, or two directions and grid coefficients for a landscape).
  */
 export type Perturbation =
-  | { mode: "full"; points: number; seed: number; sigma: number; firstPoint?: number }
+  | {
+    mode: "full";
+    points: number;
+    seed: number;
+    sigma: number;
+    firstPoint?: number;
+    antithetic?: boolean;
+  }
   | {
     mode: "subspace";
     points: number;
@@ -65,7 +73,9 @@ export function withPerturbation(
       throw new RangeError(`perturbation sigma must be finite and >= 0, got ${p.sigma}`);
     }
     const [lo, hi] = seedKey(p.seed);
-    out.push(params().u32(lo).u32(hi).u32(p.firstPoint ?? 0).f32(p.sigma));
+    out.push(
+      params().u32(lo).u32(hi).u32(p.firstPoint ?? 0).f32(p.sigma).u32(p.antithetic ? 1 : 0),
+    );
   } else {
     const width = p.directions.shape[1];
     if (p.directions.shape.length !== 2 || width % 4 !== 0) {
