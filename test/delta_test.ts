@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
-import { batchMeans, deltaCurve, reshuffle } from "../src/landscape/delta.ts";
+import { synthetic } from "../src/data/synthetic.ts";
+import {
+  batchMeans,
+  curveFromDifferences,
+  deltaCurve,
+  differenceRows,
+  reshuffle,
+} from "../src/landscape/delta.ts";
+import { estimateDelta, sampleOrder } from "../src/landscape/estimate.ts";
 import { lossMatrix } from "../src/landscape/loss_matrix.ts";
+import { mlp } from "../src/nn/model_config.ts";
+import { Sequential } from "../src/nn/sequential.ts";
 import { PhiloxStream } from "../src/rng/philox.ts";
 import { Tensor } from "../src/tensor.ts";
 import { assertBitwiseEqual, assertClose, gpuTest, randomArray } from "./helpers.ts";
@@ -139,6 +149,156 @@ gpuTest(
       }
       losses.dispose();
     }
+    model.dispose();
+  },
+);
+
+gpuTest(
+  "antithetic pairs are unbiased on the quadratic model (mean over seeds within 3 SE of the " +
+    "closed form, Δ and its landscape term) and their standard error matches the spread",
+  async (gpu) => {
+    const { model, data, x, y, w } = await leastSquares(gpu);
+    const seeds = 40;
+    for (const sigma of [0.05, 0.3]) {
+      const ks = [1, 4, 20];
+      const est = ks.map(() => ({ delta: [] as number[], landscape: [] as number[], se2: 0 }));
+      const center = await lossMatrix(model, data, { mode: "center" });
+      const a = await deltaCurve(center);
+      center.dispose();
+      for (let seed = 0; seed < seeds; seed++) {
+        const points = { mode: "full", count: 128, seed, sigma, antithetic: true } as const;
+        const losses = await lossMatrix(model, data, points);
+        const curve = curveFromDifferences(
+          await differenceRows(losses, { estimator: "antithetic" }),
+          128,
+          { estimator: "antithetic", center: a.differences },
+        );
+        losses.dispose();
+        ks.forEach((k, i) => {
+          est[i].delta.push(curve.delta[k - 1]);
+          est[i].landscape.push(curve.terms!.landscape[k - 1]);
+          est[i].se2 += curve.se[k - 1] ** 2 / seeds;
+        });
+      }
+      ks.forEach((k, i) => {
+        const exact = quadraticClosedForm(x, [...y], w, k, sigma);
+        const exactData = quadraticClosedForm(x, [...y], w, k, 0);
+        for (
+          const [what, values, target] of [
+            ["Δ", est[i].delta, exact],
+            ["landscape term", est[i].landscape, exact - exactData],
+          ] as const
+        ) {
+          const m = values.reduce((s, v) => s + v, 0) / seeds;
+          const sd = Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / (seeds - 1));
+          assert.ok(
+            Math.abs(m - target) <= 3 * sd / Math.sqrt(seeds),
+            `σ ${sigma}, k ${k}, ${what}: mean ${m} ± ${sd / Math.sqrt(seeds)}, exact ${target}`,
+          );
+          if (what === "Δ") {
+            const ratio = Math.sqrt(est[i].se2) / sd;
+            assert.ok(ratio > 0.6 && ratio < 1.6, `σ ${sigma}, k ${k}: SE / spread ${ratio}`);
+          }
+        }
+      });
+    }
+    model.dispose();
+  },
+);
+
+gpuTest(
+  "data term + landscape term reproduce Δk; the data term is a² at w*, one per row's order",
+  async (gpu) => {
+    const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 10, layers: 2 }));
+    model.initialize(9);
+    const data = synthetic({ size: 90, seed: 8 });
+    const o = { sigma: 0.05, points: 12, samples: 40, seed: 2 };
+    for (const extra of [{}, { estimator: "antithetic" as const }, { reshuffleSeed: 5 }]) {
+      const curve = await estimateDelta(model, data, { ...o, ...extra });
+      const t = curve.terms!;
+      for (let j = 0; j < curve.k.length; j++) {
+        assert.ok(
+          Math.abs(t.data[j] + t.landscape[j] - curve.delta[j]) <= 1e-15 * curve.delta[j],
+          `k ${curve.k[j]}: ${t.data[j]} + ${t.landscape[j]} vs ${curve.delta[j]}`,
+        );
+      }
+      // a_k from the losses at w* in float64, in each row's order.
+      const losses = await lossMatrix(model, {
+        dataset: sampleOrder(data, o.samples, o.seed),
+        loss: "cross-entropy",
+      }, { mode: "center" });
+      const l = await losses.read();
+      losses.dispose();
+      const rows = "reshuffleSeed" in extra ? o.points : 1;
+      assert.equal(t.center.length, rows * (o.samples - 1));
+      const expected = new Float64Array(o.samples - 1);
+      for (let r = 0; r < rows; r++) {
+        const order = "reshuffleSeed" in extra
+          ? new PhiloxStream(5, r, 5).permutation(o.samples)
+          : Uint32Array.from({ length: o.samples }, (_, i) => i);
+        let sum = l[order[0]];
+        for (let k = 1; k < o.samples; k++) {
+          const before = sum / k;
+          sum += l[order[k]];
+          expected[k - 1] += (sum / (k + 1) - before) ** 2 / rows;
+        }
+      }
+      assertClose(
+        t.data,
+        expected,
+        { rtol: 1e-4, atol: 1e-12 },
+        `data term ${JSON.stringify(extra)}`,
+      );
+      if (rows === 1) assertClose(t.landscapeSe, curve.se, { rtol: 1e-9 }, "landscape SE");
+    }
+    model.dispose();
+  },
+);
+
+gpuTest(
+  "on the paper MLP antithetic pairs agree with plain points within SE, with smaller SE",
+  async (gpu) => {
+    const model = new Sequential(
+      gpu,
+      mlp({ inputShape: [1, 28, 28], batchNorm: true, dropout: 0.05 }),
+    );
+    model.initialize(3);
+    const stats = model.params.entries.filter((e) => e.spec.kind === "running");
+    stats.forEach((e, i) =>
+      gpu.write(e.binding.value, randomArray(e.binding.value.size, 60 + i, 0.5, 1.5))
+    );
+    const data = synthetic({ size: 120, shape: [1, 28, 28], seed: 6 });
+    const o = { sigma: 0.01, points: 128, samples: 101, seed: 4 };
+    const plain = await estimateDelta(model, data, o);
+    const pairs = await estimateDelta(model, data, { ...o, estimator: "antithetic" });
+    assert.equal(pairs.estimator, "antithetic");
+    for (const k of [11, 101]) {
+      const j = k - 2;
+      for (
+        const [what, p, a, ps, as] of [
+          ["Δ", plain.delta[j], pairs.delta[j], plain.se[j], pairs.se[j]],
+          [
+            "landscape term",
+            plain.terms!.landscape[j],
+            pairs.terms!.landscape[j],
+            plain.terms!.landscapeSe[j],
+            pairs.terms!.landscapeSe[j],
+          ],
+        ] as const
+      ) {
+        const z = (a - p) / Math.hypot(ps, as);
+        assert.ok(Math.abs(z) <= 3, `k ${k}, ${what}: plain ${p} ± ${ps}, pairs ${a} ± ${as}`);
+      }
+      assert.ok(pairs.se[j] < plain.se[j], `k ${k}: SE ${pairs.se[j]} vs plain ${plain.se[j]}`);
+      // The ratio measured from the pairs alone predicts the two runs' ratio of squared SEs.
+      const measured = pairs.varianceRatio![j], actual = plain.se[j] ** 2 / pairs.se[j] ** 2;
+      assert.ok(measured > 1, `k ${k}: variance ratio ${measured}`);
+      assert.ok(
+        measured / actual > 0.4 && measured / actual < 2.5,
+        `k ${k}: ratio ${measured} from the pairs, ${actual} between the runs`,
+      );
+    }
+    assert.deepEqual(plain.terms!.data, pairs.terms!.data);
     model.dispose();
   },
 );

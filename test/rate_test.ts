@@ -4,9 +4,9 @@
  * exactly, and exact curves with identical rows.
  */
 import assert from "node:assert/strict";
-import type { DeltaCurve } from "../src/landscape/delta.ts";
-import { fitRate, logBins, quantile } from "../src/landscape/rate.ts";
-import { assertBitwiseEqual, assertClose } from "./helpers.ts";
+import { curveFromDifferences, type DeltaCurve } from "../src/landscape/delta.ts";
+import { fitRate, logBins, quantile, resampleCounts, resampleRows } from "../src/landscape/rate.ts";
+import { assertBitwiseEqual, assertClose, randomArray } from "./helpers.ts";
 import { exactCurve, iidLossCurve, powerLawCurve } from "./synthetic_delta.ts";
 
 /** Half-width of a 95% interval as a standard deviation. */
@@ -256,4 +256,15 @@ Deno.test("fitRate rejects tails it cannot fit, with the fix in the message", ()
   assert.throws(() => fitRate(curve, { seed: 0.5 }), /seed must be a non-negative/);
   const zero = exactCurve(1000, (k) => (k > 500 ? 0 : k ** -2), 1);
   assert.throws(() => fitRate(zero), /binned Δ is 0 at k ≈ .*positive finite Δ/);
+});
+
+Deno.test("bootstrap replicates of an antithetic curve draw its pairs whole", () => {
+  const plain = curveFromDifferences(randomArray(12 * 5, 3), 12);
+  const pairs = curveFromDifferences(randomArray(12 * 5, 3), 12, { estimator: "antithetic" });
+  for (let r = 0; r < 20; r++) {
+    const rows = resampleRows(pairs, 1, r), draws = resampleCounts(6, 1, r);
+    assert.equal(rows.reduce((s, c) => s + c, 0), 12);
+    for (let t = 0; t < 12; t++) assert.equal(rows[t], draws[t >> 1]);
+    assert.deepEqual(resampleRows(plain, 1, r), resampleCounts(12, 1, r));
+  }
 });

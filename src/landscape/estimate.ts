@@ -1,8 +1,9 @@
 /**
  * Δk of a trained model end to end: a seeded ordering of n = K + 1 training samples, T points
  * around w* (full: N(w*, sigma^2 I) over every trainable parameter; subspace: w* + sum_j a_j d_j
- * with a ~ N(0, sigma^2 I_dim) over `dim` filter-normalised directions), the loss matrix, and
- * the Δk curve.
+ * with a ~ N(0, sigma^2 I_dim) over `dim` filter-normalised directions), plain or in antithetic
+ * pairs, the loss matrix, and the Δk curve with its data term (the differences at w* itself)
+ * and landscape term.
  * @module
  */
 import { type Dataset, datasetSize, select } from "../data/dataset.ts";
@@ -13,23 +14,26 @@ import {
   type DeltaCurve,
   type DeltaOptions,
   differenceRows,
+  drawRows,
 } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { requireFiniteLosses } from "./finite.ts";
 import {
   assertEvaluable,
+  type EvalData,
   lossMatrix,
   type LossMatrixOptions,
   type PointRange,
   type Points,
   slicePoints,
 } from "./loss_matrix.ts";
+import { Tensor } from "../tensor.ts";
 
 /** What to estimate. */
 export interface EstimateOptions extends DeltaOptions {
   /** Standard deviation of the Gaussian around w* (per parameter, or per subspace coefficient). */
   sigma: number;
-  /** Monte-Carlo points T. */
+  /** Monte-Carlo points T (parameter points evaluated: T / 2 pairs when antithetic). */
   points: number;
   /** Samples n = K + 1 (k runs up to n), or batches of batchSize when counting batches. */
   samples: number;
@@ -78,14 +82,16 @@ export async function estimateDifferences(
   if (!Number.isInteger(o.points) || o.points < 2) {
     throw new RangeError(`points must be an integer >= 2, got ${o.points}`);
   }
-  const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
-  const samples = sampleOrder(data, o.samples * perUnit, o.seed);
+  const pairs = drawRows(o.estimator) === 2;
+  if (pairs && o.points % 2 !== 0) {
+    throw new RangeError(`antithetic pairs need an even number of points, got ${o.points}`);
+  }
+  const eval_ = evalSamples(data, o);
   if (range.first === range.end) return new Float32Array(0);
-  const eval_ = { dataset: samples, loss: "cross-entropy" as const };
   let points: Points;
   let owned: { dispose(): void } | undefined;
   if ((o.mode ?? "full") === "full") {
-    points = { mode: "full", count: o.points, seed: o.seed, sigma: o.sigma };
+    points = { mode: "full", count: o.points, seed: o.seed, sigma: o.sigma, antithetic: pairs };
   } else {
     const dim = o.dim ?? 2;
     if (!Number.isInteger(dim) || dim < 1) {
@@ -98,9 +104,14 @@ export async function estimateDifferences(
     owned = directions;
     const width = directions.shape[1];
     const rng = new PhiloxStream(o.seed, 3, RNG_DOMAIN.perturbation);
+    // Draw u's coefficients: point u (plain) or points 2u and 2u + 1 with both signs.
     const coefficients = new Float32Array(o.points * width);
-    for (let t = 0; t < o.points; t++) {
-      for (let j = 0; j < dim; j++) coefficients[t * width + j] = o.sigma * gaussian(rng);
+    const r = pairs ? 2 : 1;
+    for (let u = 0; u < o.points / r; u++) {
+      for (let j = 0; j < dim; j++) {
+        const a = o.sigma * gaussian(rng);
+        for (let i = 0; i < r; i++) coefficients[(u * r + i) * width + j] = i === 0 ? a : -a;
+      }
     }
     points = { mode: "subspace", directions, coefficients, count: o.points };
   }
@@ -125,11 +136,60 @@ export async function estimateDifferences(
   }
 }
 
-/** Estimates the Δk curve of `model` (at its current parameters, w*) on `data`. */
+/** The samples the estimate `o` scores: the first of a seeded order of `data`. */
+function evalSamples(data: Dataset, o: EstimateOptions): EvalData {
+  const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
+  return { dataset: sampleOrder(data, o.samples * perUnit, o.seed), loss: "cross-entropy" };
+}
+
+/**
+ * Rows of the differences at w* that the estimate `o` needs: one when every point counts k in
+ * the same data order, T when each point has its own (reshuffled) order.
+ */
+export function centerRowCount(o: EstimateOptions): number {
+  return o.reshuffleSeed === undefined ? 1 : o.points;
+}
+
+/**
+ * The differences a[j] = L_{j+2}(w*) - L_{j+1}(w*) at w* itself for the rows in `range` (default
+ * all) of the {@link centerRowCount} rows, row-major [end - first, samples - 1]: row t in point
+ * t's data order. Computed by the same GPU path as the points' differences, so that their
+ * float32 roundings match.
+ */
+export async function estimateCenter(
+  model: Sequential,
+  data: Dataset,
+  o: EstimateOptions,
+  range: PointRange = { first: 0, end: centerRowCount(o) },
+): Promise<Float32Array> {
+  const eval_ = evalSamples(data, o);
+  const rows = range.end - range.first;
+  if (rows === 0) return new Float32Array(0);
+  const row = await lossMatrix(model, eval_, { mode: "center" }, o.evaluation);
+  let losses = row;
+  if (rows > 1) {
+    const n = row.shape[1];
+    losses = Tensor.empty(model.gpu, [rows, n]);
+    for (let t = 0; t < rows; t++) model.gpu.copy(row, losses.view([n], t * n));
+    row.dispose();
+  }
+  try {
+    return await differenceRows(losses, o, range.first);
+  } finally {
+    losses.dispose();
+  }
+}
+
+/**
+ * Estimates the Δk curve of `model` (at its current parameters, w*) on `data`, with its data
+ * and landscape terms.
+ */
 export async function estimateDelta(
   model: Sequential,
   data: Dataset,
   o: EstimateOptions,
 ): Promise<DeltaCurve> {
-  return curveFromDifferences(await estimateDifferences(model, data, o), o.points);
+  const differences = await estimateDifferences(model, data, o);
+  const center = await estimateCenter(model, data, o);
+  return curveFromDifferences(differences, o.points, { estimator: o.estimator, center });
 }

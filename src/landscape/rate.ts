@@ -7,11 +7,12 @@
  * Bootstrap: replicate r draws T rows of D with replacement from
  * `PhiloxStream(seed, r, RNG_DOMAIN.bootstrap)`, so a replicate's resample depends only on (seed, r):
  * the same seed gives the same intervals, and {@link fitRate} and `sufficiency` with the same
- * seed resample the same rows.
+ * seed resample the same rows. An antithetic curve's pairs are resampled whole (both rows of a
+ * pair together), since its rows are independent only pair by pair.
  * @module
  */
 import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
-import type { DeltaCurve } from "./delta.ts";
+import { type DeltaCurve, drawRows } from "./delta.ts";
 
 /** Options of {@link logBins}. */
 export interface LogBinOptions {
@@ -34,6 +35,8 @@ export interface LogBins {
   end: Uint32Array;
   /** T, the number of Monte-Carlo points (rows of `perPoint`). */
   points: number;
+  /** Rows per independent draw (2 for antithetic pairs, else 1). */
+  rowsPerDraw: number;
   /**
    * Per-point bin means of D^2, row-major [T, bins]: perPoint[t * bins + b] is the mean over the
    * k in bin b of D[t, k]^2, so `delta[b]` is its mean over t. Resampling its rows resamples the
@@ -139,6 +142,7 @@ export function logBins(curve: DeltaCurve, options: LogBinOptions = {}): LogBins
     start: Uint32Array.from(starts),
     end: Uint32Array.from(ends),
     points: t,
+    rowsPerDraw: drawRows(curve.estimator),
     perPoint,
   };
 }
@@ -162,6 +166,20 @@ export function resampleCounts(points: number, seed: number, replicate: number):
     counts[Math.floor(product / 2 ** 32)]++;
   }
   return counts;
+}
+
+/**
+ * How many times each row of the curve is drawn in bootstrap replicate `replicate`: its
+ * independent draws (points, or antithetic pairs) resampled by {@link resampleCounts}, each
+ * draw's rows counted together.
+ */
+export function resampleRows(curve: DeltaCurve, seed: number, replicate: number): Uint32Array {
+  const r = drawRows(curve.estimator);
+  const counts = resampleCounts(curve.points / r, seed, replicate);
+  if (r === 1) return counts;
+  const rows = new Uint32Array(curve.points);
+  for (let t = 0; t < rows.length; t++) rows[t] = counts[Math.floor(t / r)];
+  return rows;
 }
 
 /** Binned Δ of a resample: out[b] = sum_t counts[t] * perPoint[t, b] / T. */
@@ -296,18 +314,22 @@ function logBinned(
   counts: Uint32Array | null,
   out: Float64Array,
 ): void {
-  const nb = bins.k.length, t = bins.points;
-  const mean = counts === null ? resampledBins(bins, new Uint32Array(t).fill(1)) : delta;
+  const nb = bins.k.length, r = bins.rowsPerDraw, draws = bins.points / r;
+  const mean = counts === null ? resampledBins(bins, new Uint32Array(bins.points).fill(1)) : delta;
   const v = new Float64Array(nb);
-  if (t > 1) {
-    for (let row = 0; row < t; row++) {
-      const c = counts === null ? 1 : counts[row];
+  if (draws > 1) {
+    for (let u = 0; u < draws; u++) {
+      const c = counts === null ? 1 : counts[u * r];
       if (c === 0) continue;
-      for (let b = 0; b < nb; b++) v[b] += c * (bins.perPoint[row * nb + b] - mean[b]) ** 2;
+      for (let b = 0; b < nb; b++) {
+        let x = 0; // the draw's mean over its rows
+        for (let i = 0; i < r; i++) x += bins.perPoint[(u * r + i) * nb + b] / r;
+        v[b] += c * (x - mean[b]) ** 2;
+      }
     }
   }
   for (let b = 0; b < nb; b++) {
-    const variance = t > 1 ? v[b] / (t - 1) / t : 0;
+    const variance = draws > 1 ? v[b] / (draws - 1) / draws : 0;
     out[b] = Math.log(delta[b]) + variance / (2 * delta[b] * delta[b]);
   }
 }
@@ -377,7 +399,7 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
   const yr = new Float64Array(nb);
   let failed = 0;
   for (let r = 0; r < bootstrap; r++) {
-    const counts = resampleCounts(bins.points, seed, r);
+    const counts = resampleRows(curve, seed, r);
     const binned = resampledBins(bins, counts);
     if (!binned.every((v) => v > 0)) {
       repP[r] = repC[r] = NaN;

@@ -11,8 +11,8 @@ import {
   logBins,
   quantile,
   type RateFit,
-  resampleCounts,
   resampledBins,
+  resampleRows,
 } from "./rate.ts";
 
 /** Options of {@link sufficiency}. */
@@ -193,7 +193,7 @@ export function sufficiency(
     const ks = new Float64Array(bootstrap);
     let unreached = 0;
     for (let r = 0; r < bootstrap; r++) {
-      const counts = resampleCounts(curve.points, seed, r);
+      const counts = resampleRows(curve, seed, r);
       const binned = resampledBins(bins, counts);
       const rep = crossing(
         bins,
