@@ -147,26 +147,47 @@ export { squaredError, squaredErrorBackward } from "./src/nn/squared_error.ts";
 
 // Landscapes and Δk
 export { chunkSizes, lossMatrix, pointTotal } from "./src/landscape/loss_matrix.ts";
-export type { EvalData, LossMatrixOptions, Points } from "./src/landscape/loss_matrix.ts";
+export type {
+  EvalData,
+  LossMatrixOptions,
+  PointRange,
+  Points,
+} from "./src/landscape/loss_matrix.ts";
 export { lossMatrixMaterialized } from "./src/landscape/materialize.ts";
 export {
   batchMeans,
   curveFromDifferences,
   deltaCurve,
+  drawRows,
   recordDifferences,
   reshuffle,
 } from "./src/landscape/delta.ts";
-export type { DeltaCurve, DeltaOptions } from "./src/landscape/delta.ts";
+export type {
+  CurveOptions,
+  DeltaCurve,
+  DeltaOptions,
+  DeltaTerms,
+  Estimator,
+} from "./src/landscape/delta.ts";
+export { heavyTails } from "./src/landscape/tails.ts";
+export type { Bootstrapped, TailAt, TailOptions, Tails } from "./src/landscape/tails.ts";
+export { quietBatchNormUnits, quietUnitsText } from "./src/landscape/quiet_units.ts";
+export type { QuietUnits } from "./src/landscape/quiet_units.ts";
 export { interleave, randomDirections } from "./src/landscape/directions.ts";
 export type { DirectionOptions } from "./src/landscape/directions.ts";
-export { estimateDelta, sampleOrder } from "./src/landscape/estimate.ts";
+export {
+  centerRowCount,
+  estimateCenter,
+  estimateDelta,
+  sampleOrder,
+} from "./src/landscape/estimate.ts";
 export type { EstimateOptions } from "./src/landscape/estimate.ts";
 export { gaussian2, gridAxis, integrandMaps, lossSurface } from "./src/landscape/grid.ts";
 export type { GridOptions, GridValues } from "./src/landscape/grid.ts";
 export { landscapeWidth } from "./src/landscape/width.ts";
 export { NonFiniteError } from "./src/landscape/finite.ts";
 export type { Width, WidthOptions } from "./src/landscape/width.ts";
-export { fitRate, logBins } from "./src/landscape/rate.ts";
+export { fitRate, logBins, resampleRows } from "./src/landscape/rate.ts";
 export type { LogBinOptions, LogBins, RateFit, RateOptions } from "./src/landscape/rate.ts";
 export { sufficiency } from "./src/landscape/sufficiency.ts";
 export type {
