@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { cli, serveCli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
+import { estimatorCases } from "./bad_inputs/estimator.ts";
 import { optionCases } from "./bad_inputs/options.ts";
 import { serveCases } from "./bad_inputs/serve.ts";
 import { splitCases } from "./bad_inputs/split.ts";
@@ -25,6 +26,7 @@ const CORPUS: BadInput[] = [
   ...finiteCases,
   ...serveCases,
   ...resumeCases,
+  ...estimatorCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

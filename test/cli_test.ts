@@ -100,8 +100,22 @@ gpuTest(
       assert.equal(d.code, 0, d.out);
       const rows = (await Deno.readTextFile(`${out}/d/delta.csv`)).trim().split("\r\n");
       assert.equal(rows.length, 1 + 199);
-      const fit = JSON.parse(await Deno.readTextFile(`${out}/d/delta.json`)).fit;
-      assert.match(d.out, new RegExp(`p = ${fit.p.toFixed(3)}`));
+      const header = rows[0].split(",");
+      assert.deepEqual(
+        header.slice(0, 6),
+        ["k", "delta", "delta_se", "data_term", "landscape_term", "landscape_se"],
+      );
+      for (const row of rows.slice(1)) {
+        const [, delta, , data, landscape] = row.split(",").map(Number);
+        assert.ok(Math.abs(data + landscape - delta) <= 1e-15 * delta, row);
+      }
+      const json = JSON.parse(await Deno.readTextFile(`${out}/d/delta.json`));
+      assert.match(d.out, new RegExp(`p = ${json.fit.p.toFixed(3)}`));
+      assert.equal(json.estimator, "antithetic");
+      assert.deepEqual(json.terms.map((t: { k: number }) => t.k), [11, 101]);
+      assert.ok(json.terms.every((t: { varianceRatio: number }) => t.varianceRatio > 0));
+      assert.ok(json.tails.at[0].ess.value > 0);
+      assert.match(d.out, /Δ_11 = .* = data term .* \+ landscape term .*; antithetic pairs cut/);
       const s = await cli(
         "sufficiency",
         "--checkpoint",
@@ -120,6 +134,8 @@ gpuTest(
       assert.equal(s.code, 0, s.out);
       const suff = JSON.parse(await Deno.readTextFile(`${out}/s/sufficiency.json`));
       assert.ok(["reached", "extrapolated", "not-reached"].includes(suff.status));
+      assert.ok(["data term", "landscape term"].includes(suff.atK.dominant));
+      assert.match(s.out, /the (data|landscape) term dominates \(data term/);
       const l = await cli(
         "landscape",
         "--checkpoint",

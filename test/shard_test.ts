@@ -114,6 +114,7 @@ gpuTest(
         "sufficiency",
         ...common,
         ...["--samples", "90", "--points", "7", "--mode", "subspace", "--dim", "3"],
+        ...["--estimator", "plain"],
       ];
       const cases = [
         { args: landscape, files: ["landscape.csv", "landscape.json", "landscape.svg"] },

@@ -7,8 +7,16 @@
  * @module
  */
 import type { Dataset, DataSplits } from "../data/dataset.ts";
-import { curveFromDifferences } from "../landscape/delta.ts";
-import { estimateDifferences, sampleOrder } from "../landscape/estimate.ts";
+import { curveFromDifferences, type DeltaCurve } from "../landscape/delta.ts";
+import {
+  centerRowCount,
+  estimateCenter,
+  estimateDifferences,
+  type EstimateOptions,
+  sampleOrder,
+} from "../landscape/estimate.ts";
+import { quietBatchNormUnits, quietUnitsText } from "../landscape/quiet_units.ts";
+import { heavyTails } from "../landscape/tails.ts";
 import { gridMeans, surfaceFromMeans } from "../landscape/grid.ts";
 import type { PointRange } from "../landscape/loss_matrix.ts";
 import { fitRate } from "../landscape/rate.ts";
@@ -73,6 +81,12 @@ export const deltaOptions = {
     3,
   ),
   mode: opt.choice("full space or a random subspace", "full", ["full", "subspace"] as const),
+  estimator: opt.choice(
+    "antithetic: --points / 2 pairs w* ± σε (odd terms in ε cancel; the run reports the " +
+      "variance ratio against plain); plain: independent points",
+    "antithetic",
+    ["antithetic", "plain"] as const,
+  ),
   dim: opt.int("subspace dimension", 2, 1),
   counting: opt.choice("what k counts", "samples", ["samples", "batches"] as const),
   "batch-size": opt.int("batch size when counting batches", 64, 1),
@@ -169,6 +183,11 @@ async function saveShard(
   return 0;
 }
 
+/** Four significant digits. */
+function sig(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(4) : String(x);
+}
+
 function part(
   range: PointRange,
   total: number,
@@ -259,8 +278,31 @@ async function finishLandscape(
   return 0;
 }
 
+/** What `estimateDifferences` and `estimateCenter` are asked for. */
+function estimateOptions(o: Parsed<typeof deltaOptions>): EstimateOptions {
+  return {
+    sigma: o.sigma,
+    points: o.points,
+    samples: o.samples,
+    seed: o.seed,
+    mode: o.mode,
+    dim: o.dim,
+    estimator: o.estimator,
+    counting: o.counting,
+    batchSize: o["batch-size"],
+    reshuffleSeed: o.reshuffle ? o.seed : undefined,
+    directions: { globalNorm: o["global-norm"] || undefined },
+  };
+}
+
 /** The differences of this process's share of the Δk points, or the finished outputs. */
 async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Promise<number> {
+  if (o.estimator === "antithetic" && o.points % 2 !== 0) {
+    throw new CliError(
+      `--points ${o.points} is odd: antithetic pairs need an even number of points; pass ` +
+        `--points ${o.points + 1}, or --estimator plain`,
+    );
+  }
   const perUnit = o.counting === "batches" ? o["batch-size"] : 1;
   const s = await setup(o, command, (n) => {
     if (o.samples * perUnit <= n) return undefined;
@@ -270,43 +312,92 @@ async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Pr
     return `--samples ${asked} exceeds the ${n} samples of the ${o.split} split; pass ` +
       `--samples ${Math.floor(n / perUnit)} or less, or another --split`;
   });
+  const e = estimateOptions(o);
   const range = share(o.points, s.shard);
-  const rows = await estimateDifferences(s.model, s.samples, {
-    sigma: o.sigma,
-    points: o.points,
-    samples: o.samples,
-    seed: o.seed,
-    mode: o.mode,
-    dim: o.dim,
-    counting: o.counting,
-    batchSize: o["batch-size"],
-    reshuffleSeed: o.reshuffle ? o.seed : undefined,
-    directions: { globalNorm: o["global-norm"] || undefined },
-  }, range);
+  const rows = await estimateDifferences(s.model, s.samples, e, range);
+  // The differences at w* (the data term): one row, or one per point when reshuffled.
+  const centerTotal = centerRowCount(e), centerRange = share(centerTotal, s.shard);
+  const center = await estimateCenter(s.model, s.samples, e, centerRange);
+  const meta = { quietUnits: await quietBatchNormUnits(s.model) };
   s.model.dispose();
   if (s.shard) {
-    return await saveShard(command, o, s, {}, {
+    return await saveShard(command, o, s, meta, {
       differences: part(range, o.points, o.samples - 1, rows),
+      center: part(centerRange, centerTotal, o.samples - 1, center),
     });
   }
-  return await finishCurve(command, s.out, o, rows);
+  return await finishCurve(command, s.out, o, meta, rows, center);
+}
+
+/** Values of a curve at k (NaN where k is not measured). */
+function termsAt(c: DeltaCurve, k: number) {
+  const j = c.k.indexOf(k);
+  const at = (x: ArrayLike<number> | undefined) => j >= 0 && x ? x[j] : NaN;
+  const data = at(c.terms?.data), landscape = at(c.terms?.landscape);
+  return {
+    k,
+    delta: at(c.delta),
+    deltaSe: at(c.se),
+    dataTerm: data,
+    landscapeTerm: landscape,
+    landscapeSe: at(c.terms?.landscapeSe),
+    varianceRatio: at(c.varianceRatio),
+    dominant: Math.abs(landscape) > Math.abs(data) ? "landscape term" : "data term",
+  };
 }
 
 async function finishCurve(
   command: string,
   out: string,
   o: Parsed<typeof deltaOptions>,
+  meta: Record<string, unknown>,
   differences: Float32Array,
+  center: Float32Array,
 ): Promise<number> {
-  const c = curveFromDifferences(differences, o.points);
+  const c = curveFromDifferences(differences, o.points, { estimator: o.estimator, center });
+  const t = c.terms!;
   // Written together at the end, all or none (see finishLandscape).
   const files: [string, string | Uint8Array][] = [[
     `${out}/delta.csv`,
     toCsv(
-      ["k", "delta", "se", "variance", "mean_squared"],
-      Array.from(c.k, (k, i) => [k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]]),
+      [
+        ...["k", "delta", "delta_se", "data_term", "landscape_term", "landscape_se"],
+        ...["variance", "mean_squared", "variance_ratio"],
+      ],
+      Array.from(c.k, (k, i) => [
+        ...[k, c.delta[i], c.se[i], t.data[i], t.landscape[i], t.landscapeSe[i]],
+        ...[c.variance[i], c.meanSquared[i], c.varianceRatio?.[i]],
+      ]),
     ),
   ]];
+  const tails = heavyTails(c, { seed: o.seed });
+  const reported = tails.at.map((a) => termsAt(c, a.k));
+  const quiet = (meta.quietUnits ?? []) as Awaited<ReturnType<typeof quietBatchNormUnits>>;
+  const notes = [tails.warning, quietUnitsText(quiet)].filter((n): n is string => n !== null);
+  for (const n of notes) console.error(`${command}: warning: ${n}`);
+  const ratios = o.estimator === "antithetic"
+    ? reported.map((r) => `${sig(r.varianceRatio)}x at k = ${r.k}`).join(", ")
+    : "";
+  console.error(
+    `${command}: ` +
+      reported.map((r) =>
+        `Δ_${r.k} = ${sig(r.delta)} ± ${sig(r.deltaSe)} = data term ${sig(r.dataTerm)} + ` +
+        `landscape term ${sig(r.landscapeTerm)} ± ${sig(r.landscapeSe)}`
+      ).join("; ") +
+      (ratios
+        ? `; antithetic pairs cut the variance against plain points by ${ratios}` +
+          (reported.some((r) => r.varianceRatio < 1)
+            ? " (below 1: plain points win at this σ, pass --estimator plain)"
+            : "")
+        : ""),
+  );
+  const diagnostics = {
+    estimator: o.estimator,
+    terms: reported,
+    tails,
+    quietUnits: quiet,
+    warnings: notes,
+  };
   let fit = null;
   try {
     fit = fitRate(c, { seed: o.seed });
@@ -327,8 +418,13 @@ async function finishCurve(
     ...await figureFiles(
       `${out}/delta`,
       deltaFigure(
-        `Δk (σ = ${o.sigma}, ${o.mode}${o.mode === "subspace" ? ` dim ${o.dim}` : ""})`,
-        [{ label: "Δk", k: c.k, delta: c.delta, se: c.se }],
+        `Δk (σ = ${o.sigma}, ${o.mode}${o.mode === "subspace" ? ` dim ${o.dim}` : ""}, ` +
+          `${o.estimator})`,
+        [
+          { label: "Δk", k: c.k, delta: c.delta, se: c.se },
+          { label: "data term a_k²", k: c.k, delta: t.data },
+          { label: "landscape term Δk − a_k²", k: c.k, delta: t.landscape, se: t.landscapeSe },
+        ],
         fits,
         { xTitle },
       ),
@@ -337,7 +433,10 @@ async function finishCurve(
   if (command === "delta") {
     await writeAllAtomic([...files, [
       `${out}/delta.json`,
-      jsonText({ fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange } }),
+      jsonText({
+        fit: fit && { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange },
+        ...diagnostics,
+      }),
     ]]);
     console.error(
       `delta: ${
@@ -354,7 +453,12 @@ async function finishCurve(
   }
   const threshold = (o as Parsed<typeof sufficiencyOptions>).threshold;
   const suff = sufficiency(c, threshold, { fit: fit ?? undefined, seed: o.seed });
-  await writeAllAtomic([...files, [`${out}/sufficiency.json`, jsonText(suff)]]);
+  // Which term dominates at k*: at the crossing, or at the last k measured when extrapolated.
+  const at = termsAt(c, suff.status === "reached" ? suff.k : c.k[c.k.length - 1]);
+  await writeAllAtomic([...files, [
+    `${out}/sufficiency.json`,
+    jsonText({ ...suff, atK: at, ...diagnostics }),
+  ]]);
   const text = suff.status === "reached"
     ? `Δk stays below ${threshold} from k = ${suff.k}${
       suff.interval ? ` (95% CI ${suff.interval[0]} to ${suff.interval[1]})` : ""
@@ -366,7 +470,12 @@ async function finishCurve(
         : ""
     }`
     : `not reached by k = ${suff.measured[1]}: ${suff.reason}`;
-  console.error(`sufficiency: ${text}; wrote ${out}/sufficiency.json`);
+  const where = suff.status === "reached" ? "at k*" : `at the last k measured (${at.k})`;
+  console.error(
+    `sufficiency: ${text}; ${where} the ${at.dominant} dominates (data term ` +
+      `${sig(at.dataTerm)}, landscape term ${sig(at.landscapeTerm)} ± ${sig(at.landscapeSe)}); ` +
+      `wrote ${out}/sufficiency.json`,
+  );
   return 0;
 }
 
@@ -430,11 +539,19 @@ export async function mergeCommand(o: Parsed<typeof mergeOptions>): Promise<numb
       );
     case "delta":
     case "sufficiency":
+      if (!parts.center) {
+        throw new CliError(
+          `the shards of ${manifest.command} in ${o.out} carry no differences at w* (written by ` +
+            `an older version): rerun them with this version`,
+        );
+      }
       return await finishCurve(
         manifest.command,
         o.out,
         options as Parsed<typeof deltaOptions>,
+        manifest.meta,
         parts.differences,
+        parts.center,
       );
     default:
       throw new CliError(`shards of "${manifest.command}" cannot be merged by this version`);
