@@ -181,7 +181,8 @@ export async function showResults(
       if (header[0] === "a" && header[1] === "b" && header.includes("loss")) {
         landscapes.push(toGrid(name.replace(/^landscape_/, ""), header, rows));
       } else if (header.includes("k") && header.includes("delta")) {
-        const [ik, id, is] = ["k", "delta", "se"].map((h) => header.indexOf(h));
+        const [ik, id] = ["k", "delta"].map((h) => header.indexOf(h));
+        const is = header.includes("delta_se") ? header.indexOf("delta_se") : header.indexOf("se");
         // rate-*, fig5-sigma-*, fig5-dim-*, delta: one chart per experiment.
         const group = /^(fig\d+-[a-z]+|[a-z]+)/.exec(name)?.[1] ?? name;
         const list = curves.get(group) ?? [];

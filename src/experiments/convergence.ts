@@ -34,13 +34,17 @@ export interface CurveSummary {
   kRange: [number, number];
 }
 
-const CURVE_HEADER = ["series", "k", "delta", "se", "variance", "mean_squared"];
+const CURVE_HEADER = [
+  ...["series", "k", "delta", "delta_se", "variance", "mean_squared"],
+  ...["data_term", "landscape_term", "landscape_se"],
+];
 
 function curveRows(label: string, c: DeltaCurve): Cell[][] {
-  return Array.from(
-    c.k,
-    (k, i) => [label, k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]],
-  );
+  const t = c.terms;
+  return Array.from(c.k, (k, i) => [
+    ...[label, k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]],
+    ...[t?.data[i], t?.landscape[i], t?.landscapeSe[i]],
+  ]);
 }
 
 function summarize(label: string, c: DeltaCurve, fit: CurveRecord["fit"]): CurveSummary {
