@@ -19,7 +19,7 @@ import {
 import { lossesCommand, lossesOptions } from "./cli/losses_command.ts";
 import {
   experimentCommand,
-  experimentOptions,
+  experimentCommandOptions,
   EXPERIMENTS,
   experimentSummary,
 } from "./cli/experiment_commands.ts";
@@ -34,17 +34,17 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   ...Object.fromEntries(EXPERIMENTS.map((name) => [name, {
     summary: experimentSummary(name),
-    options: experimentOptions,
+    options: experimentCommandOptions(name, [name]),
     run: (o: unknown) => experimentCommand(name, [name], o as never),
   }])),
   all: {
     summary: experimentSummary("all"),
-    options: experimentOptions,
+    options: experimentCommandOptions("all", EXPERIMENTS),
     run: (o) => experimentCommand("all", [...EXPERIMENTS], o),
   },
   report: {
     summary: experimentSummary("report"),
-    options: experimentOptions,
+    options: experimentCommandOptions("report", []),
     run: (o) => experimentCommand("report", [], o),
   },
   train: {

@@ -16,6 +16,7 @@ import { datasetCases } from "./bad_inputs/datasets.ts";
 import { outCases } from "./bad_inputs/out.ts";
 import { finiteCases } from "./bad_inputs/finite.ts";
 import { resumeCases } from "./bad_inputs/resume.ts";
+import { unusedOptionCases } from "./bad_inputs/unused_options.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -27,6 +28,7 @@ const CORPUS: BadInput[] = [
   ...serveCases,
   ...resumeCases,
   ...estimatorCases,
+  ...unusedOptionCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -33,7 +33,7 @@ import { toCsv } from "../report/csv.ts";
 import { deviceOptions, jsonText } from "./common.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
 import { makeOutDir } from "./out_dir.ts";
-import { CliError, opt, type Parsed } from "./options.ts";
+import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
 import {
@@ -70,6 +70,9 @@ export const landscapeOptions = {
   "width-rise": opt.num("loss rise that marks the width edge", 1, 0, true),
 };
 
+const subspaceOnly = (o: Record<string, unknown>) =>
+  o.mode === "full" ? "with --mode full (only a subspace has directions)" : undefined;
+
 /** Options of `delta`. */
 export const deltaOptions = {
   ...shared,
@@ -87,11 +90,17 @@ export const deltaOptions = {
     "antithetic",
     ["antithetic", "plain"] as const,
   ),
-  dim: opt.int("subspace dimension", 2, 1),
+  dim: onlyWhere(opt.int("subspace dimension", 2, 1), subspaceOnly),
   counting: opt.choice("what k counts", "samples", ["samples", "batches"] as const),
-  "batch-size": opt.int("batch size when counting batches", 64, 1),
+  "batch-size": onlyWhere(
+    opt.int("batch size when counting batches", 64, 1),
+    (o) => o.counting === "samples" ? "with --counting samples (k counts samples)" : undefined,
+  ),
   reshuffle: opt.flag("reshuffle the data order for every point (the authors' code)"),
-  "global-norm": opt.num("subspace: rescale each direction to this global norm (0: off)", 0, 0),
+  "global-norm": onlyWhere(
+    opt.num("subspace: rescale each direction to this global norm (0: off)", 0, 0),
+    subspaceOnly,
+  ),
 };
 
 /** Options of `sufficiency`. */

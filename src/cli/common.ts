@@ -7,26 +7,31 @@ import { type GemmVariant, setGemmVariant } from "../nn/gemm.ts";
 import { tunedGemm } from "./kernel_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
-import { CliError, opt, type Parsed } from "./options.ts";
+import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
 
 /** --data, --data-dir, --validation, --train-limit. */
 export const dataOptions = {
   data: opt.choice<DatasetName>("dataset", "fashion-mnist", DATASETS),
-  "data-dir": opt.str(
-    "directory of the dataset files (cifar10: the cifar-10-batches-bin folder)",
-    "auto",
+  "data-dir": onlyWhere(
+    opt.str("directory of the dataset files (cifar10: the cifar-10-batches-bin folder)", "auto"),
+    (o) => o.data === "synthetic" ? "with --data synthetic (its data is generated)" : undefined,
   ),
   validation: opt.maybeInt("training samples held out for validation [default: 1/12]"),
   "train-limit": opt.maybeInt("use only the first N training samples"),
 };
 
+const forMlpOnly = (o: Record<string, unknown>) =>
+  o.model === "cnn" ? "with --model cnn (it sets the MLP's width)" : undefined;
+const forCnnOnly = (o: Record<string, unknown>) =>
+  o.model === "mlp" ? "with --model mlp (it sets the CNN's channels)" : undefined;
+
 /** --model and the architecture options. */
 export const modelOptions = {
   model: opt.choice("architecture", "mlp", ["mlp", "cnn"] as const),
-  hidden: opt.int("MLP: width of the hidden layers", 128, 1),
+  hidden: onlyWhere(opt.int("MLP: width of the hidden layers", 128, 1), forMlpOnly),
   layers: opt.int("MLP: hidden layers; CNN: conv blocks", 4, 0),
-  channels: opt.int("CNN: channels of the conv blocks", 64, 1),
-  "head-channels": opt.int("CNN: channels of the last conv", 16, 1),
+  channels: onlyWhere(opt.int("CNN: channels of the conv blocks", 64, 1), forCnnOnly),
+  "head-channels": onlyWhere(opt.int("CNN: channels of the last conv", 16, 1), forCnnOnly),
   "batch-norm": opt.flag("BatchNorm after every ReLU"),
   dropout: opt.num("dropout probability after every block", 0, 0, false, 0.99),
 };

@@ -16,7 +16,8 @@ import { Run } from "../experiments/run.ts";
 import { dataIdentity } from "../data/identity.ts";
 import { gemmVariant } from "../nn/gemm.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
-import { CliError, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
+import { CliError, onlyWhere, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
+import { unusedPresetField } from "./experiment_uses.ts";
 import { device, deviceOptions, jsonText } from "./common.ts";
 import { makeOutDir } from "./out_dir.ts";
 import {
@@ -117,6 +118,41 @@ export const experimentOptions: OptionSet = {
   ...deviceOptions,
   ...Object.fromEntries(overrideKeys.map((k) => [kebab(k), presetOption(k)])),
 };
+
+/**
+ * The options of experiment command `command`, which runs `experiments` (none: `report`): the
+ * same as {@link experimentOptions}, but an option those experiments would not read is refused.
+ * `report` reads the preset's options (it reports the results computed with them), not the data
+ * folder, the matrix-product core or the shard and training options.
+ */
+export function experimentCommandOptions(
+  command: string,
+  experiments: readonly ExperimentName[],
+): OptionSet {
+  const report = () =>
+    experiments.length === 0
+      ? `by ${command} (it rewrites the report from the results in the run folder)`
+      : undefined;
+  const generated = (o: Record<string, unknown>) => {
+    if ((o.data ?? PRESETS[o.preset as string].data) !== "synthetic") return undefined;
+    return o.data
+      ? "with --data synthetic (its data is generated)"
+      : `with the ${o.preset} preset's synthetic data (it is generated; --data names files)`;
+  };
+  const set: OptionSet = { ...experimentOptions };
+  for (const name of ["train-only", "shard", "kernels"]) {
+    set[name] = onlyWhere(experimentOptions[name], report);
+  }
+  set["data-dir"] = onlyWhere(experimentOptions["data-dir"], (o) => report() ?? generated(o));
+  if (experiments.length === 0) return set;
+  for (const key of overrideKeys) {
+    set[kebab(key)] = onlyWhere(
+      experimentOptions[kebab(key)],
+      () => unusedPresetField(command, experiments, key),
+    );
+  }
+  return set;
+}
 
 /** The preset options as given (for commands to suggest), e.g. "--preset tiny --grid 5 ". */
 function presetArgs(o: Record<string, unknown>): string {
@@ -261,9 +297,6 @@ export async function experimentCommand(
   let preset = resolvePreset(o);
   checkData(preset);
   const shard = resolveShard(o.shard as string | undefined);
-  if ((shard || o["train-only"]) && names.length === 0) {
-    throw new CliError("--shard and --train-only apply to experiments, not to report");
-  }
   if (shard && o["train-only"]) {
     throw new CliError("--train-only runs once before the shards; give it without --shard");
   }

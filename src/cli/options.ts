@@ -21,6 +21,11 @@ export interface Option<T> {
   /** Shown in --help. */
   defaultText?: string;
   parse(raw: string | boolean | undefined, name: string): T;
+  /**
+   * Why the option, when given, would change nothing with these parsed values ("with --model
+   * cnn"), or undefined where it applies: an option given in vain is refused, never ignored.
+   */
+  unused?(values: Record<string, unknown>): string | undefined;
 }
 
 function number(raw: string, name: string): number {
@@ -151,6 +156,14 @@ export const opt = {
   },
 };
 
+/** `option`, refused when given where `unused` names a reason (see {@link Option.unused}). */
+export function onlyWhere<T>(
+  option: Option<T>,
+  unused: (values: Record<string, unknown>) => string | undefined,
+): Option<T> {
+  return { ...option, unused };
+}
+
 /** Options of a command, by name (written --name on the command line). */
 export type OptionSet = Record<string, Option<unknown>>;
 /** Parsed values of an option set. */
@@ -181,6 +194,10 @@ export function parseOptions<S extends OptionSet>(args: string[], options: S): P
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"`);
   const out: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(options)) out[name] = o.parse(values[name], name);
+  for (const [name, o] of Object.entries(options)) {
+    const reason = values[name] === undefined ? undefined : o.unused?.(out);
+    if (reason) throw new CliError(`--${name} is not used ${reason}; leave it out`);
+  }
   return out as Parsed<S>;
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Which preset sizes each experiment reads, so that an override an experiment command would not
+ * read (`rate --grid 21`, any size given to `report`) is refused instead of recorded in
+ * run.json as if it had shaped the results.
+ * @module
+ */
+import type { Preset } from "../experiments/presets.ts";
+import type { ExperimentName } from "./experiment_commands.ts";
+
+type Key = keyof Preset;
+
+const TRAIN: Key[] = ["batchSize", "lr", "seed"];
+const MLP: Key[] = [...TRAIN, "epochs", "mlpHidden", "mlpLayers", "dropout"];
+const CNN: Key[] = [...TRAIN, "cnnEpochs", "cnnChannels", "cnnHeadChannels", "cnnPool"];
+const LANDSCAPE: Key[] = [
+  "grid",
+  "range",
+  "landscapeSamples",
+  "widthDirections",
+  "widthRise",
+  "widthRadius",
+  "widthSteps",
+];
+
+/** The preset fields each experiment reads (models it trains, then what it measures). */
+export const PRESET_USES: Record<ExperimentName, readonly Key[]> = {
+  rate: [
+    ...MLP,
+    "points",
+    "samples",
+    "sigma",
+    "threshold",
+    "theoryKs",
+    "theorySigma",
+    "theoryProbes",
+    "theoryPoints",
+  ],
+  fig2: [...CNN, "cnnLayers", "dropout", ...LANDSCAPE],
+  fig3: [...MLP, ...LANDSCAPE],
+  // Fig. 4 compares CNNs without batch norm or dropout at --depths.
+  fig4: [...CNN, "depths", ...LANDSCAPE],
+  fig5: [...MLP, "points", "samples", "sigmas", "dims", "dimSigma"],
+  fig6: [...MLP, "integrandGrid", "integrandKs", "integrandSigma", "integrandRange"],
+};
+
+/**
+ * Why the preset field `key` would not be read by `command` running `experiments`, or undefined
+ * when one of them reads it.
+ */
+export function unusedPresetField(
+  command: string,
+  experiments: readonly ExperimentName[],
+  key: Key,
+): string | undefined {
+  if (experiments.some((e) => PRESET_USES[e].includes(key))) return undefined;
+  return `by ${command} (only ${
+    Object.entries(PRESET_USES).filter(([, keys]) => keys.includes(key)).map(([e]) => e).join(
+      ", ",
+    )
+  } read it)`;
+}
