@@ -17,6 +17,7 @@ import { outCases } from "./bad_inputs/out.ts";
 import { finiteCases } from "./bad_inputs/finite.ts";
 import { resumeCases } from "./bad_inputs/resume.ts";
 import { unusedOptionCases } from "./bad_inputs/unused_options.ts";
+import { sizeCases } from "./bad_inputs/sizes.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -29,6 +30,7 @@ const CORPUS: BadInput[] = [
   ...resumeCases,
   ...estimatorCases,
   ...unusedOptionCases,
+  ...sizeCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -35,6 +35,7 @@ import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
 import { makeOutDir } from "./out_dir.ts";
 import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
+import { checkCurveSizes, checkLandscapeSizes } from "./size_checks.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
 import {
   assembleShards,
@@ -120,15 +121,21 @@ interface Setup {
   shard?: Shard;
 }
 
+/**
+ * The device, model, data and shard of a command; `checkSizes` sees them before any work, so a
+ * command whose sizes do not fit computes and writes nothing.
+ */
 async function setup(
   o: Parsed<typeof shared>,
   command: string,
-  tooFew?: (n: number) => string | undefined,
+  tooFew: ((n: number) => string | undefined) | undefined,
+  checkSizes: (s: Omit<Setup, "out">) => void,
 ): Promise<Setup> {
   const shard = resolveShard(o.shard);
   const out = o.out ?? `runs/${command}`;
   await makeOutDir(out);
   const { gpu, model, data, samples } = await loadCheckpointSetup(o, tooFew);
+  checkSizes({ gpu, model, data, samples, shard });
   return { gpu, model, data, samples, out, shard };
 }
 
@@ -225,13 +232,17 @@ function landscapeSettings(o: Parsed<typeof landscapeOptions>) {
 
 /** Runs `landscape`. */
 export async function landscapeCommand(o: Parsed<typeof landscapeOptions>): Promise<number> {
-  const s = await setup(o, "landscape");
+  const settings = landscapeSettings(o);
+  const s = await setup(o, "landscape", undefined, ({ gpu, model, samples, shard }) => {
+    // Probes per ray, as the width measurement defaults them.
+    const steps = (widthPointCount(settings.width) - 1) / (2 * o["width-directions"]);
+    checkLandscapeSizes(gpu, model.params.values.size, samples, o, steps, shard);
+  });
   const { model, samples } = s;
   const evalData = {
     dataset: sampleOrder(samples, Math.min(o["eval-samples"], samples.labels.length), o.seed),
     loss: "cross-entropy" as const,
   };
-  const settings = landscapeSettings(o);
   const totals = { grid: o.grid ** 2, width: widthPointCount(settings.width) };
   const gridRange = share(totals.grid, s.shard), widthRange = share(totals.width, s.shard);
   const grid = await gridMeans(model, evalData, settings.grid, gridRange);
@@ -320,6 +331,8 @@ async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Pr
       : String(o.samples);
     return `--samples ${asked} exceeds the ${n} samples of the ${o.split} split; pass ` +
       `--samples ${Math.floor(n / perUnit)} or less, or another --split`;
+  }, ({ gpu, model, samples, shard }) => {
+    checkCurveSizes(gpu, model.params.values.size, samples, o, shard);
   });
   const e = estimateOptions(o);
   const range = share(o.points, s.shard);

@@ -29,6 +29,7 @@ import {
   writeExperimentShard,
 } from "./experiment_shards.ts";
 import { resolveShard, shardOptions } from "./shards.ts";
+import { checkExperimentSizes } from "./size_checks.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 type NumericKey = { [K in keyof Preset]-?: Preset[K] extends number ? K : never }[keyof Preset];
@@ -313,6 +314,8 @@ export async function experimentCommand(
     trainLimit: preset.trainLimit,
     seed: preset.seed,
   });
+  // The sizes are checked before any model is trained or file written.
+  if (loaded) checkExperimentSizes(gpu, preset, names, loaded);
   // What every step depends on besides its options: a step of other data or of another core
   // (a different float32 summation order) is recomputed.
   const context = loaded ? { data: await dataIdentity(loaded), kernels: gemmVariant(gpu) } : {};

@@ -117,6 +117,8 @@ export class Gpu implements Disposable {
   readonly hasTimestamps: boolean;
   /** Whether WGSL `f16` is available. */
   readonly hasF16: boolean;
+  /** A software adapter (lavapipe, SwiftShader): device buffers take host memory. */
+  readonly software: boolean;
   /** Reusable storage for tensors and readbacks. */
   readonly pool: BufferPool;
   /** Compiled shaders and pipelines. */
@@ -144,6 +146,7 @@ export class Gpu implements Disposable {
     this.limits = limits;
     this.hasTimestamps = device.features.has("timestamp-query");
     this.hasF16 = device.features.has("shader-f16");
+    this.software = adapter.info.isFallbackAdapter;
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     device.addEventListener("uncapturederror", (event) => {

@@ -31,6 +31,15 @@ export interface ParamEntry {
 
 const align = (n: number) => Math.ceil(n / PARAM_ALIGN) * PARAM_ALIGN;
 
+/** Length of the flat trainable vector for `layers`' specs (as {@link ParamStore} lays it out). */
+export function trainableLength(layers: readonly ParamSpec[][]): number {
+  let length = 0;
+  for (const spec of layers.flat()) {
+    if (spec.kind !== "running") length = align(length + shapeSize(spec.shape));
+  }
+  return Math.max(length, PARAM_ALIGN);
+}
+
 /** Flat storage for the parameters of a model's layers. */
 export class ParamStore {
   /** Every parameter, in layer order then declaration order. */
@@ -67,8 +76,9 @@ export class ParamStore {
         return { layer, spec, at, size, isRunning };
       })
     );
-    const values = Tensor.zeros(gpu, [Math.max(trainable, PARAM_ALIGN)]);
-    const grads = Tensor.zeros(gpu, [Math.max(trainable, PARAM_ALIGN)]);
+    const length = trainableLength(layers);
+    const values = Tensor.zeros(gpu, [length]);
+    const grads = Tensor.zeros(gpu, [length]);
     const stats = Tensor.zeros(gpu, [Math.max(running, PARAM_ALIGN)]);
     const entries = placed.map(({ layer, spec, at, isRunning }) => ({
       layer,

@@ -13,7 +13,7 @@ import { Dropout } from "./dropout.ts";
 import { Flatten } from "./flatten.ts";
 import type { ForwardContext, Layer } from "./layer.ts";
 import type { LayerSpec, ModelConfig } from "./model_config.ts";
-import { ParamStore } from "./param_store.ts";
+import { ParamStore, trainableLength } from "./param_store.ts";
 import { AvgPool2d, GlobalAvgPool, MaxPool2d } from "./pool.ts";
 import { ReLU } from "./relu.ts";
 
@@ -44,6 +44,20 @@ export function buildLayer(spec: LayerSpec, index: number): Layer {
     default:
       throw new RangeError(`unknown layer type "${(spec as { type: string }).type}"`);
   }
+}
+
+/**
+ * Length of the flat parameter vector a model of `config` has (what perturbations and
+ * directions span), computed without a device so sizes can be checked before building it.
+ */
+export function flatParameterLength(config: ModelConfig): number {
+  const layers = config.layers.map((spec, i) => buildLayer(spec, i));
+  let shape = [...config.inputShape];
+  return trainableLength(layers.map((layer) => {
+    const specs = layer.paramSpecs(shape);
+    shape = layer.outputShape(shape);
+    return specs;
+  }));
 }
 
 /** A chain of layers with their parameters (`using` disposes it). */
