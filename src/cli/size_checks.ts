@@ -22,10 +22,12 @@ import {
   size,
   type Term,
   together,
+  trainingFootprint,
 } from "../landscape/needs.ts";
 import { type Shard, shardRange } from "../landscape/shard.ts";
 import { type Need, type Size, sizeProblem } from "../landscape/sizes.ts";
-import { flatParameterLength } from "../nn/sequential.ts";
+import { flatParameterLength, layerShapes } from "../nn/sequential.ts";
+import type { ModelConfig } from "../nn/model_config.ts";
 import type { ExperimentName } from "./experiment_commands.ts";
 import { CliError } from "./options.ts";
 
@@ -99,6 +101,30 @@ function landscapeNeeds(
       b,
     ),
   ];
+}
+
+/** Batches of `--batch-size` samples from `available` for each model of `configs`. */
+function trainingNeeds(b: Budget, configs: ModelConfig[], available: number): Need[] {
+  const batch = size("--batch-size");
+  return [
+    samplesNeed("one training batch", batch, available),
+    ...configs.flatMap((c) =>
+      footprintNeeds(`a training step of ${c.name}`, trainingFootprint(layerShapes(c), batch), b)
+    ),
+  ];
+}
+
+/** Checks `train` before the model is built. */
+export function checkTrainingSizes(
+  gpu: Gpu,
+  config: ModelConfig,
+  data: DataSplits,
+  batchSize: number,
+): void {
+  require(
+    [{ name: "--batch-size", value: batchSize, min: 1 }],
+    trainingNeeds(budget(gpu), [config], data.train.labels.length),
+  );
 }
 
 /** Checks `delta` and `sufficiency` before the directions are drawn. */
@@ -197,6 +223,7 @@ export function checkExperimentSizes(
     list("--integrand-ks", p.integrandKs, 1),
     list("--theory-ks", p.theoryKs, 1),
     { name: "--theory-points", value: p.theoryPoints, min: 2 },
+    { name: "--batch-size", value: p.batchSize, min: 1 },
   ];
   const b = budget(gpu), shape = data.train.shape, available = data.train.labels.length;
   const mlpParams = largest(mlpVariants(p, shape));
@@ -249,5 +276,17 @@ export function checkExperimentSizes(
     fig2: () => landscapes(cnnVariants(p, shape)),
     fig4: () => landscapes(depthVariants(p, shape)),
   };
-  require(sizes, names.flatMap((n) => needs[n]()));
+  const models: Record<ExperimentName, () => Variant[]> = {
+    rate: () => mlpVariants(p, shape),
+    fig3: () => mlpVariants(p, shape),
+    fig5: () => mlpVariants(p, shape).slice(0, 1),
+    fig6: () => mlpVariants(p, shape).slice(0, 1),
+    fig2: () => cnnVariants(p, shape),
+    fig4: () => depthVariants(p, shape),
+  };
+  const trained = names.flatMap((n) => models[n]().map((v) => v.config));
+  require(sizes, [
+    ...trainingNeeds(b, trained, available),
+    ...names.flatMap((n) => needs[n]()),
+  ]);
 }

@@ -20,6 +20,7 @@ import {
 } from "./common.ts";
 import { opt, type Parsed } from "./options.ts";
 import { makeOutDir } from "./out_dir.ts";
+import { checkTrainingSizes } from "./size_checks.ts";
 
 /** Options of `train`. */
 export const trainOptions = {
@@ -41,6 +42,7 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
   const gpu = await device(o);
   const data = await dataFrom(o, o.seed);
   const config = modelFrom(o, data.train.shape, data.train.classes);
+  checkTrainingSizes(gpu, config, data, o["batch-size"]);
   console.error(
     `train: ${config.name} on ${data.train.name.split("/")[0]} from ${data.source}: ` +
       `${datasetSize(data.train)} train, ${datasetSize(data.validation)} validation, ${

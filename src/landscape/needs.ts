@@ -145,6 +145,21 @@ export function coefficientsFootprint(points: Term, count: Term): Footprint {
   };
 }
 
+/**
+ * A training step on `batch` samples of a model whose layers see per-sample `shapes`
+ * (`layerShapes`): every activation is kept for the backward pass beside its gradient, and
+ * each is one buffer (the widest is what must fit).
+ */
+export function trainingFootprint(shapes: number[][], batch: Term): Footprint {
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const widest = Math.max(...sizes), total = sizes.reduce((a, b) => a + b, 0);
+  return {
+    buffers: [{ what: "the widest activation", bytes: combine([batch], (b) => b * widest * 4) }],
+    device: [combine([batch], (b) => 2 * b * total * 4)],
+    host: [combine([batch], (b) => b * sizes[0] * 4)],
+  };
+}
+
 /** `count` samples drawn in order from the `available` training samples (sampleOrder). */
 export function samplesNeed(what: string, count: Term, available: number): Need {
   return {

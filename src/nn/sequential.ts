@@ -46,18 +46,22 @@ export function buildLayer(spec: LayerSpec, index: number): Layer {
   }
 }
 
+/** Per-sample shapes entering each layer of a model of `config`, and (last) its output's. */
+export function layerShapes(config: ModelConfig): number[][] {
+  const shapes = [[...config.inputShape]];
+  config.layers.forEach((spec, i) =>
+    shapes.push(buildLayer(spec, i).outputShape(shapes[shapes.length - 1]))
+  );
+  return shapes;
+}
+
 /**
  * Length of the flat parameter vector a model of `config` has (what perturbations and
  * directions span), computed without a device so sizes can be checked before building it.
  */
 export function flatParameterLength(config: ModelConfig): number {
-  const layers = config.layers.map((spec, i) => buildLayer(spec, i));
-  let shape = [...config.inputShape];
-  return trainableLength(layers.map((layer) => {
-    const specs = layer.paramSpecs(shape);
-    shape = layer.outputShape(shape);
-    return specs;
-  }));
+  const shapes = layerShapes(config);
+  return trainableLength(config.layers.map((spec, i) => buildLayer(spec, i).paramSpecs(shapes[i])));
 }
 
 /** A chain of layers with their parameters (`using` disposes it). */

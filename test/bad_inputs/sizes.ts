@@ -76,4 +76,24 @@ export const sizeCases: BadInput[] = [
     code: 2,
     gpu: true,
   },
+  {
+    name: "a training batch larger than the data",
+    args: ["train", "--data", "synthetic", "--batch-size", "100000000", ...out],
+    error:
+      /--batch-size 100000000 needs .* above the training samples .*; the largest that fits is --batch-size 2200$/m,
+    code: 2,
+    gpu: true,
+  },
+  {
+    name: "a training batch whose activations exceed one buffer",
+    args: [
+      "train",
+      ..."--data synthetic --model cnn --channels 4000 --batch-size 2000".split(" "),
+      ...out,
+    ],
+    error:
+      /--batch-size 2000 needs .* for the widest activation .*; the largest that fits is --batch-size \d+$/m,
+    code: 2,
+    gpu: true,
+  },
 ];
