@@ -12,6 +12,11 @@ import {
 } from "../src/landscape/needs.ts";
 import { formatBytes, sizeProblem } from "../src/landscape/sizes.ts";
 import { gpuTest } from "./helpers.ts";
+import { Gpu } from "../src/gpu/gpu.ts";
+import { synthetic } from "../src/data/synthetic.ts";
+import { estimateDelta } from "../src/landscape/estimate.ts";
+import { gridMeans } from "../src/landscape/grid.ts";
+import { widthCurve } from "../src/landscape/width.ts";
 
 const MiB = 2 ** 20;
 const budget = (host?: number, deviceInHost = false): Budget => ({
@@ -91,4 +96,43 @@ gpuTest("sizes: a model's parameter length is known before it is built", (gpu) =
     assert.equal(flatParameterLength(config), model.params.values.size, config.name);
     model.dispose();
   }
+});
+
+Deno.test({
+  name: "sizes: the library refuses a subspace, grid or width that cannot fit before drawing",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // A 16 MiB binding limit, whatever the adapter offers, so the sizes below fail everywhere.
+    const gpu = await Gpu.create({ limits: { maxStorageBufferBindingSize: 16 * MiB } });
+    const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 8, layers: 1 }));
+    model.initialize(0);
+    const data = synthetic({ size: 64, seed: 1 });
+    const evalData = { dataset: data, loss: "cross-entropy" as const };
+    try {
+      await assert.rejects(
+        () =>
+          estimateDelta(model, data, {
+            sigma: 0.01,
+            points: 4,
+            samples: 10,
+            seed: 0,
+            mode: "subspace",
+            dim: 10000,
+          }),
+        /^RangeError: dim 10000 needs .* for the directions .*maxStorageBufferBindingSize \(16 MiB\); the largest that fits is dim \d+$/,
+      );
+      await assert.rejects(
+        () => gridMeans(model, evalData, { seed: 0, resolution: 2000 }),
+        /^RangeError: grid 2000 needs .* for the loss matrix .*; the largest that fits is grid \d+$/,
+      );
+      await assert.rejects(
+        () => widthCurve(model, evalData, { seed: 0, directions: 10000, steps: 2 }),
+        /^RangeError: directions 10000 needs .* for the directions .*; the largest that fits is directions \d+$/,
+      );
+    } finally {
+      model.dispose();
+      gpu.destroy();
+    }
+  },
 });

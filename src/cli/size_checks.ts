@@ -11,18 +11,18 @@ import type { Gpu } from "../gpu/gpu.ts";
 import {
   type Budget,
   budgetOf,
-  coefficientsFootprint,
   combine,
-  directionsFootprint,
+  curveNeeds,
   fixed,
-  type Footprint,
   footprintNeeds,
+  gridNeeds,
+  integrandNeeds,
   lossMatrixFootprint,
   samplesNeed,
   size,
   type Term,
-  together,
   trainingFootprint,
+  widthNeeds,
 } from "../landscape/needs.ts";
 import { type Shard, shardRange } from "../landscape/shard.ts";
 import { type Need, type Size, sizeProblem } from "../landscape/sizes.ts";
@@ -51,55 +51,16 @@ function rows(points: Term, shard?: Shard): Term {
   });
 }
 
-const none: Footprint = { buffers: [], device: [], host: [] };
-
-/** A Δk curve: its sample order, subspace directions if any, and loss matrix. */
-function curveNeeds(
-  b: Budget,
-  params: number,
-  o: { points: Term; columns: Term; dim?: Term; reshuffle: boolean; available: number },
-): Need[] {
-  return [
-    samplesNeed("the Δk sample order", o.columns, o.available),
-    ...footprintNeeds(
-      "the Δk loss matrix and directions",
-      together(
-        o.dim ? directionsFootprint(params, o.dim) : none,
-        lossMatrixFootprint(o.points, o.columns, { differences: true, reshuffle: o.reshuffle }),
-      ),
-      b,
-    ),
-  ];
-}
-
 /** A landscape grid and a width measurement over `samples` evaluation samples. */
 function landscapeNeeds(
   b: Budget,
   params: number,
   o: { grid: Term; samples: Term; directions: Term; steps: Term; shard?: Shard },
 ): Need[] {
-  const gridPoints = combine([o.grid], (g) => g * g);
-  const probes = combine([o.directions, o.steps], (d, s) => 1 + 2 * d * s);
-  const two = fixed(2);
+  const share = (points: Term) => rows(points, o.shard);
   return [
-    ...footprintNeeds(
-      "the landscape grid",
-      together(
-        directionsFootprint(params, two),
-        coefficientsFootprint(gridPoints, two),
-        lossMatrixFootprint(rows(gridPoints, o.shard), o.samples),
-      ),
-      b,
-    ),
-    ...footprintNeeds(
-      "the width probes",
-      together(
-        directionsFootprint(params, o.directions),
-        coefficientsFootprint(probes, o.directions),
-        lossMatrixFootprint(rows(probes, o.shard), o.samples),
-      ),
-      b,
-    ),
+    ...gridNeeds(b, params, { grid: o.grid, samples: o.samples, rows: share }),
+    ...widthNeeds(b, params, { ...o, rows: share }),
   ];
 }
 
@@ -256,22 +217,12 @@ export function checkExperimentSizes(
       ];
     },
     fig5: () => [...curve(), ...curve(size("--dims"))],
-    fig6: () => {
-      const k = combine([size("--integrand-ks")], (k) => k + 1);
-      const points = combine([size("--integrand-grid")], (g) => g * g);
-      return [
-        samplesNeed("the integrand maps' samples", k, available),
-        ...footprintNeeds(
-          "the integrand maps",
-          together(
-            directionsFootprint(mlpParams, fixed(2)),
-            coefficientsFootprint(points, fixed(2)),
-            lossMatrixFootprint(points, k, { differences: true }),
-          ),
-          b,
-        ),
-      ];
-    },
+    fig6: () =>
+      integrandNeeds(b, mlpParams, {
+        grid: size("--integrand-grid"),
+        columns: combine([size("--integrand-ks")], (k) => k + 1),
+        available,
+      }),
     fig3: () => landscapes(mlpVariants(p, shape)),
     fig2: () => landscapes(cnnVariants(p, shape)),
     fig4: () => landscapes(depthVariants(p, shape)),

@@ -18,6 +18,8 @@ import {
 } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { requireFiniteLosses } from "./finite.ts";
+import { budgetOf, combine, curveNeeds, size } from "./needs.ts";
+import { requireSizes } from "./sizes.ts";
 import {
   assertEvaluable,
   type EvalData,
@@ -88,9 +90,26 @@ export async function estimateDifferences(
   }
   const eval_ = evalSamples(data, o);
   if (range.first === range.end) return new Float32Array(0);
+  const subspace = (o.mode ?? "full") !== "full";
+  const perUnit = o.counting === "batches" ? (o.batchSize ?? 64) : 1;
+  // Before any direction is drawn: the directions and the loss matrix must fit.
+  requireSizes(
+    [
+      { name: "points", value: range.end - range.first, min: 1 },
+      { name: "samples", value: o.samples, min: 2 },
+      { name: "dim", value: o.dim ?? 2, min: 1 },
+    ],
+    curveNeeds(budgetOf(model.gpu), model.params.values.size, {
+      points: size("points"),
+      columns: combine([size("samples")], (n) => n * perUnit),
+      dim: subspace ? size("dim") : undefined,
+      reshuffle: o.reshuffleSeed !== undefined,
+      available: datasetSize(data),
+    }),
+  );
   let points: Points;
   let owned: { dispose(): void } | undefined;
-  if ((o.mode ?? "full") === "full") {
+  if (!subspace) {
     points = { mode: "full", count: o.points, seed: o.seed, sigma: o.sigma, antithetic: pairs };
   } else {
     const dim = o.dim ?? 2;

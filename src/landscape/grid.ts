@@ -9,6 +9,8 @@ import type { Sequential } from "../nn/sequential.ts";
 import { recordDifferences } from "./delta.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
+import { type Budget, budgetOf, fixed, gridNeeds, integrandNeeds, size } from "./needs.ts";
+import { type Need, requireSizes } from "./sizes.ts";
 import {
   assertEvaluable,
   type EvalData,
@@ -64,9 +66,20 @@ function gridPoints(axis: Float64Array): Float32Array {
   return coefficients;
 }
 
-/** The grid's axis and its directions, interleaved for subspace points. */
-async function gridSet(model: Sequential, options: GridOptions) {
+/**
+ * The grid's axis and its directions, interleaved for subspace points, once `needs` (of the
+ * resolution, "grid") fit.
+ */
+async function gridSet(
+  model: Sequential,
+  options: GridOptions,
+  needs: (b: Budget, params: number) => Need[],
+) {
   const axis = gridAxis(options.resolution ?? 51, options.range ?? [-1, 1]);
+  requireSizes(
+    [{ name: "grid", value: axis.length, min: 1 }],
+    needs(budgetOf(model.gpu), model.params.values.size),
+  );
   const directions = interleave(model, await randomDirections(model, 2, options));
   const points: Points = {
     mode: "subspace",
@@ -89,7 +102,17 @@ export async function gridMeans(
 ): Promise<Float32Array> {
   await assertEvaluable(model, data);
   if (range && range.first === range.end) return new Float32Array(0);
-  const { axis, directions, points } = await gridSet(model, options);
+  const samples = fixed(data.dataset.labels.length);
+  const { axis, directions, points } = await gridSet(
+    model,
+    options,
+    (b, params) =>
+      gridNeeds(b, params, {
+        grid: size("grid"),
+        samples,
+        rows: range ? () => fixed(range.end - range.first) : undefined,
+      }),
+  );
   let means: Float32Array;
   try {
     means = await meanLosses(model, data, points, range, options.evaluation);
@@ -172,7 +195,12 @@ export async function integrandMaps(
     throw new RangeError(`k = ${kMax} needs ${kMax + 1} samples, the data has ${n}`);
   }
   if (!(sigma > 0)) throw new RangeError(`sigma must be > 0, got ${sigma}`);
-  const { axis, directions, points } = await gridSet(model, options);
+  const { axis, directions, points } = await gridSet(
+    model,
+    options,
+    (b, params) =>
+      integrandNeeds(b, params, { grid: size("grid"), columns: fixed(n), available: n }),
+  );
   let d: Float32Array;
   try {
     const losses = await lossMatrix(model, data, points, options.evaluation);

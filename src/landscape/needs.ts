@@ -169,3 +169,91 @@ export function samplesNeed(what: string, count: Term, available: number): Need 
     cap: { amount: available, name: "the training samples", unit: "samples" },
   };
 }
+
+const none: Footprint = { buffers: [], device: [], host: [] };
+const all = (points: Term) => points;
+
+/**
+ * A Δk curve (estimate.ts): its sample order of `columns` samples out of `available`, the
+ * directions of a subspace of `dim` if any, and the loss matrix of `points` rows.
+ */
+export function curveNeeds(
+  b: Budget,
+  params: number,
+  o: { points: Term; columns: Term; dim?: Term; reshuffle: boolean; available: number },
+): Need[] {
+  return [
+    samplesNeed("the Δk sample order", o.columns, o.available),
+    ...footprintNeeds(
+      "the Δk loss matrix and directions",
+      together(
+        o.dim ? directionsFootprint(params, o.dim) : none,
+        lossMatrixFootprint(o.points, o.columns, { differences: true, reshuffle: o.reshuffle }),
+      ),
+      b,
+    ),
+  ];
+}
+
+/**
+ * A `grid` x `grid` landscape over `samples` evaluation samples (grid.ts); `rows` gives the
+ * points evaluated of the grid's (default all of them).
+ */
+export function gridNeeds(
+  b: Budget,
+  params: number,
+  o: { grid: Term; samples: Term; rows?: (points: Term) => Term },
+): Need[] {
+  const points = combine([o.grid], (g) => g * g), two = fixed(2);
+  return footprintNeeds(
+    "the landscape grid",
+    together(
+      directionsFootprint(params, two),
+      coefficientsFootprint(points, two),
+      lossMatrixFootprint((o.rows ?? all)(points), o.samples),
+    ),
+    b,
+  );
+}
+
+/**
+ * A width measurement (width.ts): w* and `steps` probes along both signs of `directions` rays,
+ * over `samples` evaluation samples; `rows` gives the probes evaluated (default all).
+ */
+export function widthNeeds(
+  b: Budget,
+  params: number,
+  o: { directions: Term; steps: Term; samples: Term; rows?: (points: Term) => Term },
+): Need[] {
+  const probes = combine([o.directions, o.steps], (d, s) => 1 + 2 * d * s);
+  return footprintNeeds(
+    "the width probes",
+    together(
+      directionsFootprint(params, o.directions),
+      coefficientsFootprint(probes, o.directions),
+      lossMatrixFootprint((o.rows ?? all)(probes), o.samples),
+    ),
+    b,
+  );
+}
+
+/** Integrand maps (grid.ts): a `grid` x `grid` loss matrix of `columns` samples, differenced. */
+export function integrandNeeds(
+  b: Budget,
+  params: number,
+  o: { grid: Term; columns: Term; available: number },
+): Need[] {
+  const points = combine([o.grid], (g) => g * g), two = fixed(2);
+  return [
+    samplesNeed("the integrand maps' samples", o.columns, o.available),
+    ...footprintNeeds(
+      "the integrand maps",
+      together(
+        directionsFootprint(params, two),
+        coefficientsFootprint(points, two),
+        lossMatrixFootprint(points, o.columns, { differences: true }),
+      ),
+      b,
+    ),
+  ];
+}

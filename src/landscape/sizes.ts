@@ -104,3 +104,9 @@ export function sizeProblem(sizes: Size[], needs: Need[]): string | undefined {
     formatAmount(failing.cap.amount, failing.cap.unit)
   }); ${advice}`;
 }
+
+/** Throws a RangeError with {@link sizeProblem}'s message when `needs` do not fit at `sizes`. */
+export function requireSizes(sizes: Size[], needs: Need[]): void {
+  const problem = sizeProblem(sizes, needs);
+  if (problem) throw new RangeError(problem);
+}

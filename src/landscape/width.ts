@@ -7,6 +7,8 @@
 import type { Sequential } from "../nn/sequential.ts";
 import { type DirectionOptions, interleave, randomDirections } from "./directions.ts";
 import { LOSS_CAUSE, requireFinite, requireFiniteLosses } from "./finite.ts";
+import { budgetOf, fixed, size, widthNeeds } from "./needs.ts";
+import { requireSizes } from "./sizes.ts";
 import {
   assertEvaluable,
   type EvalData,
@@ -73,6 +75,19 @@ export async function widthCurve(
   const { count, maxRadius, steps, rays, total } = settings(options);
   await assertEvaluable(model, data);
   if (range && range.first === range.end) return new Float32Array(0);
+  // Before any direction is drawn: the directions and the probes' losses must fit.
+  requireSizes(
+    [
+      { name: "directions", value: count, min: 1 },
+      { name: "steps", value: steps, min: 1 },
+    ],
+    widthNeeds(budgetOf(model.gpu), model.params.values.size, {
+      directions: size("directions"),
+      steps: size("steps"),
+      samples: fixed(data.dataset.labels.length),
+      rows: range ? () => fixed(range.end - range.first) : undefined,
+    }),
+  );
   const directions = interleave(model, await randomDirections(model, count, options));
   const width = directions.shape[1];
   const coefficients = new Float32Array(total * width);
