@@ -28,15 +28,6 @@ export const sizeCases: BadInput[] = [
     gpu: true,
   },
   {
-    name: "more Δk samples than the data has",
-    prepare: trainModel,
-    args: ["sufficiency", ...onModel, ...out, "--samples", "100000000"],
-    error:
-      /--samples 100000000 needs 100000000 samples .* above the training samples \(2200 samples\); the largest that fits is --samples 2200$/m,
-    code: 2,
-    gpu: true,
-  },
-  {
     name: "a loss matrix of points x samples beyond one buffer",
     prepare: trainModel,
     args: ["delta", ...onModel, ...out, "--points", "100000", "--samples", "2000"],
