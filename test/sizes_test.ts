@@ -136,3 +136,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test("sizes: a suggestion keeps to the size's step (antithetic pairs of points)", () => {
+  const needs = footprintNeeds(
+    "Δk",
+    lossMatrixFootprint(size("--points"), size("--samples")),
+    budget(),
+  );
+  const at = (step: number) =>
+    sizeProblem([
+      { name: "--points", value: 100_000, min: 2, step },
+      { name: "--samples", value: 2000, min: 3 },
+    ], needs)!.match(/--points (\d+) or/)![1];
+  assert.equal(at(1), "16777");
+  assert.equal(at(2), "16776");
+});

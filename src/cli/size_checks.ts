@@ -97,6 +97,7 @@ export function checkCurveSizes(
     points: number;
     samples: number;
     mode: string;
+    estimator: string;
     dim: number;
     counting: string;
     "batch-size": number;
@@ -106,7 +107,7 @@ export function checkCurveSizes(
 ): void {
   const batches = o.counting === "batches";
   const sizes: Size[] = [
-    { name: "--points", value: o.points, min: 2 },
+    { name: "--points", value: o.points, min: 2, step: o.estimator === "antithetic" ? 2 : 1 },
     { name: "--samples", value: o.samples, min: 3 },
     { name: "--dim", value: o.dim, min: 1 },
     { name: "--batch-size", value: o["batch-size"], min: 1 },

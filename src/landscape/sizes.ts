@@ -18,6 +18,8 @@ export interface Size {
   min: number;
   /** How to show the value when it is not `value` itself (e.g. a list, "1,1000000000"). */
   text?: string;
+  /** Allowed values are multiples of this (default 1), e.g. 2 for antithetic pairs of points. */
+  step?: number;
 }
 
 /** An upper bound on an amount. */
@@ -81,15 +83,16 @@ export function sizeProblem(sizes: Size[], needs: Need[]): string | undefined {
     return `${name} ${s.text ?? s.value}`;
   });
   const largest = failing.grows.flatMap((name) => {
-    const s = byName.get(name)!;
-    // Binary search for the largest fitting value below the given one (the amounts grow).
-    let lo = s.min - 1, hi = s.value;
+    const s = byName.get(name)!, step = s.step ?? 1;
+    // Binary search over the allowed values (multiples of the step, at least the least) for the
+    // largest that fits below the given one; the amounts grow with every size.
+    let lo = Math.ceil(s.min / step) - 1, hi = Math.ceil(s.value / step);
     while (hi - lo > 1) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      if (fitsWith(name, mid)) lo = mid;
+      if (fitsWith(name, mid * step)) lo = mid;
       else hi = mid;
     }
-    return lo >= s.min ? [`${name} ${lo}`] : [];
+    return lo * step >= s.min ? [`${name} ${lo * step}`] : [];
   });
   const advice = largest.length === 0
     ? failing.grows.length === 0
