@@ -94,6 +94,7 @@ export { correctCount, softmaxCrossEntropy, softmaxCrossEntropyBackward } from "
 export type { CrossEntropy } from "./src/nn/loss.ts";
 export { cnn, mlp } from "./src/nn/model_config.ts";
 export type { CnnOptions, LayerSpec, MlpOptions, ModelConfig } from "./src/nn/model_config.ts";
+export { modelDifference, ModelSpecError, parseModelSpec } from "./src/nn/model_spec.ts";
 export { buildLayer, Sequential } from "./src/nn/sequential.ts";
 export { assertModelFits, ModelDataError } from "./src/nn/fits.ts";
 
@@ -127,7 +128,7 @@ export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
 export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
 export type { DivergenceKind } from "./src/train/divergence.ts";
 export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
-export type { CheckpointInfo, LoadedCheckpoint } from "./src/train/checkpoint.ts";
+export type { CheckpointInfo, ExpectedModel, LoadedCheckpoint } from "./src/train/checkpoint.ts";
 export {
   readSplit,
   sourceIndices,

@@ -18,6 +18,7 @@ import { finiteCases } from "./bad_inputs/finite.ts";
 import { resumeCases } from "./bad_inputs/resume.ts";
 import { unusedOptionCases } from "./bad_inputs/unused_options.ts";
 import { sizeCases } from "./bad_inputs/sizes.ts";
+import { modelSpecCases } from "./bad_inputs/model_spec.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -31,6 +32,7 @@ const CORPUS: BadInput[] = [
   ...estimatorCases,
   ...unusedOptionCases,
   ...sizeCases,
+  ...modelSpecCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

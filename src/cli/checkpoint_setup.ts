@@ -18,6 +18,7 @@ import {
 } from "../train/training_split.ts";
 import { dataFrom, dataOptions, device, type deviceOptions } from "./common.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
+import { readModelSpec } from "./model_spec_file.ts";
 
 /** --checkpoint, the data options, --split and --pool. */
 export const checkpointOptions = {
@@ -35,6 +36,7 @@ export const checkpointOptions = {
   ),
   "train-limit": opt.maybeInt("first N training samples, for checkpoints that record no split"),
   pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
+  "model-spec": opt.str("JSON model spec the checkpoint's model must match (see README)"),
 };
 
 type Options = Parsed<typeof checkpointOptions> & Parsed<typeof deviceOptions>;
@@ -127,7 +129,11 @@ export async function loadCheckpointSetup(
     throw new CliError(`--checkpoint is required (train one with 'deno task experiment train')`);
   }
   const gpu = await device(o);
-  const { model, info } = await loadCheckpoint(gpu, o.checkpoint);
+  const spec = o["model-spec"];
+  const expected = spec === undefined
+    ? undefined
+    : { config: await readModelSpec(spec), file: spec };
+  const { model, info } = await loadCheckpoint(gpu, o.checkpoint, expected);
   try {
     const { split, data: loaded, note } = await checkpointSplit(o, o.checkpoint, info);
     if (note) console.error(`note: ${note}`);

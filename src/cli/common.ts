@@ -8,6 +8,8 @@ import { tunedGemm } from "./kernel_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
+import { checkModelFitsData, MODEL_SPEC_HELP, readModelSpec } from "./model_spec_file.ts";
+import type { Dataset } from "../data/dataset.ts";
 
 /** --data, --data-dir, --validation, --train-limit. */
 export const dataOptions = {
@@ -34,6 +36,7 @@ export const modelOptions = {
   "head-channels": onlyWhere(opt.int("CNN: channels of the last conv", 16, 1), forCnnOnly),
   "batch-norm": opt.flag("BatchNorm after every ReLU"),
   dropout: opt.num("dropout probability after every block", 0, 0, false, 0.99),
+  "model-spec": opt.str(MODEL_SPEC_HELP),
 };
 
 /** The model an option set describes, for per-sample input `inputShape`. */
@@ -49,6 +52,18 @@ export function modelFrom(
     convLayers: o.layers,
     headChannels: o["head-channels"],
   });
+}
+
+/** The model --model-spec describes, checked against `data`, else the one the options build. */
+export async function modelFor(
+  o: Parsed<typeof modelOptions>,
+  data: Dataset,
+): Promise<ModelConfig> {
+  const file = o["model-spec"];
+  if (file === undefined) return modelFrom(o, data.shape, data.classes);
+  const config = await readModelSpec(file);
+  checkModelFitsData(file, config, data);
+  return config;
 }
 
 /** Loads the data an option set names. */

@@ -15,7 +15,7 @@ import {
   device,
   deviceOptions,
   jsonText,
-  modelFrom,
+  modelFor,
   modelOptions,
 } from "./common.ts";
 import { opt, type Parsed } from "./options.ts";
@@ -41,7 +41,7 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
   await makeOutDir(out); // first: an unusable --out fails before the training
   const gpu = await device(o);
   const data = await dataFrom(o, o.seed);
-  const config = modelFrom(o, data.train.shape, data.train.classes);
+  const config = await modelFor(o, data.train);
   checkTrainingSizes(gpu, config, data, o["batch-size"]);
   console.error(
     `train: ${config.name} on ${data.train.name.split("/")[0]} from ${data.source}: ` +

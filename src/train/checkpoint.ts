@@ -7,6 +7,7 @@
  */
 import type { Gpu } from "../gpu/gpu.ts";
 import type { ModelConfig } from "../nn/model_config.ts";
+import { modelDifference } from "../nn/model_spec.ts";
 import { Sequential } from "../nn/sequential.ts";
 import type { Adam } from "../optim/adam.ts";
 import { readTensors } from "../tensor.ts";
@@ -81,8 +82,23 @@ export interface LoadedCheckpoint {
   optimizer?: { step: number; m: Float32Array; v: Float32Array };
 }
 
-/** Loads a checkpoint written by {@link saveCheckpoint} onto `gpu`. */
-export async function loadCheckpoint(gpu: Gpu, path: string): Promise<LoadedCheckpoint> {
+/** A model spec a checkpoint must match, or that describes a checkpoint that stores none. */
+export interface ExpectedModel {
+  /** The model. */
+  config: ModelConfig;
+  /** Where it came from (the spec file), for errors. */
+  file: string;
+}
+
+/**
+ * Loads a checkpoint written by {@link saveCheckpoint} onto `gpu`; with `expected`, its model
+ * must be that one.
+ */
+export async function loadCheckpoint(
+  gpu: Gpu,
+  path: string,
+  expected?: ExpectedModel,
+): Promise<LoadedCheckpoint> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -92,7 +108,7 @@ export async function loadCheckpoint(gpu: Gpu, path: string): Promise<LoadedChec
       e instanceof Deno.errors.NotFound ? "checkpoint not found" : (e as Error).message,
     );
   }
-  return checkpointFromBytes(gpu, path, bytes);
+  return checkpointFromBytes(gpu, path, bytes, expected);
 }
 
 /** The `__metadata__.format` this version writes and reads. */
@@ -103,8 +119,28 @@ function firstNonFinite(data: Float32Array): number {
   return data.findIndex((v) => !Number.isFinite(v));
 }
 
-/** The model config in a checkpoint's metadata, or an error naming the field. */
-function readConfig(path: string, metadata: Record<string, string>): ModelConfig {
+/**
+ * The model config in a checkpoint's metadata, checked against `expected`, or an error naming
+ * the field.
+ */
+function readConfig(
+  path: string,
+  metadata: Record<string, string>,
+  expected?: ExpectedModel,
+): ModelConfig {
+  const config = storedConfig(path, metadata);
+  const differs = expected && modelDifference(config, expected.config);
+  if (differs) {
+    throw new SafetensorsError(
+      path,
+      `its model differs from the spec ${expected.file} (${differs}); pass the spec it was ` +
+        `saved with, or leave --model-spec out`,
+    );
+  }
+  return config;
+}
+
+function storedConfig(path: string, metadata: Record<string, string>): ModelConfig {
   if (!metadata.config) {
     throw new SafetensorsError(
       path,
@@ -179,6 +215,7 @@ export function checkpointFromBytes(
   gpu: Gpu,
   name: string,
   bytes: Uint8Array,
+  expected?: ExpectedModel,
 ): LoadedCheckpoint {
   const path = name;
   const { tensors, metadata } = decodeSafetensors(path, bytes);
@@ -193,7 +230,7 @@ export function checkpointFromBytes(
       );
     }
   }
-  const config = readConfig(path, metadata);
+  const config = readConfig(path, metadata, expected);
   let model: Sequential;
   try {
     model = new Sequential(gpu, config);
