@@ -95,6 +95,10 @@ export type { CrossEntropy } from "./src/nn/loss.ts";
 export { cnn, mlp } from "./src/nn/model_config.ts";
 export type { CnnOptions, LayerSpec, MlpOptions, ModelConfig } from "./src/nn/model_config.ts";
 export { modelDifference, ModelSpecError, parseModelSpec } from "./src/nn/model_spec.ts";
+export { encodeNpy, parseNpy } from "./src/data/npy.ts";
+export type { NpyArray } from "./src/data/npy.ts";
+export { parseCsvTable } from "./src/data/csv_table.ts";
+export type { CsvTable } from "./src/data/csv_table.ts";
 export { buildLayer, Sequential } from "./src/nn/sequential.ts";
 export { assertModelFits, ModelDataError } from "./src/nn/fits.ts";
 

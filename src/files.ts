@@ -20,4 +20,14 @@ export { loadCifar10, readCifarFiles } from "./data/cifar10.ts";
 export { DATASETS, loadData } from "./data/load.ts";
 export type { DataOptions, DatasetName, LoadedData } from "./data/load.ts";
 export { loadCheckpoint, saveCheckpoint } from "./train/checkpoint.ts";
+export { channelStatistics, loadOwnData, OWN_DATA, OwnDataOptionError } from "./data/own_data.ts";
+export type {
+  Normalization,
+  OwnData,
+  OwnDataFiles,
+  OwnDataName,
+  OwnDataOptions,
+} from "./data/own_data.ts";
+export { readImageFolder } from "./data/image_folder.ts";
+export type { ImageFolder } from "./data/image_folder.ts";
 export { kernelCachePath, tunedGemm } from "./cli/kernel_cache.ts";

@@ -19,6 +19,7 @@ import { resumeCases } from "./bad_inputs/resume.ts";
 import { unusedOptionCases } from "./bad_inputs/unused_options.ts";
 import { sizeCases } from "./bad_inputs/sizes.ts";
 import { modelSpecCases } from "./bad_inputs/model_spec.ts";
+import { ownDataCases } from "./bad_inputs/own_data.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -33,6 +34,7 @@ const CORPUS: BadInput[] = [
   ...unusedOptionCases,
   ...sizeCases,
   ...modelSpecCases,
+  ...ownDataCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

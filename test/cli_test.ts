@@ -17,7 +17,10 @@ Deno.test("bad command lines exit non-zero with a message naming the problem", a
   r = await cli("train", "--lr", "-1");
   assert.match(r.out, /Option '--lr' argument is ambiguous.*'--lr=-XYZ'/s);
   r = await cli("train", "--data", "mnist");
-  assert.match(r.out, /--data must be one of fashion-mnist, cifar10, synthetic, got "mnist"/);
+  assert.match(
+    r.out,
+    /--data must be one of fashion-mnist, cifar10, synthetic, npy, csv, images, got "mnist"/,
+  );
   r = await cli("train", "--data-dir", "/nonexistent/dir");
   assert.equal(r.code, 2);
   assert.match(r.out, /--data-dir "\/nonexistent\/dir" does not exist/);

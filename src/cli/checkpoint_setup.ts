@@ -5,7 +5,7 @@
  * @module
  */
 import { type Dataset, type DataSplits, downsample } from "../data/dataset.ts";
-import { type DatasetName, DATASETS } from "../data/load.ts";
+import type { DatasetName } from "../data/load.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
@@ -16,14 +16,15 @@ import {
   type TrainingSplit,
   trainingSplit,
 } from "../train/training_split.ts";
-import { dataFrom, dataOptions, device, type deviceOptions } from "./common.ts";
+import { DATA_CHOICES, dataFrom, dataOptions, device, type deviceOptions } from "./common.ts";
+import { isOwnData, ownDataOptions } from "./own_data_options.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { readModelSpec } from "./model_spec_file.ts";
 
 /** --checkpoint, the data options, --split and --pool. */
 export const checkpointOptions = {
   checkpoint: opt.str("model checkpoint (.safetensors written by train)"),
-  data: opt.maybeChoice("dataset", DATASETS, "the checkpoint's, else fashion-mnist"),
+  data: opt.maybeChoice("dataset", DATA_CHOICES, "the checkpoint's, else fashion-mnist"),
   "data-dir": dataOptions["data-dir"],
   split: opt.choice(
     "samples of the checkpoint's training split: those it was fitted on, those its training " +
@@ -37,6 +38,7 @@ export const checkpointOptions = {
   "train-limit": opt.maybeInt("first N training samples, for checkpoints that record no split"),
   pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
   "model-spec": opt.str("JSON model spec the checkpoint's model must match (see README)"),
+  ...ownDataOptions,
 };
 
 type Options = Parsed<typeof checkpointOptions> & Parsed<typeof deviceOptions>;
@@ -80,7 +82,7 @@ async function checkpointSplit(
 ): Promise<{ split: TrainingSplit; data: DataSplits; note?: string }> {
   const recorded = readSplit(info, file);
   if (recorded) {
-    if (!(DATASETS as readonly string[]).includes(recorded.data)) {
+    if (!(DATA_CHOICES as readonly string[]).includes(recorded.data)) {
       throw new CliError(
         `${file} was trained on "${recorded.data}", which this version cannot load`,
       );
@@ -88,17 +90,30 @@ async function checkpointSplit(
     agree(file, "data", o.data, recorded.data);
     agree(file, "validation", o.validation, recorded.validation);
     agree(file, "train-limit", o["train-limit"], recorded.trainLimit);
-    const data = await dataFrom({
-      ...o,
-      data: recorded.data as DatasetName,
-      validation: recorded.validation,
-      "train-limit": recorded.trainLimit,
-    }, recorded.seed);
+    agree(file, "test-fraction", o["test-fraction"], recorded.testFraction);
+    if (recorded.normalization && (o.normalize !== "none" || o.mean || o.std)) {
+      throw new CliError(
+        `${file} records the normalisation it was trained with; leave --normalize, --mean and --std out`,
+      );
+    }
+    const data = await dataFrom(
+      {
+        ...o,
+        data: recorded.data as DatasetName,
+        validation: recorded.validation,
+        "train-limit": recorded.trainLimit,
+        "test-fraction": recorded.testFraction,
+      },
+      recorded.seed,
+      { normalization: recorded.normalization },
+    );
     const found = trainingSplit(recorded.data, recorded.seed, data, recorded.trainLimit);
     if (describe(found) !== describe(recorded)) {
       throw new CliError(
         `${file} was trained on ${describe(recorded)}; the data found has ${describe(found)}: ` +
-          `pass the --data-dir it was trained on`,
+          (isOwnData(recorded.data)
+            ? `pass the files it was trained on`
+            : `pass the --data-dir it was trained on`),
       );
     }
     return { split: recorded, data };
@@ -107,7 +122,9 @@ async function checkpointSplit(
   // default seed 0 of train and the presets; never of an analysis's own --seed.
   const seed = /^\d+$/.test(info.seed ?? "") ? Number(info.seed) : 0;
   const name = o.data ?? "fashion-mnist";
-  const data = await dataFrom({ ...o, data: name }, seed);
+  // Own data with no record (a model trained elsewhere): all of it is the training part.
+  const validation = o.validation ?? (isOwnData(name) ? 0 : undefined);
+  const data = await dataFrom({ ...o, data: name, validation }, seed);
   const split = trainingSplit(name, seed, data, o["train-limit"]);
   const why = info.seed !== undefined ? "its training seed" : "the default training seed";
   return {

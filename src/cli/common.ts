@@ -10,16 +10,33 @@ import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
 import { checkModelFitsData, MODEL_SPEC_HELP, readModelSpec } from "./model_spec_file.ts";
 import type { Dataset } from "../data/dataset.ts";
+import { OWN_DATA, type OwnDataName } from "../data/own_data.ts";
+import {
+  checkOwnDataOptions,
+  isOwnData,
+  ownDataFrom,
+  ownDataOptions,
+  type OwnDataSplit,
+} from "./own_data_options.ts";
 
-/** --data, --data-dir, --validation, --train-limit. */
+/** Every --data: the datasets the tool knows and a user's own. */
+export const DATA_CHOICES = [...DATASETS, ...OWN_DATA] as const;
+
+/** --data, --data-dir, --validation, --train-limit, and own data's options. */
 export const dataOptions = {
-  data: opt.choice<DatasetName>("dataset", "fashion-mnist", DATASETS),
+  data: opt.choice<DatasetName | OwnDataName>("dataset", "fashion-mnist", DATA_CHOICES),
   "data-dir": onlyWhere(
     opt.str("directory of the dataset files (cifar10: the cifar-10-batches-bin folder)", "auto"),
-    (o) => o.data === "synthetic" ? "with --data synthetic (its data is generated)" : undefined,
+    (o) =>
+      o.data === "synthetic"
+        ? "with --data synthetic (its data is generated)"
+        : isOwnData(o.data as string)
+        ? `with --data ${o.data} (it reads the files its own options name)`
+        : undefined,
   ),
   validation: opt.maybeInt("training samples held out for validation [default: 1/12]"),
   "train-limit": opt.maybeInt("use only the first N training samples"),
+  ...ownDataOptions,
 };
 
 const forMlpOnly = (o: Record<string, unknown>) =>
@@ -66,8 +83,29 @@ export async function modelFor(
   return config;
 }
 
-/** Loads the data an option set names. */
-export async function dataFrom(o: Parsed<typeof dataOptions>, seed: number): Promise<LoadedData> {
+/**
+ * Loads the data an option set names; own data as `own` says beyond the options (a
+ * checkpoint's recorded statistics, whether test samples are needed).
+ */
+export async function dataFrom(
+  o: Parsed<typeof dataOptions>,
+  seed: number,
+  own: Omit<OwnDataSplit, "seed" | "validation" | "trainLimit"> = {},
+): Promise<LoadedData> {
+  if (isOwnData(o.data)) {
+    if (o["data-dir"] !== undefined) {
+      throw new CliError(
+        `--data-dir is for the built-in datasets; --data ${o.data} reads its own files`,
+      );
+    }
+    return await ownDataFrom(o, {
+      ...own,
+      seed,
+      validation: o.validation,
+      trainLimit: o["train-limit"],
+    });
+  }
+  checkOwnDataOptions(o, o.data);
   const dir = o["data-dir"];
   if (dir !== undefined) {
     try {
@@ -77,7 +115,7 @@ export async function dataFrom(o: Parsed<typeof dataOptions>, seed: number): Pro
     }
   }
   return await loadData({
-    data: o.data,
+    data: o.data as DatasetName,
     dataDir: dir,
     validation: o.validation,
     trainLimit: o["train-limit"],

@@ -1,6 +1,7 @@
 /**
  * `losses`: every sample's loss under a checkpoint, from one part of its training split, as
- * `losses.csv` (index in the dataset's file, label, loss, whether the prediction is correct).
+ * `losses.csv` (index in the dataset's file, or the row in the user's own file, label, loss,
+ * whether the prediction is correct).
  * @module
  */
 import { requireFiniteLosses } from "../landscape/finite.ts";
@@ -25,7 +26,8 @@ export async function lossesCommand(o: Parsed<typeof lossesOptions>): Promise<nu
   await makeOutDir(out);
   const { model, split, samples } = await loadCheckpointSetup(o);
   const { losses, predictions } = await sampleLosses(model, samples);
-  const index = sourceIndices(split, o.split);
+  // Own data knows each sample's row in the user's file; the built-in datasets' follow the split.
+  const index = samples.rows ?? sourceIndices(split, o.split);
   await requireFiniteLosses(model, losses, {
     quantity: "the per-sample loss",
     unit: "sample",

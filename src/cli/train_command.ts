@@ -40,7 +40,7 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
   const out = o.out ?? "runs/train";
   await makeOutDir(out); // first: an unusable --out fails before the training
   const gpu = await device(o);
-  const data = await dataFrom(o, o.seed);
+  const data = await dataFrom(o, o.seed, { requireTest: true });
   const config = await modelFor(o, data.train);
   checkTrainingSizes(gpu, config, data, o["batch-size"]);
   console.error(
@@ -85,7 +85,9 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
     epoch: String(result.bestEpoch + 1),
     testAccuracy: String(test.accuracy),
     seed: String(o.seed),
-    ...splitMetadata(trainingSplit(o.data, o.seed, data, o["train-limit"])),
+    ...splitMetadata(
+      trainingSplit(o.data, o.seed, data, o["train-limit"], o["test-fraction"]),
+    ),
   });
   // Both or neither: a summary never describes another run's checkpoint.
   await writeAllAtomic([

@@ -17,6 +17,8 @@ export interface Dataset {
   images: Float32Array;
   /** One label per sample. */
   labels: Uint8Array;
+  /** Each sample's row in the user's own file it was read from (own data only). */
+  rows?: Uint32Array;
 }
 
 /** Train, validation and test parts of one dataset. */
@@ -68,7 +70,8 @@ export function select(d: Dataset, indices: ArrayLike<number>, name = d.name): D
     images.set(d.images.subarray(j * len, (j + 1) * len), i * len);
     labels[i] = d.labels[j];
   }
-  return { name, shape: [...d.shape], classes: d.classes, images, labels };
+  const rows = d.rows && Uint32Array.from(indices, (j) => d.rows![j]);
+  return { name, shape: [...d.shape], classes: d.classes, images, labels, ...(rows && { rows }) };
 }
 
 /** The first `n` samples (all if n is larger). */

@@ -5,6 +5,7 @@
 import { loadCifar10 } from "./cifar10.ts";
 import { type DataSplits, head, holdOut } from "./dataset.ts";
 import { loadFashionMnist } from "./fashion_mnist_files.ts";
+import type { Normalization } from "./own_data.ts";
 import { synthetic } from "./synthetic.ts";
 
 /** Datasets the tool reads. */
@@ -30,6 +31,8 @@ export interface DataOptions {
 export interface LoadedData extends DataSplits {
   /** Directory read, or "generated". */
   source: string;
+  /** Per-channel statistics applied to own data (--normalize), if any. */
+  normalization?: Normalization;
 }
 
 /** Loads and splits a dataset. */

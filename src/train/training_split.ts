@@ -6,6 +6,7 @@
  * @module
  */
 import { datasetSize, type DataSplits, holdOutIndices } from "../data/dataset.ts";
+import type { Normalization } from "../data/own_data.ts";
 import { SafetensorsError } from "./safetensors.ts";
 
 /** The parts of a split, by name. */
@@ -27,6 +28,10 @@ export interface TrainingSplit {
   validation: number;
   /** Samples of the test set. */
   test: number;
+  /** Own data: the seeded fraction of its samples set aside as the test set. */
+  testFraction?: number;
+  /** Own data: the per-channel statistics its samples were normalised with. */
+  normalization?: Normalization;
 }
 
 /** Metadata key of the split record. */
@@ -39,8 +44,9 @@ export const SPLIT_KEY = "split";
 export function trainingSplit(
   data: string,
   seed: number,
-  splits: DataSplits,
+  splits: DataSplits & { normalization?: Normalization },
   trainLimit?: number,
+  testFraction?: number,
 ): TrainingSplit {
   const train = datasetSize(splits.train), validation = datasetSize(splits.validation);
   const limited = trainLimit !== undefined && trainLimit <= train + validation;
@@ -51,6 +57,8 @@ export function trainingSplit(
     train,
     validation,
     test: datasetSize(splits.test),
+    ...(testFraction !== undefined ? { testFraction } : {}),
+    ...(splits.normalization ? { normalization: splits.normalization } : {}),
   };
 }
 
@@ -59,6 +67,10 @@ export function splitMetadata(split: TrainingSplit): Record<string, string> {
   return { [SPLIT_KEY]: JSON.stringify(split) };
 }
 
+const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => Number.isFinite(x));
+const statistics = (n: Normalization) =>
+  typeof n === "object" && n !== null && numbers(n.mean) && numbers(n.std) &&
+  n.mean.length === n.std.length && n.std.every((s) => s > 0);
 const count = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
 
 /**
@@ -74,7 +86,9 @@ export function readSplit(info: Record<string, string>, file: string): TrainingS
   } catch { /* reported below */ }
   const ok = r !== null && typeof r === "object" && typeof r.data === "string" &&
     count(r.seed, 0) && count(r.train, 1) && count(r.validation, 1) && count(r.test, 1) &&
-    (r.trainLimit === undefined || count(r.trainLimit, 1));
+    (r.trainLimit === undefined || count(r.trainLimit, 1)) &&
+    (r.testFraction === undefined || (r.testFraction > 0 && r.testFraction < 1)) &&
+    (r.normalization === undefined || statistics(r.normalization));
   if (!ok) {
     throw new SafetensorsError(
       file,
