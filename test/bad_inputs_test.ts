@@ -20,6 +20,7 @@ import { unusedOptionCases } from "./bad_inputs/unused_options.ts";
 import { sizeCases } from "./bad_inputs/sizes.ts";
 import { modelSpecCases } from "./bad_inputs/model_spec.ts";
 import { ownDataCases } from "./bad_inputs/own_data.ts";
+import { torchStateCases } from "./bad_inputs/torch_state.ts";
 
 const CORPUS: BadInput[] = [
   ...optionCases,
@@ -35,6 +36,7 @@ const CORPUS: BadInput[] = [
   ...sizeCases,
   ...modelSpecCases,
   ...ownDataCases,
+  ...torchStateCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -20,6 +20,8 @@ import { DATA_CHOICES, dataFrom, dataOptions, device, type deviceOptions } from 
 import { isOwnData, ownDataOptions } from "./own_data_options.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { readModelSpec } from "./model_spec_file.ts";
+import { type KeyMap, parseKeyMap } from "../train/torch_state.ts";
+import { SafetensorsError } from "../train/safetensors.ts";
 
 /** --checkpoint, the data options, --split and --pool. */
 export const checkpointOptions = {
@@ -37,7 +39,13 @@ export const checkpointOptions = {
   ),
   "train-limit": opt.maybeInt("first N training samples, for checkpoints that record no split"),
   pool: opt.int("average-pool images by this factor to match the model's input", 1, 1),
-  "model-spec": opt.str("JSON model spec the checkpoint's model must match (see README)"),
+  "model-spec": opt.str(
+    "JSON model spec the checkpoint's model must match, or that describes a PyTorch state dict",
+  ),
+  "key-map": opt.str(
+    'PyTorch state dict: JSON map from its tensor names (or prefixes ending in ".") to the spec\'s',
+  ),
+  "key-prefix": opt.str('PyTorch state dict: prefix to strip from its tensor names, e.g. "net."'),
   ...ownDataOptions,
 };
 
@@ -134,6 +142,26 @@ async function checkpointSplit(
   };
 }
 
+/** The key map --key-map and --key-prefix give, if any. */
+async function keyMapOf(o: Options): Promise<KeyMap | undefined> {
+  const file = o["key-map"], prefix = o["key-prefix"];
+  if (file !== undefined && prefix !== undefined) {
+    throw new CliError("--key-map and --key-prefix are alternatives; put the prefix in the map");
+  }
+  if (prefix !== undefined) return { [prefix.endsWith(".") ? prefix : `${prefix}.`]: "" };
+  if (file === undefined) return undefined;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new SafetensorsError(
+      file,
+      e instanceof Deno.errors.NotFound ? "key map not found" : (e as Error).message,
+    );
+  }
+  return parseKeyMap(text, file);
+}
+
 /**
  * Loads --checkpoint and its data split. `tooFew(n)` returns an error message when the part
  * --split names, of n samples, is too small for the command.
@@ -150,7 +178,10 @@ export async function loadCheckpointSetup(
   const expected = spec === undefined
     ? undefined
     : { config: await readModelSpec(spec), file: spec };
-  const { model, info } = await loadCheckpoint(gpu, o.checkpoint, expected);
+  const { model, info } = await loadCheckpoint(gpu, o.checkpoint, {
+    expected,
+    keyMap: await keyMapOf(o),
+  });
   try {
     const { split, data: loaded, note } = await checkpointSplit(o, o.checkpoint, info);
     if (note) console.error(`note: ${note}`);

@@ -8,6 +8,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import type { ModelConfig } from "../nn/model_config.ts";
 import { modelDifference } from "../nn/model_spec.ts";
+import { batchCounterKeys, type KeyMap, renameKeys } from "./torch_state.ts";
 import { Sequential } from "../nn/sequential.ts";
 import type { Adam } from "../optim/adam.ts";
 import { readTensors } from "../tensor.ts";
@@ -53,6 +54,10 @@ export async function checkpointBytes(
     ...extra,
   ]);
   const tensors: Record<string, NamedTensor> = {};
+  // PyTorch's load_state_dict (strict) wants batch norm's counter too; 0: not tracked here.
+  for (const key of batchCounterKeys(model.config)) {
+    tensors[key] = { shape: [], data: new Float32Array(1), dtype: "I64" };
+  }
   for (const e of entries) {
     const source = e.spec.kind === "running" ? stats : values;
     const at = (e.binding.value.byteOffset -
@@ -90,14 +95,22 @@ export interface ExpectedModel {
   file: string;
 }
 
+/** How to read a checkpoint that is not this tool's (a PyTorch state dict). */
+export interface CheckpointSource {
+  /** The model, required where the file stores none. */
+  expected?: ExpectedModel;
+  /** Renames the file's tensors to the model's keys. */
+  keyMap?: KeyMap;
+}
+
 /**
- * Loads a checkpoint written by {@link saveCheckpoint} onto `gpu`; with `expected`, its model
- * must be that one.
+ * Loads a checkpoint written by {@link saveCheckpoint}, or a PyTorch state dict with the model
+ * `source` gives, onto `gpu`; with `source.expected`, its model must be that one.
  */
 export async function loadCheckpoint(
   gpu: Gpu,
   path: string,
-  expected?: ExpectedModel,
+  source: CheckpointSource = {},
 ): Promise<LoadedCheckpoint> {
   let bytes: Uint8Array;
   try {
@@ -108,7 +121,15 @@ export async function loadCheckpoint(
       e instanceof Deno.errors.NotFound ? "checkpoint not found" : (e as Error).message,
     );
   }
-  return checkpointFromBytes(gpu, path, bytes, expected);
+  return checkpointFromBytes(gpu, path, bytes, source);
+}
+
+/** A hint for state-dict keys under a module name ("features.0.weight"). */
+function namedHint(keys: string[]): string {
+  const named = keys.map((k) => /^(.*\.)\d+\.[a-z_]+$/.exec(k)?.[1]).find((p) => p);
+  return named
+    ? `; the file's keys are named like ${keys[0]}: pass --key-prefix ${named} or --key-map FILE`
+    : "";
 }
 
 /** The `__metadata__.format` this version writes and reads. */
@@ -128,6 +149,8 @@ function readConfig(
   metadata: Record<string, string>,
   expected?: ExpectedModel,
 ): ModelConfig {
+  // A state dict saved from PyTorch stores no model: the spec describes it.
+  if (!metadata.config && expected) return expected.config;
   const config = storedConfig(path, metadata);
   const differs = expected && modelDifference(config, expected.config);
   if (differs) {
@@ -144,7 +167,8 @@ function storedConfig(path: string, metadata: Record<string, string>): ModelConf
   if (!metadata.config) {
     throw new SafetensorsError(
       path,
-      "no model config in the metadata (not a checkpoint of this tool)",
+      "no model config in the metadata (not a checkpoint of this tool); for a PyTorch state " +
+        "dict pass --model-spec FILE describing its nn.Sequential",
     );
   }
   if (metadata.format !== CHECKPOINT_FORMAT) {
@@ -215,10 +239,14 @@ export function checkpointFromBytes(
   gpu: Gpu,
   name: string,
   bytes: Uint8Array,
-  expected?: ExpectedModel,
+  source: CheckpointSource = {},
 ): LoadedCheckpoint {
   const path = name;
-  const { tensors, metadata } = decodeSafetensors(path, bytes);
+  const decoded = decodeSafetensors(path, bytes);
+  const { metadata } = decoded;
+  const tensors = source.keyMap
+    ? renameKeys(decoded.tensors, source.keyMap, path)
+    : decoded.tensors;
   for (const [key, t] of Object.entries(tensors)) {
     const at = firstNonFinite(t.data);
     if (at >= 0) {
@@ -230,7 +258,7 @@ export function checkpointFromBytes(
       );
     }
   }
-  const config = readConfig(path, metadata, expected);
+  const config = readConfig(path, metadata, source.expected);
   let model: Sequential;
   try {
     model = new Sequential(gpu, config);
@@ -241,11 +269,22 @@ export function checkpointFromBytes(
     );
   }
   try {
-    const known = new Set([OPT_M, OPT_V]);
+    // PyTorch's batch counters are read and ignored (used only with momentum None).
+    const known = new Set([OPT_M, OPT_V, ...batchCounterKeys(config)]);
     for (const e of model.params.entries) {
       known.add(e.key);
       const t = tensors[e.key];
-      if (!t) throw new SafetensorsError(path, `missing tensor ${e.key}`);
+      if (!t) {
+        throw new SafetensorsError(
+          path,
+          `missing tensor ${e.key}${
+            e.key in decoded.tensors || source.keyMap ? "" : namedHint(Object.keys(tensors))
+          }`,
+        );
+      }
+      if (t.dtype === "I64") {
+        throw new SafetensorsError(path, `${e.key} is I64; weights must be floating point`);
+      }
       if (t.shape.join() !== e.spec.shape.join()) {
         throw new SafetensorsError(
           path,

@@ -5,13 +5,19 @@
  * PyTorch (`safetensors.torch.load_file`) and numpy users can read what this writes.
  * @module
  */
+import { DTYPE_BYTES, toFloat32 } from "./tensor_dtypes.ts";
 
-/** A float32 tensor to store. */
+/** A tensor, its values as float32. */
 export interface NamedTensor {
   /** Extents, outermost first. */
   shape: number[];
   /** Row-major values. */
   data: Float32Array;
+  /**
+   * The dtype in the file: F32 (the default when writing), or I64 (written from integer
+   * values, e.g. batch norm's num_batches_tracked); read: also F64, F16 or BF16, converted.
+   */
+  dtype?: string;
 }
 
 /** Thrown for files that are not valid safetensors; names the file. */
@@ -23,7 +29,7 @@ export class SafetensorsError extends Error {
   }
 }
 
-/** Encodes tensors (float32) and string metadata. */
+/** Encodes tensors (float32, or I64 where a tensor says so) and string metadata. */
 export function encodeSafetensors(
   tensors: Record<string, NamedTensor>,
   metadata: Record<string, string> = {},
@@ -37,8 +43,11 @@ export function encodeSafetensors(
     if (size !== t.data.length) {
       throw new RangeError(`${name}: ${t.data.length} values for shape [${t.shape}]`);
     }
-    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * size] };
-    offset += 4 * size;
+    const dtype = t.dtype ?? "F32";
+    if (dtype !== "F32" && dtype !== "I64") throw new RangeError(`${name}: cannot write ${dtype}`);
+    const bytes = DTYPE_BYTES[dtype] * size;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += " ".repeat((8 - ((8 + json.length) % 8)) % 8); // data starts 8-byte aligned
@@ -48,9 +57,15 @@ export function encodeSafetensors(
   out.set(head, 8);
   let at = 8 + head.length;
   for (const name of names) {
-    const d = tensors[name].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
-    at += d.byteLength;
+    const { data: d, dtype } = tensors[name];
+    if (dtype === "I64") {
+      const ints = BigInt64Array.from(d, (v) => BigInt(Math.trunc(v)));
+      out.set(new Uint8Array(ints.buffer), at);
+      at += ints.byteLength;
+    } else {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
+      at += d.byteLength;
+    }
   }
   return out;
 }
@@ -75,8 +90,12 @@ function checkEntry(file: string, name: string, entry: unknown): HeaderEntry {
     throw new SafetensorsError(file, `${name}: header entry must be an object`);
   }
   if (typeof e.dtype !== "string") throw bad("dtype", "a string");
-  if (e.dtype !== "F32") {
-    throw new SafetensorsError(file, `${name}: dtype ${e.dtype}, only F32 is supported`);
+  if (!(e.dtype in DTYPE_BYTES)) {
+    throw new SafetensorsError(
+      file,
+      `${name}: dtype ${e.dtype} is not supported; save F32, F64, F16 or BF16 weights ` +
+        `(I64 only for counters such as num_batches_tracked)`,
+    );
   }
   if (!Array.isArray(e.shape) || !e.shape.every(isCount)) {
     throw bad("shape", "a list of non-negative integers");
@@ -115,7 +134,7 @@ function checkLayout(file: string, ranges: [string, number, number][], length: n
   }
 }
 
-/** Decodes a safetensors file's bytes (float32 tensors only). */
+/** Decodes a safetensors file's bytes; every tensor's values come back as float32. */
 export function decodeSafetensors(
   file: string,
   bytes: Uint8Array,
@@ -149,17 +168,17 @@ export function decodeSafetensors(
     const entry = checkEntry(file, name, raw);
     const [begin, end] = entry.data_offsets;
     const size = entry.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== 4 * size || end > data.length) {
+    if (end - begin !== DTYPE_BYTES[entry.dtype] * size || end > data.length) {
       throw new SafetensorsError(
         file,
         `${name}: byte range [${begin}, ${end}) does not fit shape [${entry.shape}] or the file`,
       );
     }
     ranges.push([name, begin, end]);
-    const copy = data.slice(begin, end);
     tensors[name] = {
       shape: entry.shape,
-      data: new Float32Array(copy.buffer, copy.byteOffset, size),
+      data: toFloat32(entry.dtype, data.subarray(begin, end)),
+      dtype: entry.dtype,
     };
   }
   checkLayout(file, ranges, data.length);
