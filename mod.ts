@@ -132,7 +132,13 @@ export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
 export type { EpochResult, Evaluation, TrainOptions, TrainResult } from "./src/train/trainer.ts";
 export type { DivergenceKind } from "./src/train/divergence.ts";
 export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
-export type { CheckpointInfo, ExpectedModel, LoadedCheckpoint } from "./src/train/checkpoint.ts";
+export type {
+  CheckpointInfo,
+  CheckpointSource,
+  ExpectedModel,
+  LoadedCheckpoint,
+} from "./src/train/checkpoint.ts";
+export type { KeyMap } from "./src/train/torch_state.ts";
 export {
   readSplit,
   sourceIndices,

@@ -30,4 +30,5 @@ export type {
 } from "./data/own_data.ts";
 export { readImageFolder } from "./data/image_folder.ts";
 export type { ImageFolder } from "./data/image_folder.ts";
+export type { CheckpointSource, ExpectedModel } from "./train/checkpoint.ts";
 export { kernelCachePath, tunedGemm } from "./cli/kernel_cache.ts";
