@@ -36,6 +36,7 @@ import { makeOutDir } from "./out_dir.ts";
 import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { checkCurveSizes, checkLandscapeSizes } from "./size_checks.ts";
+import { sufficiencyAnswer, sufficiencyReport } from "./sufficiency_answer.ts";
 import { writeMergedReport } from "./experiment_commands.ts";
 import {
   assembleShards,
@@ -340,7 +341,11 @@ async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Pr
   // The differences at w* (the data term): one row, or one per point when reshuffled.
   const centerTotal = centerRowCount(e), centerRange = share(centerTotal, s.shard);
   const center = await estimateCenter(s.model, s.samples, e, centerRange);
-  const meta = { quietUnits: await quietBatchNormUnits(s.model) };
+  const meta = {
+    quietUnits: await quietBatchNormUnits(s.model),
+    // The samples of the part analysed: the answer compares k* with them.
+    available: s.samples.labels.length,
+  };
   s.model.dispose();
   if (s.shard) {
     return await saveShard(command, o, s, meta, {
@@ -477,26 +482,22 @@ async function finishCurve(
   const suff = sufficiency(c, threshold, { fit: fit ?? undefined, seed: o.seed });
   // Which term dominates at k*: at the crossing, or at the last k measured when extrapolated.
   const at = termsAt(c, suff.status === "reached" ? suff.k : c.k[c.k.length - 1]);
-  await writeAllAtomic([...files, [
-    `${out}/sufficiency.json`,
-    jsonText({ ...suff, atK: at, ...diagnostics }),
-  ]]);
-  const text = suff.status === "reached"
-    ? `Δk stays below ${threshold} from k = ${suff.k}${
-      suff.interval ? ` (95% CI ${suff.interval[0]} to ${suff.interval[1]})` : ""
-    }`
-    : suff.status === "extrapolated"
-    ? `not reached by k = ${suff.measured[1]}; extrapolated k* ≈ ${Math.round(suff.k)}${
-      suff.interval
-        ? ` (95% CI ${Math.round(suff.interval[0])} to ${Math.round(suff.interval[1])})`
-        : ""
-    }`
-    : `not reached by k = ${suff.measured[1]}: ${suff.reason}`;
+  const available = meta.available as number | undefined;
+  const answer = sufficiencyAnswer(suff, threshold, available);
+  await writeAllAtomic([
+    ...files,
+    [
+      `${out}/sufficiency.json`,
+      jsonText({ ...suff, atK: at, ...diagnostics, available: available ?? null, answer }),
+    ],
+    [`${out}/report.md`, sufficiencyReport(answer, o)],
+  ]);
+  console.log(answer);
   const where = suff.status === "reached" ? "at k*" : `at the last k measured (${at.k})`;
   console.error(
-    `sufficiency: ${text}; ${where} the ${at.dominant} dominates (data term ` +
+    `sufficiency: ${where} the ${at.dominant} dominates (data term ` +
       `${sig(at.dataTerm)}, landscape term ${sig(at.landscapeTerm)} ± ${sig(at.landscapeSe)}); ` +
-      `wrote ${out}/sufficiency.json`,
+      `wrote ${out}/sufficiency.json, report.md, delta.csv, .png, .svg`,
   );
   return 0;
 }

@@ -138,7 +138,10 @@ async function checkpointSplit(
   return {
     split,
     data,
-    note: `${file} records no training split; assuming ${describe(split)}, by ${why}`,
+    note: isOwnData(name) && o.validation === undefined
+      ? `${file} records no training split (a model trained elsewhere): all ${split.train} ` +
+        `samples of the --data ${name} files are its train part, and the test files its test part`
+      : `${file} records no training split; assuming ${describe(split)}, by ${why}`,
   };
 }
 
