@@ -184,3 +184,29 @@ Deno.test("own data: a seeded test fraction keeps file rows; mean-std uses the t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("image folder: a test folder is labelled by the training folder's classes", async () => {
+  const root = await Deno.makeTempDir({ prefix: "images " });
+  try {
+    await imageFolder(root, {
+      "train/a/1.png": gray(2, 2, 1),
+      "train/b/2.png": gray(2, 2, 2),
+      "train/c/3.png": gray(2, 2, 3),
+      "test/c/4.png": gray(2, 2, 4),
+    });
+    const d = await loadOwnData({
+      data: "images",
+      files: { dir: `${root}/train`, testDir: `${root}/test` },
+      seed: 0,
+      validation: 0,
+    });
+    assert.deepEqual([d.train.classes, Array.from(d.test.labels)], [3, [2]]);
+    await imageFolder(root, { "test/d/5.png": gray(2, 2, 5) });
+    await assert.rejects(
+      () => readImageFolder(`${root}/test`, ["a", "b", "c"]),
+      /test\/d: is not a class of the training folder \(a, b, c\)/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

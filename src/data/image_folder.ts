@@ -91,9 +91,21 @@ async function listDir(path: string): Promise<Deno.DirEntry[]> {
   return out.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-/** Reads the image folder `root`; errors name the folder or image and the problem. */
-export async function readImageFolder(root: string): Promise<ImageFolder> {
-  const classes = (await listDir(root)).filter((e) => e.isDirectory).map((e) => e.name);
+/**
+ * Reads the image folder `root`; errors name the folder or image and the problem. With
+ * `known` (a training folder's classes), sub-folders are labelled by their place in it and may
+ * be fewer (a small test set).
+ */
+export async function readImageFolder(root: string, known?: string[]): Promise<ImageFolder> {
+  const found = (await listDir(root)).filter((e) => e.isDirectory).map((e) => e.name);
+  const unknown = known && found.find((c) => !known.includes(c));
+  if (unknown !== undefined) {
+    throw new DataError(
+      `${root}/${unknown}`,
+      `is not a class of the training folder (${known!.join(", ")})`,
+    );
+  }
+  const classes = known ?? found;
   if (classes.length === 0) {
     throw new DataError(root, "has no class sub-folders; put each class's images in ROOT/CLASS/");
   }
@@ -101,7 +113,8 @@ export async function readImageFolder(root: string): Promise<ImageFolder> {
     throw new DataError(root, `has ${classes.length} class folders; at most 256 are supported`);
   }
   const paths: string[] = [], labels: number[] = [];
-  for (const [label, name] of classes.entries()) {
+  for (const name of found) {
+    const label = classes.indexOf(name);
     const files = (await listDir(`${root}/${name}`)).filter((e) => e.isFile && IMAGE.test(e.name));
     if (files.length === 0) {
       throw new DataError(`${root}/${name}`, "holds no .png, .jpg or .jpeg image");

@@ -152,8 +152,8 @@ async function readCsv(file: string, label: string): Promise<Raw> {
   };
 }
 
-async function readImages(dir: string): Promise<Raw> {
-  const f = await readImageFolder(dir);
+async function readImages(dir: string, known?: string[]): Promise<Raw> {
+  const f = await readImageFolder(dir, known);
   return {
     name: dir,
     shape: f.shape,
@@ -164,7 +164,11 @@ async function readImages(dir: string): Promise<Raw> {
   };
 }
 
-async function readPart(o: OwnDataOptions, test: boolean): Promise<Raw | undefined> {
+async function readPart(
+  o: OwnDataOptions,
+  test: boolean,
+  classNames?: string[],
+): Promise<Raw | undefined> {
   const f = o.files;
   switch (o.data) {
     case "npy": {
@@ -186,7 +190,7 @@ async function readPart(o: OwnDataOptions, test: boolean): Promise<Raw | undefin
       if (!test) {
         return await readImages(need(f.dir, "--dir ROOT (one sub-folder per class)", "images"));
       }
-      return f.testDir === undefined ? undefined : await readImages(f.testDir);
+      return f.testDir === undefined ? undefined : await readImages(f.testDir, classNames);
   }
 }
 
@@ -267,7 +271,7 @@ function explicit(n: Normalization, channels: number): Normalization {
 /** Reads a user's data and splits it into train, validation and test parts. */
 export async function loadOwnData(o: OwnDataOptions): Promise<OwnData> {
   const raw = await readPart(o, false) as Raw;
-  const rawTest = await readPart(o, true);
+  const rawTest = await readPart(o, true, raw.classNames);
   if (rawTest && o.testFraction) {
     throw new OwnDataOptionError("--test-fraction and test files are alternatives; give one");
   }
@@ -275,14 +279,6 @@ export async function loadOwnData(o: OwnDataOptions): Promise<OwnData> {
     throw new DataError(
       rawTest.name,
       `samples are [${rawTest.shape}], the training samples of ${raw.name} are [${raw.shape}]`,
-    );
-  }
-  if (
-    raw.classNames && rawTest?.classNames && raw.classNames.join() !== rawTest.classNames.join()
-  ) {
-    throw new DataError(
-      rawTest.name,
-      `has classes ${rawTest.classNames.join(", ")}; ${raw.name} has ${raw.classNames.join(", ")}`,
     );
   }
   const maxLabel = (r?: Raw) => r ? labelBytes(r).reduce((a, b) => Math.max(a, b), 0) : 0;
