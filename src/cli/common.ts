@@ -78,6 +78,19 @@ export async function modelFor(
 ): Promise<ModelConfig> {
   const file = o["model-spec"];
   if (file === undefined) return modelFrom(o, data.shape, data.classes);
+  // The spec is the whole model: an architecture option beside it would be silently unused.
+  const given = Object.keys(modelOptions).filter((name) =>
+    name !== "model-spec" &&
+    o[name as keyof typeof o] !== modelOptions[name as keyof typeof modelOptions].parse(
+        undefined,
+        name,
+      )
+  );
+  if (given.length > 0) {
+    throw new CliError(
+      `--model-spec describes the whole model; leave ${given.map((g) => `--${g}`).join(", ")} out`,
+    );
+  }
   const config = await readModelSpec(file);
   checkModelFitsData(file, config, data);
   return config;

@@ -60,6 +60,13 @@ export function parseNpy(file: string, bytes: Uint8Array): NpyArray {
   }
   const kind = descr === "<u1" || descr === "u1" ? "|u1" : descr === "<i1" ? "|i1" : descr;
   const reader = DTYPES[kind];
+  if (descr === "|O") {
+    throw new DataError(
+      file,
+      "holds Python objects (a ragged array?); every sample must have the same shape: save " +
+        "numpy.stack(samples).astype(numpy.float32)",
+    );
+  }
   if (!reader) {
     throw new DataError(
       file,

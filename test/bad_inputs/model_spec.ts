@@ -57,6 +57,23 @@ export const modelSpecCases: BadInput[] = [
     /my model\.json: the model takes \[64\] inputs, the data synthetic\/0:train gives \[1,8,8\]/,
   ),
   {
+    ...trainCase("architecture options beside --model-spec", spec(), /x/),
+    args: [
+      "train",
+      "--data",
+      "synthetic",
+      "--model-spec",
+      SPEC,
+      "--batch-norm",
+      "--hidden",
+      "64",
+      "--out",
+      "{dir}/out",
+    ],
+    error: /--model-spec describes the whole model; leave --hidden, --batch-norm out/,
+    code: 2,
+  },
+  {
     name: "a checkpoint whose model is not the --model-spec",
     prepare: async (dir) => {
       const config = mlp({ inputShape: [1, 8, 8], hidden: 4, layers: 1 });
