@@ -39,20 +39,27 @@ export const dataOptions = {
   ...ownDataOptions,
 };
 
+/** The spec is the whole model: an architecture option beside it would go unused. */
+const withoutSpec = (o: Record<string, unknown>) =>
+  o["model-spec"] !== undefined ? "with --model-spec (the spec is the whole model)" : undefined;
 const forMlpOnly = (o: Record<string, unknown>) =>
-  o.model === "cnn" ? "with --model cnn (it sets the MLP's width)" : undefined;
+  withoutSpec(o) ?? (o.model === "cnn" ? "with --model cnn (it sets the MLP's width)" : undefined);
 const forCnnOnly = (o: Record<string, unknown>) =>
-  o.model === "mlp" ? "with --model mlp (it sets the CNN's channels)" : undefined;
+  withoutSpec(o) ??
+    (o.model === "mlp" ? "with --model mlp (it sets the CNN's channels)" : undefined);
 
 /** --model and the architecture options. */
 export const modelOptions = {
-  model: opt.choice("architecture", "mlp", ["mlp", "cnn"] as const),
+  model: onlyWhere(opt.choice("architecture", "mlp", ["mlp", "cnn"] as const), withoutSpec),
   hidden: onlyWhere(opt.int("MLP: width of the hidden layers", 128, 1), forMlpOnly),
-  layers: opt.int("MLP: hidden layers; CNN: conv blocks", 4, 0),
+  layers: onlyWhere(opt.int("MLP: hidden layers; CNN: conv blocks", 4, 0), withoutSpec),
   channels: onlyWhere(opt.int("CNN: channels of the conv blocks", 64, 1), forCnnOnly),
   "head-channels": onlyWhere(opt.int("CNN: channels of the last conv", 16, 1), forCnnOnly),
-  "batch-norm": opt.flag("BatchNorm after every ReLU"),
-  dropout: opt.num("dropout probability after every block", 0, 0, false, 0.99),
+  "batch-norm": onlyWhere(opt.flag("BatchNorm after every ReLU"), withoutSpec),
+  dropout: onlyWhere(
+    opt.num("dropout probability after every block", 0, 0, false, 0.99),
+    withoutSpec,
+  ),
   "model-spec": opt.str(MODEL_SPEC_HELP),
 };
 
@@ -78,19 +85,6 @@ export async function modelFor(
 ): Promise<ModelConfig> {
   const file = o["model-spec"];
   if (file === undefined) return modelFrom(o, data.shape, data.classes);
-  // The spec is the whole model: an architecture option beside it would be silently unused.
-  const given = Object.keys(modelOptions).filter((name) =>
-    name !== "model-spec" &&
-    o[name as keyof typeof o] !== modelOptions[name as keyof typeof modelOptions].parse(
-        undefined,
-        name,
-      )
-  );
-  if (given.length > 0) {
-    throw new CliError(
-      `--model-spec describes the whole model; leave ${given.map((g) => `--${g}`).join(", ")} out`,
-    );
-  }
   const config = await readModelSpec(file);
   checkModelFitsData(file, config, data);
   return config;
@@ -108,7 +102,8 @@ export async function dataFrom(
   if (isOwnData(o.data)) {
     if (o["data-dir"] !== undefined) {
       throw new CliError(
-        `--data-dir is for the built-in datasets; --data ${o.data} reads its own files`,
+        `--data-dir is not used with --data ${o.data} (it reads the files its own options ` +
+          `name); leave it out`,
       );
     }
     return await ownDataFrom(o, {

@@ -12,7 +12,7 @@ import {
   type OwnDataName,
   OwnDataOptionError,
 } from "../data/own_data.ts";
-import { CliError, opt, type Option, type Parsed } from "./options.ts";
+import { CliError, onlyWhere, opt, type Option, type Parsed } from "./options.ts";
 
 /** A comma-separated list of numbers, or undefined when absent. */
 function numbers(help: string): Option<number[] | undefined> {
@@ -47,8 +47,7 @@ const fraction: Option<number | undefined> = {
   },
 };
 
-/** Options of own data. */
-export const ownDataOptions = {
+const OPTIONS = {
   x: opt.str("npy: samples [N, ...] in C order (float32, int64, or uint8 scaled to [0, 1])"),
   y: opt.str("npy: labels [N], class numbers from 0"),
   "test-x": opt.str("npy: test samples"),
@@ -68,11 +67,8 @@ export const ownDataOptions = {
   std: numbers("own data: per-channel standard deviations to divide by"),
 };
 
-/** Parsed own-data options. */
-export type OwnDataParsed = Parsed<typeof ownDataOptions>;
-
 /** Which --data each option applies to (undefined: any own data). */
-const APPLIES: Record<keyof typeof ownDataOptions, OwnDataName | undefined> = {
+const APPLIES: Record<keyof typeof OPTIONS, OwnDataName | undefined> = {
   x: "npy",
   y: "npy",
   "test-x": "npy",
@@ -88,21 +84,40 @@ const APPLIES: Record<keyof typeof ownDataOptions, OwnDataName | undefined> = {
   std: undefined,
 };
 
+/**
+ * Why option `name` would go unused with --data `data`, if it would; an undefined --data (an
+ * analysis's: the checkpoint's) is checked once the checkpoint names it.
+ */
+function unusedWith(name: string, data: unknown): string | undefined {
+  if (data === undefined) return undefined;
+  const kind = APPLIES[name as keyof typeof OPTIONS];
+  if (isOwnData(data as string) && (kind === undefined || kind === data)) return undefined;
+  return `with --data ${data} (it is for --data ${kind ?? OWN_DATA.join(", ")})`;
+}
+
+/** Options of own data, each refused with data it does not apply to. */
+export const ownDataOptions: typeof OPTIONS = Object.fromEntries(
+  Object.entries(OPTIONS).map(([name, option]) => [
+    name,
+    onlyWhere(option as Option<unknown>, (o) => unusedWith(name, o.data)),
+  ]),
+) as typeof OPTIONS;
+
+/** Parsed own-data options. */
+export type OwnDataParsed = Parsed<typeof ownDataOptions>;
+
 /** Whether `data` names own data. */
 export function isOwnData(data: string | undefined): data is OwnDataName {
   return (OWN_DATA as readonly string[]).includes(data ?? "");
 }
 
-/** Refuses own-data options given for data they do not apply to. */
+/** Refuses own-data options given for data they do not apply to, or that contradict. */
 export function checkOwnDataOptions(o: OwnDataParsed, data: string): void {
-  for (const [name, kind] of Object.entries(APPLIES)) {
+  for (const name of Object.keys(APPLIES)) {
     const v = o[name as keyof OwnDataParsed];
     if (v === undefined || (name === "normalize" && v === "none")) continue;
-    if (isOwnData(data) ? kind !== undefined && kind !== data : true) {
-      throw new CliError(
-        `--${name} is for --data ${kind ?? OWN_DATA.join("/")}, not --data ${data}; leave it out`,
-      );
-    }
+    const reason = unusedWith(name, data);
+    if (reason) throw new CliError(`--${name} is not used ${reason}; leave it out`);
   }
   if ((o.mean === undefined) !== (o.std === undefined)) {
     throw new CliError(`--mean and --std go together; give both`);

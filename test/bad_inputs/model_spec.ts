@@ -70,7 +70,7 @@ export const modelSpecCases: BadInput[] = [
       "--out",
       "{dir}/out",
     ],
-    error: /--model-spec describes the whole model; leave --hidden, --batch-norm out/,
+    error: /--hidden is not used with --model-spec \(the spec is the whole model\); leave it out/,
     code: 2,
   },
   {

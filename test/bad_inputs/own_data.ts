@@ -99,7 +99,7 @@ export const ownDataCases: BadInput[] = [
     "an npy option given for another dataset",
     {},
     ["--data", "synthetic", "--x", "{dir}/my x.npy"],
-    /--x is for --data npy, not --data synthetic; leave it out/,
+    /--x is not used with --data synthetic \(it is for --data npy\); leave it out/,
     2,
   ),
   trainCase(
