@@ -9,9 +9,9 @@ gpuTest(
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "own data cli " });
     try {
-      const d = synthetic({ size: 90, seed: 5, part: 0 });
-      await Deno.writeFile(`${dir}/x.npy`, encodeNpy([90, 1, 8, 8], d.images));
-      await Deno.writeFile(`${dir}/y.npy`, encodeNpy([90], d.labels, "uint8"));
+      const d = synthetic({ size: 300, seed: 5, part: 0 });
+      await Deno.writeFile(`${dir}/x.npy`, encodeNpy([300, 1, 8, 8], d.images));
+      await Deno.writeFile(`${dir}/y.npy`, encodeNpy([300], d.labels, "uint8"));
       const data = ["--data", "npy", "--x", `${dir}/x.npy`, "--y", `${dir}/y.npy`];
       const t = await cli(
         "train",
@@ -21,16 +21,18 @@ gpuTest(
         "--normalize",
         "mean-std",
         "--hidden",
-        "8",
+        "16",
         "--layers",
         "1",
         "--epochs",
-        "1",
+        "3",
+        "--lr",
+        "1e-2",
         "--out",
         `${dir}/t`,
       );
       assert.equal(t.code, 0, t.out);
-      assert.match(t.out, /70 train, 2 validation|66 train, 6 validation/);
+      assert.match(t.out, /220 train, 20 validation, 60 test/);
       // The checkpoint records the split and the statistics: the analysis needs neither option.
       const l = await cli(
         "losses",
@@ -45,9 +47,9 @@ gpuTest(
       assert.equal(l.code, 0, l.out);
       const rows = (await Deno.readTextFile(`${dir}/l/losses.csv`)).trim().split(/\r?\n/).slice(1)
         .map((r) => r.split(",").map(Number));
-      assert.equal(rows.length, 18);
+      assert.equal(rows.length, 60);
       for (const [index, label] of rows) assert.equal(label, d.labels[index], `row ${index}`);
-      assert.ok(rows.some(([index]) => index >= 72), "test rows come from the whole file");
+      assert.ok(rows.some(([index]) => index >= 240), "test rows come from the whole file");
       const again = await cli(
         "losses",
         "--checkpoint",

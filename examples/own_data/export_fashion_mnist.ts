@@ -12,7 +12,8 @@
  * @module
  */
 import { encode as encodePng } from "fast-png";
-import { EMBEDDED_FASHION_MNIST, FASHION_MNIST_FILES } from "../../src/data/fashion_mnist.ts";
+import { FASHION_MNIST_FILES } from "../../src/data/fashion_mnist.ts";
+import { EMBEDDED_FASHION_MNIST } from "../../src/data/fashion_mnist_files.ts";
 import { parseIdx, readMaybeGzip } from "../../src/data/idx.ts";
 import { encodeNpy } from "../../src/data/npy.ts";
 

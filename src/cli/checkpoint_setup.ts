@@ -18,6 +18,7 @@ import {
 } from "../train/training_split.ts";
 import { DATA_CHOICES, dataFrom, dataOptions, device, type deviceOptions } from "./common.ts";
 import { isOwnData, ownDataOptions } from "./own_data_options.ts";
+import { withClasses } from "../data/own_data.ts";
 import { CliError, opt, type Parsed } from "./options.ts";
 import { readModelSpec } from "./model_spec_file.ts";
 import { type KeyMap, parseKeyMap } from "../train/torch_state.ts";
@@ -188,11 +189,17 @@ export async function loadCheckpointSetup(
   try {
     const { split, data: loaded, note } = await checkpointSplit(o, o.checkpoint, info);
     if (note) console.error(`note: ${note}`);
-    const data = {
+    const pooled = {
       train: downsample(loaded.train, o.pool),
       validation: downsample(loaded.validation, o.pool),
       test: downsample(loaded.test, o.pool),
     };
+    // Own data's classes are the model's, whichever labels the samples happen to hold.
+    const outputs = model.outputShape;
+    const data = isOwnData(split.data) && outputs.length === 1 &&
+        pooled.train.classes <= outputs[0]
+      ? withClasses(pooled, outputs[0])
+      : pooled;
     const want = model.config.inputShape.join(), got = data.train.shape.join();
     if (want !== got) {
       throw new CliError(

@@ -19,6 +19,9 @@ import {
   modelOptions,
 } from "./common.ts";
 import { opt, type Parsed } from "./options.ts";
+import { isOwnData } from "./own_data_options.ts";
+import { withClasses } from "../data/own_data.ts";
+import { modelClasses } from "../nn/model_spec.ts";
 import { makeOutDir } from "./out_dir.ts";
 import { checkTrainingSizes } from "./size_checks.ts";
 
@@ -40,8 +43,10 @@ export async function trainCommand(o: Parsed<typeof trainOptions>): Promise<numb
   const out = o.out ?? "runs/train";
   await makeOutDir(out); // first: an unusable --out fails before the training
   const gpu = await device(o);
-  const data = await dataFrom(o, o.seed, { requireTest: true });
-  const config = await modelFor(o, data.train);
+  const loaded = await dataFrom(o, o.seed, { requireTest: true });
+  const config = await modelFor(o, loaded.train);
+  // A spec's class count is the data's, whichever labels the samples happen to hold.
+  const data = isOwnData(o.data) ? withClasses(loaded, modelClasses(config)) : loaded;
   checkTrainingSizes(gpu, config, data, o["batch-size"]);
   console.error(
     `train: ${config.name} on ${data.train.name.split("/")[0]} from ${data.source}: ` +

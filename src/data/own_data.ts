@@ -210,9 +210,10 @@ function labelBytes(raw: Raw): Uint8Array {
   return out;
 }
 
-function dataset(raw: Raw, part: string, classes: number): Dataset {
+/** A part's samples, named like the built-in datasets' ("npy/train"). */
+function dataset(raw: Raw, name: string, classes: number): Dataset {
   return {
-    name: `${raw.name}/${part}`,
+    name,
     shape: raw.shape,
     classes,
     images: raw.values,
@@ -283,9 +284,11 @@ export async function loadOwnData(o: OwnDataOptions): Promise<OwnData> {
   }
   const maxLabel = (r?: Raw) => r ? labelBytes(r).reduce((a, b) => Math.max(a, b), 0) : 0;
   const classes = raw.classNames?.length ?? Math.max(maxLabel(raw), maxLabel(rawTest)) + 1;
-  const all = dataset(raw, "all", classes);
+  const all = dataset(raw, `${o.data}/train`, classes);
   let train = all,
-    test = rawTest ? dataset(rawTest, "test", classes) : select(all, [], `${raw.name}/test`);
+    test = rawTest
+      ? dataset(rawTest, `${o.data}/test`, classes)
+      : select(all, [], `${o.data}/test`);
   const n = all.labels.length;
   if (!rawTest && o.testFraction) {
     const count = Math.round(o.testFraction * n);
@@ -297,8 +300,8 @@ export async function loadOwnData(o: OwnDataOptions): Promise<OwnData> {
     }
     const order = new PhiloxStream(o.seed, 2, RNG_DOMAIN.data).permutation(n);
     // Kept in file order, so a sample's part never changes how the rest are numbered.
-    test = select(all, order.subarray(0, count).sort(), `${raw.name}/test`);
-    train = select(all, order.subarray(count).sort(), `${raw.name}/train`);
+    test = select(all, order.subarray(0, count).sort(), `${o.data}/test`);
+    train = select(all, order.subarray(count).sort(), `${o.data}/train`);
   }
   if (o.trainLimit) train = head(train, o.trainLimit);
   const size = train.labels.length;
@@ -320,4 +323,23 @@ export async function loadOwnData(o: OwnDataOptions): Promise<OwnData> {
   }
   const source = rawTest ? `${raw.name} and ${rawTest.name}` : raw.name;
   return { ...split, source, ...(normalization && { normalization }) };
+}
+
+/**
+ * `data` with every part counting `classes` classes: own data counts its labels' largest
+ * value + 1, which a sample may fall short of (no sample of the last class), while the
+ * model's output count is the class count. Fewer classes than labels are refused.
+ */
+export function withClasses<T extends DataSplits>(data: T, classes: number): T {
+  const parts = ["train", "validation", "test"] as const;
+  for (const p of parts) {
+    if (data[p].classes > classes) {
+      throw new RangeError(
+        `${data[p].name} has labels up to ${data[p].classes - 1}, the model has ${classes} classes`,
+      );
+    }
+  }
+  const out = { ...data };
+  for (const p of parts) out[p] = { ...data[p], classes };
+  return out;
 }
