@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { fileURLToPath } from "node:url";
-import { findChromium, NO_CHROMIUM_MESSAGE } from "../src/chromium.ts";
+import { findChromium, missingMessage, TEST_TOOLS } from "../src/test_tools.ts";
 import { main } from "../src/cli.ts";
 import { startServer } from "../src/serve.ts";
 
@@ -17,7 +17,7 @@ const ARTIFACTS = fileURLToPath(new URL("../out/test-artifacts", import.meta.url
 
 function chromiumPath(): string {
   const path = findChromium();
-  if (!path) throw new Error(NO_CHROMIUM_MESSAGE); // a missing browser fails, never skips
+  if (!path) throw new Error(missingMessage(TEST_TOOLS[0])); // a missing browser fails, never skips
   return path;
 }
 

@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type ChromiumHost, ensureChromium } from "../src/gpu/preflight.ts";
+import { ensureTool, type InstallHost } from "../src/gpu/preflight.ts";
+import { TEST_TOOLS, type TestTool } from "../src/test_tools.ts";
 
-function host(opts: { installed: boolean; root: boolean; installWorks?: boolean }) {
+function machine(opts: { installed: boolean; root: boolean; installWorks?: boolean }) {
   const said: string[] = [], installs: string[] = [];
   let installed = opts.installed;
-  const h: ChromiumHost = {
-    find: () => installed ? "/usr/bin/chromium" : undefined,
+  const host: InstallHost = {
     canInstall: () => opts.root,
     install: (pkg) => {
       installs.push(pkg);
@@ -19,31 +19,40 @@ function host(opts: { installed: boolean; root: boolean; installWorks?: boolean 
     },
     say: (line) => said.push(line),
   };
-  return { h, said, installs };
+  const tool = (t: TestTool): TestTool => ({ ...t, present: () => installed });
+  return { host, tool, said, installs };
 }
 
-Deno.test("the test preflight installs Chromium as root on Debian, else names the command", async () => {
-  let t = host({ installed: true, root: true });
-  assert.equal(await ensureChromium(t.h), true);
-  assert.deepEqual(t.installs, []);
+Deno.test("the test preflight installs what the tests need as root on Debian, else names the command", async () => {
+  const [chromium, torch] = TEST_TOOLS;
+  let m = machine({ installed: true, root: true });
+  assert.equal(await ensureTool(m.tool(chromium), m.host), true);
+  assert.deepEqual(m.installs, []);
 
-  t = host({ installed: false, root: true });
-  assert.equal(await ensureChromium(t.h), true);
-  assert.deepEqual(t.installs, ["chromium"]);
-  assert.match(t.said.join("\n"), /Chromium not found/);
+  m = machine({ installed: false, root: true });
+  assert.equal(await ensureTool(m.tool(chromium), m.host), true);
+  assert.deepEqual(m.installs, ["chromium"]);
+  assert.match(m.said.join("\n"), /Chromium \(the browser test\) not found/);
 
-  t = host({ installed: false, root: false });
-  assert.equal(await ensureChromium(t.h), false);
-  assert.deepEqual(t.installs, []);
-  assert.equal(t.said.length, 1);
-  assert.match(t.said[0], /sudo apt-get install chromium.*CHROMIUM_PATH/);
+  m = machine({ installed: false, root: false });
+  assert.equal(await ensureTool(m.tool(chromium), m.host), false);
+  assert.deepEqual(m.installs, []);
+  assert.equal(m.said.length, 1);
+  assert.match(m.said[0], /sudo apt-get install chromium\).*CHROMIUM_PATH/);
 
-  t = host({ installed: false, root: true, installWorks: false });
-  assert.equal(await ensureChromium(t.h), false);
-  assert.match(t.said.at(-1)!, /sudo apt-get install chromium/);
+  m = machine({ installed: false, root: true, installWorks: false });
+  assert.equal(await ensureTool(m.tool(chromium), m.host), false);
+  assert.match(m.said.at(-1)!, /sudo apt-get install chromium/);
+
+  m = machine({ installed: false, root: true });
+  assert.equal(await ensureTool(m.tool(torch), m.host), true);
+  assert.deepEqual(m.installs, ["python3-torch"]);
+  m = machine({ installed: false, root: false });
+  assert.equal(await ensureTool(m.tool(torch), m.host), false);
+  assert.match(m.said[0], /PyTorch .* sudo apt-get install python3-torch\)\.$/);
 });
 
-Deno.test("CI runs exactly the README's test command, which runs the browser preflight", () => {
+Deno.test("CI runs exactly the README's test command, which runs the test preflight", () => {
   const root = (p: string) => fileURLToPath(new URL(`../${p}`, import.meta.url));
   const readme = Deno.readTextFileSync(root("README.md"));
   const ci = Deno.readTextFileSync(root(".ci/run"));
@@ -52,5 +61,5 @@ Deno.test("CI runs exactly the README's test command, which runs the browser pre
   assert.ok(command, "the README names a test command");
   assert.ok(ci.split("\n").includes(command), `.ci/run runs "${command}"`);
   assert.doesNotMatch(ci, /apt-get/, ".ci/run installs nothing but Deno");
-  assert.match(task, /preflight\.ts --browser &&/);
+  assert.match(task, /preflight\.ts --test &&/);
 });

@@ -9,6 +9,7 @@ import { parseModelSpec } from "../src/nn/model_spec.ts";
 import { checkpointBytes, loadCheckpoint } from "../src/train/checkpoint.ts";
 import { decodeSafetensors } from "../src/train/safetensors.ts";
 import { sampleLosses } from "../src/train/sample_losses.ts";
+import { hasTorch, missingMessage, TEST_TOOLS, TORCH_PYTHON } from "../src/test_tools.ts";
 import { gpuTest } from "./helpers.ts";
 
 const DIR = new URL("./fixtures/", import.meta.url).pathname;
@@ -111,16 +112,6 @@ gpuTest("a state dict without --model-spec is refused naming the option", async 
   );
 });
 
-/** Whether Debian's python3-torch is installed here. */
-function hasTorch(): boolean {
-  try {
-    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import torch"], stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
 gpuTest(
   "the tool's checkpoint has exactly the state dict's keys, dtypes and shapes",
   async (gpu) => {
@@ -143,18 +134,17 @@ gpuTest(
   },
 );
 
-Deno.test({
-  name: "PyTorch's load_state_dict (strict) takes the tool's checkpoint and gives identical logits",
-  ignore: !hasTorch(),
-  async fn() {
-    const { testGpu } = await import("./helpers.ts");
-    const gpu = await testGpu();
+gpuTest(
+  "PyTorch's load_state_dict (strict) takes the tool's checkpoint and gives identical logits",
+  async (gpu) => {
+    // The test task's preflight installs python3-torch; without it this fails, never skips.
+    assert.ok(hasTorch(), missingMessage(TEST_TOOLS[1]));
     const dir = await Deno.makeTempDir();
     try {
       const { model } = await loadCheckpoint(gpu, `${DIR}torch_state.safetensors`, { expected });
       await Deno.writeFile(`${dir}/tool.safetensors`, await checkpointBytes(model, { seed: "0" }));
       model.dispose();
-      const out = new Deno.Command("/usr/bin/python3", {
+      const out = new Deno.Command(TORCH_PYTHON, {
         args: [
           `${DIR}torch_state.py`,
           "check",
@@ -169,4 +159,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

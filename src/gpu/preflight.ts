@@ -4,15 +4,16 @@
  * driver after saying so. Without Vulkan, Deno's WebGPU may still find Mesa's llvmpipe through
  * OpenGL, which works but runs this engine's tests about 5x slower with lower limits.
  *
- * With `--browser` (the test task) it also needs Chromium for the browser test, installed the
- * same way (Debian as root) or named in one line; a missing browser is never a skipped test.
+ * With `--test` (the test task) it also needs what the tests use beyond Deno (Chromium, Debian's
+ * PyTorch: src/test_tools.ts), installed the same way (Debian as root) or named in one line; a
+ * missing tool is never a skipped test.
  *
- * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose] [--json] [--browser]`
+ * Usage: `deno run --allow-all src/gpu/preflight.ts [--verbose] [--json] [--test]`
  * (`--json` only probes this process's default backend and prints the result).
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { CHROMIUM_PACKAGE, findChromium, NO_CHROMIUM_MESSAGE } from "../chromium.ts";
+import { missingMessage, TEST_TOOLS, type TestTool } from "../test_tools.ts";
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 
 const DRIVER_PACKAGE = "mesa-vulkan-drivers";
@@ -71,29 +72,27 @@ async function aptInstall(pkg: string): Promise<boolean> {
     await run("apt-get", ["install", "-y", "-q", pkg]);
 }
 
-/** What ensureChromium asks of the machine (replaceable in tests). */
-export interface ChromiumHost {
-  find(): string | undefined;
+/** What ensureTool asks of the machine (replaceable in tests). */
+export interface InstallHost {
   canInstall(): boolean;
   install(pkg: string): Promise<boolean>;
   say(line: string): void;
 }
 
-const MACHINE: ChromiumHost = {
-  find: findChromium,
+const MACHINE: InstallHost = {
   canInstall: isDebianRoot,
   install: aptInstall,
   say: (line) => console.error(line),
 };
 
-/** Finds Chromium, installing Debian's package when allowed; false after saying what to run. */
-export async function ensureChromium(host: ChromiumHost = MACHINE): Promise<boolean> {
-  if (host.find()) return true;
+/** Finds `tool`, installing its Debian package when allowed; false after saying what to run. */
+export async function ensureTool(tool: TestTool, host: InstallHost = MACHINE): Promise<boolean> {
+  if (tool.present()) return true;
   if (host.canInstall()) {
-    host.say(`preflight: ${NO_CHROMIUM_MESSAGE}`);
-    if (await host.install(CHROMIUM_PACKAGE) && host.find()) return true;
+    host.say(`preflight: ${missingMessage(tool)}`);
+    if (await host.install(tool.pkg) && tool.present()) return true;
   }
-  host.say(NO_CHROMIUM_MESSAGE);
+  host.say(missingMessage(tool));
   return false;
 }
 
@@ -126,7 +125,9 @@ export async function main(args: string[]): Promise<number> {
   }
   if (!vulkan) console.error(`preflight: warning: ${GL_ONLY_MESSAGE}`);
   if (args.includes("--verbose")) console.error(`preflight: WebGPU adapter: ${any.adapter}`);
-  if (args.includes("--browser") && !(await ensureChromium())) return 1;
+  if (args.includes("--test")) {
+    for (const tool of TEST_TOOLS) if (!(await ensureTool(tool))) return 1;
+  }
   return 0;
 }
 
