@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { curveFromDifferences, type DeltaCurve } from "../src/landscape/delta.ts";
-import { fitRate, logBins, quantile, resampleCounts, resampleRows } from "../src/landscape/rate.ts";
+import {
+  fitRate,
+  logBins,
+  quantile,
+  rateSensitivity,
+  resampleCounts,
+  resampleRows,
+} from "../src/landscape/rate.ts";
 import { assertBitwiseEqual, assertClose, randomArray } from "./helpers.ts";
 import { exactCurve, iidLossCurve, powerLawCurve } from "./synthetic_delta.ts";
 
@@ -267,4 +274,35 @@ Deno.test("bootstrap replicates of an antithetic curve draw its pairs whole", ()
     for (let t = 0; t < 12; t++) assert.equal(rows[t], draws[t >> 1]);
     assert.deepEqual(resampleRows(plain, 1, r), resampleCounts(12, 1, r));
   }
+});
+
+Deno.test("rateSensitivity: binned and per-k fits, with and without robust weights", () => {
+  const curve = powerLawCurve({ points: 64, n: 1000, C: 2, p: 2, seed: 21 });
+  const clean = rateSensitivity(curve, { bootstrap: 50 });
+  assert.deepEqual(
+    clean.variants.map((v) => `${v.method}${v.robust ? " robust" : ""}`),
+    ["binned", "per-k", "binned robust", "per-k robust"],
+  );
+  for (const v of clean.variants) {
+    assert.equal(v.error, null);
+    assert.ok(Math.abs(v.fit!.p - 2) < 0.05, `${v.method} ${v.robust}: p ${v.fit!.p}`);
+    assert.ok(v.fit!.interval![0] < v.fit!.p && v.fit!.p < v.fit!.interval![1]);
+  }
+  assert.ok(clean.spread < 0.06, `spread ${clean.spread}`);
+  // Every point sees the same outlying sample at k = 13 (one fixed data order): Δ_13 is 100x
+  // its law. It pulls the binned fit up, its bin at k = 13-14 sitting at the end of the lever arm;
+  // robust weights put that bin (or that k) aside.
+  const m = curve.k.length, d = curve.differences.slice();
+  for (let t = 0; t < curve.points; t++) d[t * m + 11] *= 10;
+  const spiked = curveFromDifferences(d, curve.points);
+  const hit = rateSensitivity(spiked, { bootstrap: 50 });
+  const p = (method: string, robust: boolean) =>
+    hit.variants.find((v) => v.method === method && v.robust === robust)!.fit!.p;
+  assert.ok(p("binned", false) > 2.08, `binned p ${p("binned", false)}`);
+  assert.ok(Math.abs(p("binned", true) - 2) < 0.05, `robust binned p ${p("binned", true)}`);
+  assert.ok(Math.abs(p("per-k", true) - 2) < 0.05, `robust per-k p ${p("per-k", true)}`);
+  assert.ok(hit.spread > 0.08, `spread ${hit.spread}`);
+  const robust = fitRate(spiked, { robust: true, bootstrap: 0 });
+  assert.ok(robust.weights.some((w) => w === 0), "the outlying bin gets weight 0");
+  assert.ok(fitRate(spiked, { bootstrap: 0 }).weights.every((w) => w === 1));
 });

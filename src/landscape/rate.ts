@@ -13,6 +13,7 @@
  */
 import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
 import { type DeltaCurve, drawRows } from "./delta.ts";
+import { leastSquares, robustLine } from "./robust_line.ts";
 
 /** Options of {@link logBins}. */
 export interface LogBinOptions {
@@ -148,6 +149,32 @@ export function logBins(curve: DeltaCurve, options: LogBinOptions = {}): LogBins
 }
 
 /**
+ * The curve from k = kMin on with one k per "bin", in the layout of {@link logBins}: what the
+ * per-k rate fit regresses on.
+ */
+export function perKBins(curve: DeltaCurve, kMin: number): LogBins {
+  checkCurve(curve);
+  const m = curve.k.length, t = curve.points;
+  let first = 0;
+  while (first < m && curve.k[first] < kMin) first++;
+  const nb = m - first;
+  const perPoint = new Float64Array(t * nb), d = curve.differences;
+  for (let row = 0; row < t; row++) {
+    for (let b = 0; b < nb; b++) perPoint[row * nb + b] = d[row * m + first + b] ** 2;
+  }
+  const start = new Uint32Array(nb).map((_, b) => first + b);
+  return {
+    k: curve.k.slice(first),
+    delta: curve.delta.slice(first),
+    start,
+    end: start.map((s) => s + 1),
+    points: t,
+    rowsPerDraw: drawRows(curve.estimator),
+    perPoint,
+  };
+}
+
+/**
  * How many times each of the T rows is drawn in bootstrap replicate `replicate`: T draws with
  * replacement, each an exactly uniform index from one 32-bit word of
  * `PhiloxStream(seed, replicate, RNG_DOMAIN.bootstrap)` (Lemire's multiply-and-reject; half the
@@ -225,6 +252,14 @@ export interface RateOptions {
   bootstrap?: number;
   /** Seed of the bootstrap resampling (default 0). */
   seed?: number;
+  /**
+   * "binned" (default): the line is fitted to log-binned Δ, one point per bin, so every part of
+   * the log-k range weighs alike; "per-k": one point per k, so the last decade weighs about 10x
+   * the one before it and a single k counts as little as it is.
+   */
+  method?: "binned" | "per-k";
+  /** Downweight outlying bins (or k) by Tukey's bisquare instead of plain least squares. */
+  robust?: boolean;
 }
 
 /** A power-law fit Δ_k ≈ C k^-p (C = e^c) over the tail of a Δk curve. */
@@ -254,30 +289,11 @@ export interface RateFit {
   failed: number;
   /** The seed of the bootstrap. */
   seed: number;
-}
-
-/** Least-squares line y = a + slope x: slope, intercept, standard error of the slope. */
-function line(x: Float64Array, y: Float64Array): { slope: number; intercept: number; se: number } {
-  const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0, sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    sxy += (x[i] - mx) * (y[i] - my);
-  }
-  const slope = sxy / sxx, intercept = my - slope * mx;
-  let rss = 0;
-  for (let i = 0; i < n; i++) {
-    const r = y[i] - intercept - slope * x[i];
-    rss += r * r;
-  }
-  return { slope, intercept, se: Math.sqrt(rss / (n - 2) / sxx) };
+  /** How the line was fitted (see {@link RateOptions}). */
+  method: "binned" | "per-k";
+  robust: boolean;
+  /** Weight of every fitted bin (or k) in the point estimate: all 1 unless robust. */
+  weights: Float64Array;
 }
 
 /**
@@ -344,6 +360,8 @@ function checkCount(name: string, value: number): void {
  * Fits log Δ_k = c - p log k by least squares to the log-binned curve over k >= tailStart
  * (equal weight per bin, i.e. uniform in log k), with a 95% percentile-bootstrap interval for p
  * over the T points (rows of D resampled with replacement, bins recomputed, line refitted).
+ * `method: "per-k"` fits one point per k instead, and `robust` reweights the points by Tukey's
+ * bisquare (in the bootstrap too); {@link rateSensitivity} compares the four.
  *
  * A bin's mean of a power law is not the power law at the bin's geometric centre (Jensen), and
  * the gap varies with how many integers a bin holds, which would bias p. So the line is fitted
@@ -369,7 +387,12 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
           : `pass a tailStart in [${kFirst}, ${kMax})`),
     );
   }
-  const bins = logBins(curve, { bins: options.bins ?? 40, kMin: tailStart });
+  const method = options.method ?? "binned", robust = options.robust ?? false;
+  const bins = method === "binned"
+    ? logBins(curve, { bins: options.bins ?? 40, kMin: tailStart })
+    : perKBins(curve, tailStart);
+  const fitLine = (x: Float64Array, y: Float64Array) =>
+    robust ? robustLine(x, y) : leastSquares(x, y);
   const nb = bins.k.length;
   if (nb < 3) {
     throw new RangeError(
@@ -381,18 +404,20 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
   for (let b = 0; b < nb; b++) {
     if (!(bins.delta[b] > 0) || !Number.isFinite(bins.delta[b])) {
       throw new RangeError(
-        `binned Δ is ${bins.delta[b]} at k ≈ ${bins.k[b].toPrecision(4)}: a power law needs ` +
+        `${method === "binned" ? "binned " : ""}Δ is ${bins.delta[b]} at k ≈ ${
+          bins.k[b].toPrecision(4)
+        }: a power law needs ` +
           `positive finite Δ in every fitted bin; start the tail past it (tailStart)`,
       );
     }
   }
   logBinned(bins, bins.delta, null, y);
   let x = effectiveCentres(curve, bins, 0);
-  let fit = line(x, y);
+  let fit = fitLine(x, y);
   for (let i = 0; i < 100; i++) {
     const p = -fit.slope;
     x = effectiveCentres(curve, bins, p);
-    fit = line(x, y);
+    fit = fitLine(x, y);
     if (Math.abs(-fit.slope - p) <= 1e-14 * Math.max(1, Math.abs(p))) break;
   }
   const repP = new Float64Array(bootstrap), repC = new Float64Array(bootstrap);
@@ -407,7 +432,7 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
       continue;
     }
     logBinned(bins, binned, counts, yr);
-    const f = line(x, yr);
+    const f = fitLine(x, yr);
     repP[r] = -f.slope;
     repC[r] = f.intercept;
   }
@@ -429,5 +454,46 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
     replicates: { p: repP, c: repC },
     failed,
     seed,
+    method,
+    robust,
+    weights: fit.weights,
   };
+}
+
+/** One way of fitting the rate and what it gave (null with the reason when it cannot fit). */
+export interface RateVariant {
+  method: "binned" | "per-k";
+  robust: boolean;
+  fit: RateFit | null;
+  error: string | null;
+}
+
+/**
+ * The rate fitted four ways: binned (the default) and per k, each by least squares and with
+ * robust weights, same tail and bootstrap seed. Their spread shows how much p depends on the
+ * method: a curve with one k carrying an unusually large loss moves the binned and per-k fits
+ * apart, and the robust ones less.
+ */
+export function rateSensitivity(
+  curve: DeltaCurve,
+  options: Omit<RateOptions, "method" | "robust"> = {},
+): { variants: RateVariant[]; spread: number } {
+  const variants: RateVariant[] = [];
+  for (const robust of [false, true]) {
+    for (const method of ["binned", "per-k"] as const) {
+      try {
+        variants.push({
+          method,
+          robust,
+          fit: fitRate(curve, { ...options, method, robust }),
+          error: null,
+        });
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        variants.push({ method, robust, fit: null, error: e.message });
+      }
+    }
+  }
+  const ps = variants.flatMap((v) => v.fit ? [v.fit.p] : []);
+  return { variants, spread: ps.length ? Math.max(...ps) - Math.min(...ps) : NaN };
 }
