@@ -1,0 +1,121 @@
+/**
+ * Weighted means of a Δk curve and of its two terms over a range of k, with standard errors over
+ * the curve's independent draws (points, or antithetic pairs). Δ_k at neighbouring k shares its
+ * points, so per-k standard errors cannot be combined as if independent; here every draw's own
+ * mean over the range is formed first and the spread of those gives the error.
+ *
+ * The level of a curve, the mean of k² Δ_k over k >= 10 (C of Δ ≈ C / k²), compares curves
+ * without picking one noisy k; the same mean over a window around one k says which term
+ * dominates there.
+ * @module
+ */
+import { type DeltaCurve, drawRows } from "./delta.ts";
+
+/** A mean with its standard error. */
+export interface Estimate {
+  value: number;
+  se: number;
+}
+
+/** Means of Δ and of its terms over a range of k. */
+export interface TermMeans {
+  /** First and last k averaged over. */
+  kRange: [number, number];
+  /** Mean of w(k) Δ_k. */
+  delta: Estimate;
+  /** Mean of w(k) a_k² (standard error 0 with one data order; NaN without terms). */
+  data: Estimate;
+  /** Mean of w(k) (Δ_k − a_k²) (NaN without terms). */
+  landscape: Estimate;
+  /**
+   * Antithetic curves: the squared standard error of `delta` that plain points would give at the
+   * same number of points, over the pairs' (> 1 where pairs win); null for plain points.
+   */
+  varianceRatio: number | null;
+}
+
+/** Options of {@link termMeans}. */
+export interface TermMeanOptions {
+  /** First k averaged over (default the curve's first). */
+  kFrom?: number;
+  /** Last k averaged over (default the curve's last). */
+  kTo?: number;
+  /** Weight of each k (default 1). */
+  weight?: (k: number) => number;
+}
+
+function estimate(sum: number, sum2: number, n: number): Estimate {
+  const mean = sum / n;
+  const variance = n > 1 ? Math.max(0, sum2 / n - mean * mean) * n / (n - 1) : NaN;
+  return { value: mean, se: Math.sqrt(variance / n) };
+}
+
+/** The weighted means of Δ_k, a_k² and the landscape term over k in [kFrom, kTo]. */
+export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): TermMeans {
+  const m = curve.k.length, points = curve.points, r = drawRows(curve.estimator);
+  const kFrom = options.kFrom ?? curve.k[0], kTo = options.kTo ?? curve.k[m - 1];
+  const weight = options.weight ?? (() => 1);
+  const js: number[] = [];
+  for (let j = 0; j < m; j++) if (curve.k[j] >= kFrom && curve.k[j] <= kTo) js.push(j);
+  if (js.length === 0) {
+    throw new RangeError(
+      `no k of the curve (${curve.k[0]} to ${curve.k[m - 1]}) lies in [${kFrom}, ${kTo}]`,
+    );
+  }
+  const w = js.map((j) => weight(curve.k[j]) / js.length);
+  const d = curve.differences, center = curve.terms?.center;
+  const a2 = (t: number, j: number) =>
+    center ? (center.length === m ? center[j] : center[t * m + j]) ** 2 : NaN;
+  const draws = points / r;
+  let x1 = 0, x2 = 0, y1 = 0, y2 = 0, a1 = 0, aa = 0, l1 = 0, l2 = 0;
+  for (let u = 0; u < draws; u++) {
+    let y = 0, ya = 0;
+    for (let i = 0; i < r; i++) {
+      const t = u * r + i;
+      let x = 0, xa = 0;
+      for (let q = 0; q < js.length; q++) {
+        x += w[q] * d[t * m + js[q]] ** 2;
+        xa += w[q] * a2(t, js[q]);
+      }
+      x1 += x;
+      x2 += x * x;
+      y += x / r;
+      ya += xa / r;
+    }
+    y1 += y;
+    y2 += y * y;
+    a1 += ya;
+    aa += ya * ya;
+    l1 += y - ya;
+    l2 += (y - ya) ** 2;
+  }
+  const delta = estimate(y1, y2, draws);
+  return {
+    kRange: [curve.k[js[0]], curve.k[js[js.length - 1]]],
+    delta,
+    // One data order for every row: a_k² is the same for every draw, exactly.
+    data: center?.length === m ? { value: a1 / draws, se: 0 } : estimate(a1, aa, draws),
+    landscape: estimate(l1, l2, draws),
+    varianceRatio: r > 1 ? estimate(x1, x2, points).se ** 2 / delta.se ** 2 : null,
+  };
+}
+
+/** The level of a curve: the mean of k² Δ_k (and of k² times each term) over k >= kMin. */
+export function curveLevel(curve: DeltaCurve, kMin = 10): TermMeans {
+  return termMeans(curve, { kFrom: kMin, weight: (k) => k * k });
+}
+
+/** Which term of Δ is larger in magnitude around k: their means over k/1.25 .. 1.25 k. */
+export function dominantTerm(
+  curve: DeltaCurve,
+  k: number,
+): TermMeans & { k: number; term: "data term" | "landscape term"; dataShare: number } {
+  const means = termMeans(curve, { kFrom: k / 1.25, kTo: k * 1.25 });
+  const data = means.data.value, landscape = means.landscape.value;
+  return {
+    ...means,
+    k,
+    term: Math.abs(landscape) > Math.abs(data) ? "landscape term" : "data term",
+    dataShare: data / means.delta.value,
+  };
+}
