@@ -8,6 +8,7 @@ import { cli, serveCli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
 import { estimatorCases } from "./bad_inputs/estimator.ts";
+import { experimentEstimatorCases } from "./bad_inputs/experiment_estimator.ts";
 import { optionCases } from "./bad_inputs/options.ts";
 import { serveCases } from "./bad_inputs/serve.ts";
 import { splitCases } from "./bad_inputs/split.ts";
@@ -37,6 +38,7 @@ const CORPUS: BadInput[] = [
   ...modelSpecCases,
   ...ownDataCases,
   ...torchStateCases,
+  ...experimentEstimatorCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -35,6 +35,8 @@ gpuTest(
           "rate/delta.svg",
           "fig5/delta_sigma.png",
           "fig5/delta_dim.png",
+          "fig5/level_sigma.png",
+          "fig5/sigma_exponent.csv",
           "fig6/integrand_k1.png",
           "fig2/widths.png",
           "fig4/widths.csv",
@@ -84,6 +86,7 @@ gpuTest(
           "fig4-depth",
           "fig5-dim",
           "fig5-sigma",
+          "fig5-sigma-scaling",
           "fig6-local",
           "rate",
           "theory",
@@ -93,6 +96,26 @@ gpuTest(
       // Report numbers are the CSVs' numbers.
       const rate = await csv(`${out}/rate/rate.csv`);
       assert.equal(claim("rate").numbers.p, csvNumber(rate[0].p));
+      // Every curve's rate four ways, the primary (binned least squares) first.
+      assert.deepEqual(
+        rate.slice(0, 4).map((r) => [r.fit, r.robust, r.primary]),
+        [
+          ["binned", "false", "true"],
+          ["per-k", "false", "false"],
+          ["binned", "true", "false"],
+          ["per-k", "true", "false"],
+        ],
+      );
+      assert.equal(rate.length, 12);
+      assert.equal(claim("rate").numbers.p_per_k_robust, csvNumber(rate[3].p));
+      // The curves are antithetic pairs (the preset's estimator), split into their terms.
+      assert.equal(run.preset.estimator, "antithetic");
+      const curve = await csv(`${out}/curves/fig5-sigma-0.001.csv`);
+      for (const r of curve) {
+        const [delta, data, land] = [r.delta, r.data_term, r.landscape_term].map(csvNumber);
+        assert.ok(Math.abs(data + land - delta) <= 1e-12 * delta, "data + landscape = Δ");
+        assert.ok(csvNumber(r.variance_ratio) > 0);
+      }
       const widths2 = await csv(`${out}/fig2/widths.csv`);
       assert.equal(
         claim("fig2-bn-narrows").numbers.width_bn,
@@ -102,6 +125,16 @@ gpuTest(
       assert.equal(claim("fig4-depth").numbers["width_cnn1-plain"], csvNumber(widths4[0].width));
       const summary5 = await csv(`${out}/fig5/summary.csv`);
       assert.equal(claim("fig5-sigma").numbers.level_low, csvNumber(summary5[0].level));
+      assert.equal(
+        claim("fig5-sigma").numbers.landscape_low,
+        csvNumber(summary5[0].landscape_level),
+      );
+      const exponent = await csv(`${out}/fig5/sigma_exponent.csv`);
+      assert.equal(
+        claim("fig5-sigma-scaling").numbers.exponent_small,
+        csvNumber(exponent[1].exponent),
+      );
+      assert.match(md, /## Monte-Carlo diagnostics/);
       const theory = await csv(`${out}/rate/theory.csv`);
       assert.equal(claim("theory").numbers.closed_k5, csvNumber(theory[0].closed_form));
       const fig6 = await csv(`${out}/fig6/summary.csv`);
@@ -123,6 +156,11 @@ gpuTest(
       const third = await cli("fig6", "--preset", "tiny", "--out", out, "--integrand-grid", "3");
       assert.match(third.out, /fig6-integrand: finished/);
       assert.match(third.out, /train-mlp-bn-dropout: done earlier, skipped/);
+      // The estimator is part of every Δk curve step's key.
+      const plain = await cli("fig5", "--preset", "tiny", "--out", out, "--estimator", "plain");
+      assert.equal(plain.code, 0, plain.out);
+      assert.match(plain.out, /fig5-sigma-0\.001: recomputing, options changed \(estimator/);
+      assert.match(await Deno.readTextFile(`${out}/report.md`), /16 plain Monte-Carlo points/);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -114,6 +114,12 @@ export const experimentOptions: OptionSet = {
   "data-dir": opt.str("dataset directory (cifar10: the cifar-10-batches-bin folder)", "auto"),
   "train-limit": opt.maybeInt("use only the first N training samples"),
   validation: opt.maybeInt("training samples held out for validation"),
+  estimator: opt.maybeChoice(
+    "how the Δk curves draw their points: antithetic pairs w* ± σε (odd terms in ε cancel; " +
+      "the run reports the variance ratio against plain points) or plain points",
+    ["antithetic", "plain"] as const,
+    "preset's",
+  ),
   "train-only": opt.flag("only train the models the experiments use (before --shard runs)"),
   ...shardOptions,
   ...deviceOptions,
@@ -163,6 +169,7 @@ function presetArgs(o: Record<string, unknown>): string {
     "data-dir",
     "train-limit",
     "validation",
+    "estimator",
     ...overrideKeys.map(kebab),
   ];
   return keys.filter((k) => o[k] !== undefined && !(k === "preset" && o[k] === "default"))
@@ -180,6 +187,13 @@ export function resolvePreset(o: Record<string, unknown>): Preset {
   if (o["data-dir"] !== undefined) preset.dataDir = o["data-dir"] as string;
   if (o["train-limit"] !== undefined) preset.trainLimit = o["train-limit"] as number;
   if (o.validation !== undefined) preset.validation = o.validation as number;
+  if (o.estimator !== undefined) preset.estimator = o.estimator as Preset["estimator"];
+  if (preset.estimator === "antithetic" && preset.points % 2 !== 0) {
+    throw new CliError(
+      `--points ${preset.points} is odd: antithetic pairs need an even number of points; pass ` +
+        `--points ${preset.points + 1}, or --estimator plain`,
+    );
+  }
   if (preset.dropout >= 1) throw new CliError(`--dropout must be below 1, got ${preset.dropout}`);
   if (preset.integrandKs.some((k) => k < 1)) {
     throw new CliError("--integrand-ks must be integers >= 1");
@@ -280,7 +294,11 @@ async function recordedPreset(dir: string): Promise<Preset | undefined> {
   }
   try {
     const preset = JSON.parse(text).preset as Preset | undefined;
-    if (preset && typeof preset.name === "string" && preset.name in PRESETS) return preset;
+    // Fields a run recorded before they existed take the preset's default, so its results
+    // (computed without them) are named as other options rather than misread.
+    if (preset && typeof preset.name === "string" && preset.name in PRESETS) {
+      return { ...PRESETS[preset.name], ...preset };
+    }
   } catch {
     // named below
   }

@@ -5,81 +5,18 @@
  * @module
  */
 import type { DataSplits } from "../data/dataset.ts";
-import type { DeltaCurve } from "../landscape/delta.ts";
-import { estimateDelta, type EstimateOptions, sampleOrder } from "../landscape/estimate.ts";
+import { type EstimateOptions, sampleOrder } from "../landscape/estimate.ts";
 import { integrandMaps } from "../landscape/grid.ts";
-import { fitRate, type RateFit } from "../landscape/rate.ts";
-import { type Sufficiency, sufficiency } from "../landscape/sufficiency.ts";
+import { type SigmaLevel, type SigmaScaling, sigmaScaling } from "../landscape/sigma_scaling.ts";
 import { theoryCheck } from "../landscape/theory.ts";
-import type { Sequential } from "../nn/sequential.ts";
-import { deltaFigure, heatmapFigure } from "../plot/figures.ts";
+import { type CurveSeries, deltaFigure, type FitLine, heatmapFigure } from "../plot/figures.ts";
 import { writeFigure } from "../plot/render.ts";
-import { type Cell, csvNumber, parseCsv, writeCsv } from "../report/csv.ts";
+import { type Cell, writeCsv } from "../report/csv.ts";
+import { curveStep, type CurveSummary, termSeries } from "./curves.ts";
 import { checkpointFile, mlpVariants, trainedModel, type Variant } from "./models.ts";
 import type { Run } from "./run.ts";
 
-/** Summary of one Δk curve. */
-export interface CurveSummary {
-  label: string;
-  /** Δ at k = 10, 100 and the last k (NaN where out of range). */
-  at: { k: number; delta: number; se: number }[];
-  /**
-   * Level of the curve: mean of k² Δ_k over k >= 10 (C of Δ ≈ C / k²), with its standard error
-   * from the per-k standard errors; compares curves without picking one noisy k.
-   */
-  level: { value: number; se: number };
-  /** Fitted rate over the tail. */
-  p: number;
-  interval: [number, number] | null;
-  kRange: [number, number];
-}
-
-const CURVE_HEADER = [
-  ...["series", "k", "delta", "delta_se", "variance", "mean_squared"],
-  ...["data_term", "landscape_term", "landscape_se"],
-];
-
-function curveRows(label: string, c: DeltaCurve): Cell[][] {
-  const t = c.terms;
-  return Array.from(c.k, (k, i) => [
-    ...[label, k, c.delta[i], c.se[i], c.variance[i], c.meanSquared[i]],
-    ...[t?.data[i], t?.landscape[i], t?.landscapeSe[i]],
-  ]);
-}
-
-function summarize(label: string, c: DeltaCurve, fit: CurveRecord["fit"]): CurveSummary {
-  const pick = (k: number) => {
-    const i = k - 2;
-    return i >= 0 && i < c.k.length
-      ? { k, delta: c.delta[i], se: c.se[i] }
-      : { k, delta: NaN, se: NaN };
-  };
-  const last = c.k[c.k.length - 1];
-  let sum = 0, variance = 0, count = 0;
-  for (let i = 0; i < c.k.length; i++) {
-    if (c.k[i] < 10) continue;
-    const k2 = c.k[i] * c.k[i];
-    sum += c.delta[i] * k2;
-    variance += (c.se[i] * k2) ** 2;
-    count++;
-  }
-  return {
-    label,
-    at: [pick(10), pick(100), pick(last)],
-    level: { value: count ? sum / count : NaN, se: count ? Math.sqrt(variance) / count : NaN },
-    p: fit?.p ?? NaN,
-    interval: fit?.interval ?? null,
-    kRange: fit?.kRange ?? [NaN, NaN],
-  };
-}
-
-function safeFit(c: DeltaCurve, seed: number): RateFit | null {
-  try {
-    return fitRate(c, { seed });
-  } catch {
-    return null;
-  }
-}
+export type { CurveSummary } from "./curves.ts";
 
 /** The model of Figs. 5 and 6: the MLP with batch norm and dropout. */
 function mainVariant(run: Run, data: DataSplits): Variant {
@@ -90,60 +27,27 @@ function mainVariant(run: Run, data: DataSplits): Variant {
 export interface SweepResult {
   sigma: CurveSummary[];
   dim: CurveSummary[];
+  /** The landscape term's level against σ, and its fitted exponent. */
+  scaling: SigmaScaling & { levels: SigmaLevel[] };
   files: string[];
 }
 
-/** What a curve step records besides its CSV: the fitted rate and, if asked, sufficiency. */
-interface CurveRecord {
-  fit: { p: number; c: number; interval: [number, number] | null; kRange: [number, number] } | null;
-  sufficiency: Sufficiency | null;
+const LEVEL_TITLE = "level: mean of k² × term over k ≥ 10";
+
+function summaryRow(kind: string, c: CurveSummary): Cell[] {
+  const l = c.level;
+  return [
+    ...[kind, c.label, c.at[0].delta, c.at[1].delta, c.at[1].se, l.delta.value, l.delta.se],
+    ...[l.data.value, l.landscape.value, l.landscape.se, l.varianceRatio],
+    ...[c.p, c.interval?.[0], c.interval?.[1]],
+  ];
 }
 
-/** Estimates one Δk curve of `variant`'s model (once per run), writes curves/<name>.csv, fits its rate. */
-async function curveStep(
-  run: Run,
-  name: string,
-  params: Record<string, unknown>,
-  variant: Variant,
-  model: Sequential,
-  data: DataSplits,
-  opts: EstimateOptions,
-  threshold?: number,
-): Promise<{ record: CurveRecord; curve: DeltaCurve }> {
-  const spec = {
-    params: { ...params, threshold },
-    reads: [checkpointFile(variant)],
-    writes: [`curves/${name}.csv`],
-  };
-  const record = await run.step<CurveRecord>(name, spec, async () => {
-    const curve = await estimateDelta(model, data.train, opts);
-    await writeCsv(await run.path(`curves/${name}.csv`), CURVE_HEADER, curveRows(name, curve));
-    const fit = safeFit(curve, run.preset.seed);
-    return {
-      fit: fit ? { p: fit.p, c: fit.c, interval: fit.interval, kRange: fit.kRange } : null,
-      sufficiency: threshold === undefined
-        ? null
-        : sufficiency(curve, threshold, { fit: fit ?? undefined, seed: run.preset.seed }),
-    };
-  });
-  return { record, curve: await readCurve(run, name) };
-}
-
-async function readCurve(run: Run, name: string): Promise<DeltaCurve> {
-  const rows = parseCsv(await Deno.readTextFile(`${run.dir}/curves/${name}.csv`)).slice(1);
-  const col = (j: number) => Float64Array.from(rows, (r) => csvNumber(r[j]));
-  return {
-    k: col(1),
-    delta: col(2),
-    se: col(3),
-    variance: col(4),
-    meanSquared: col(5),
-    points: 0,
-    differences: new Float32Array(0),
-  };
-}
-
-/** Fig. 5: Δk against k for each sigma (full mode) and each subspace dimension. */
+/**
+ * Fig. 5: Δk against k for each σ (full mode) and each subspace dimension, each split into the
+ * data term a_k² (which depends on neither σ nor the landscape) and the landscape term; the
+ * landscape term's level against σ with its fitted exponent (second order: σ²).
+ */
 export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
   const p = run.preset;
   const v = mainVariant(run, data);
@@ -151,97 +55,131 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
   // Averaged over data orders, like the rate (see rateExperiment): the sweep compares levels,
   // which single-order curves hide under the fluctuation of individual samples.
   const base = { model: v.id, points: p.points, samples: p.samples, seed: p.seed, reshuffle: true };
+  const estimate: EstimateOptions = {
+    sigma: 0,
+    points: p.points,
+    samples: p.samples,
+    seed: p.seed,
+    reshuffleSeed: p.seed,
+    estimator: p.estimator,
+  };
   const sigma: CurveSummary[] = [], dim: CurveSummary[] = [];
-  const sigmaSeries = [], dimSeries = [];
+  const sigmaSeries: CurveSeries[] = [], dimSeries: CurveSeries[] = [];
   for (const s of p.sigmas) {
-    const name = `fig5-sigma-${s}`;
-    const { record, curve } = await curveStep(run, name, { ...base, sigma: s }, v, model, data, {
-      sigma: s,
-      points: p.points,
-      samples: p.samples,
-      seed: p.seed,
-      reshuffleSeed: p.seed,
-    });
-    sigmaSeries.push({ label: `σ = ${s}`, k: curve.k, delta: curve.delta, se: curve.se });
-    sigma.push(summarize(`σ = ${s}`, curve, record.fit));
+    const label = `σ = ${s}`;
+    const { summary, curve } = await curveStep(
+      run,
+      `fig5-sigma-${s}`,
+      label,
+      { ...base, sigma: s },
+      v,
+      model,
+      data,
+      { ...estimate, sigma: s },
+    );
+    // Every σ shares the data orders, so one data term stands for all.
+    sigmaSeries.push(...termSeries(label, curve, sigmaSeries.length === 0));
+    sigma.push(summary);
   }
   for (const d of p.dims) {
-    const name = `fig5-dim-${d}`;
-    const { record, curve } = await curveStep(
+    const label = `dim = ${d}`;
+    const { summary, curve } = await curveStep(
       run,
-      name,
+      `fig5-dim-${d}`,
+      label,
       { ...base, sigma: p.dimSigma, dim: d },
       v,
       model,
       data,
-      {
-        sigma: p.dimSigma,
-        points: p.points,
-        samples: p.samples,
-        seed: p.seed,
-        mode: "subspace",
-        dim: d,
-        reshuffleSeed: p.seed,
-      },
+      { ...estimate, sigma: p.dimSigma, mode: "subspace", dim: d },
     );
-    dimSeries.push({ label: `dim = ${d}`, k: curve.k, delta: curve.delta, se: curve.se });
-    dim.push(summarize(`dim = ${d}`, curve, record.fit));
+    dimSeries.push(...termSeries(label, curve, dimSeries.length === 0));
+    dim.push(summary);
   }
   model.dispose();
+  const levels = sigma.map((c, i) => ({
+    sigma: p.sigmas[i],
+    value: c.level.landscape.value,
+    se: c.level.landscape.se,
+  }));
+  const scaling = sigmaScaling(levels);
   await writeFigure(
     await run.path("fig5/delta_sigma"),
     deltaFigure(
-      `Fig. 5 (left): Δk for several σ (full space, averaged over data orders), ${v.label} MLP`,
+      `Fig. 5 (left): Δk and its terms for several σ (full space, averaged over data orders), ` +
+        `${v.label} MLP`,
       sigmaSeries,
     ),
   );
   await writeFigure(
     await run.path("fig5/delta_dim"),
     deltaFigure(
-      `Fig. 5 (right): Δk for several subspace dimensions (σ = ${p.dimSigma} per coefficient)`,
+      `Fig. 5 (right): Δk and its terms for several subspace dimensions (σ = ${p.dimSigma} per ` +
+        "coefficient)",
       dimSeries,
     ),
   );
-  const summaryRows = [...sigma.map((s) => ["sigma", s]), ...dim.map((s) => ["dim", s])].map(
-    ([kind, s]) => {
-      const c = s as CurveSummary;
-      return [
-        kind as string,
-        c.label,
-        c.at[0].delta,
-        c.at[1].delta,
-        c.at[1].se,
-        c.level.value,
-        c.level.se,
-        c.p,
-        c.interval?.[0],
-        c.interval?.[1],
-      ];
-    },
-  );
+  await writeFigure(await run.path("fig5/level_sigma"), levelFigure(sigma, p.sigmas, scaling));
   await writeCsv(await run.path("fig5/summary.csv"), [
-    "sweep",
-    "series",
-    "delta_k10",
-    "delta_k100",
-    "se_k100",
-    "level",
-    "level_se",
-    "rate_p",
-    "rate_lo",
-    "rate_hi",
-  ], summaryRows);
+    ...["sweep", "series", "delta_k10", "delta_k100", "se_k100", "level", "level_se"],
+    ...["data_level", "landscape_level", "landscape_level_se", "variance_ratio"],
+    ...["rate_p", "rate_lo", "rate_hi"],
+  ], [...sigma.map((c) => summaryRow("sigma", c)), ...dim.map((c) => summaryRow("dim", c))]);
+  await writeCsv(
+    await run.path("fig5/sigma_exponent.csv"),
+    ["fit", "exponent", "exponent_se", "exponent_lo", "exponent_hi", "sigmas"],
+    ([["all resolved σ", scaling.all], ["two smallest resolved σ", scaling.small]] as const).map((
+      [name, f],
+    ) => [name, f?.exponent, f?.se, f?.interval[0], f?.interval[1], f?.sigmas.join(" ")]),
+  );
   return {
     sigma,
     dim,
+    scaling: { ...scaling, levels },
     files: [
       "fig5/delta_sigma.png",
       "fig5/delta_dim.png",
+      "fig5/level_sigma.png",
       "fig5/summary.csv",
+      "fig5/sigma_exponent.csv",
       ...p.sigmas.map((s) => `curves/fig5-sigma-${s}.csv`),
       ...p.dims.map((d) => `curves/fig5-dim-${d}.csv`),
     ],
   };
+}
+
+/** The levels of Δk and of its terms against σ, log-log, with the landscape term's fitted σ^q. */
+function levelFigure(sigma: CurveSummary[], sigmas: number[], scaling: SigmaScaling) {
+  const series: CurveSeries[] = [
+    ["Δk", (c: CurveSummary) => c.level.delta],
+    ["landscape term", (c: CurveSummary) => c.level.landscape],
+    ["data term a_k²", (c: CurveSummary) => c.level.data],
+  ].map(([label, pick]) => {
+    const values = sigma.map(pick as (c: CurveSummary) => { value: number; se: number });
+    return {
+      label: label as string,
+      k: sigmas,
+      delta: values.map((x) => x.value),
+      se: values.map((x) => x.se || 0),
+    };
+  });
+  const fits: FitLine[] = [];
+  for (const [name, f] of [["all σ", scaling.all], ["two smallest σ", scaling.small]] as const) {
+    if (!f) continue;
+    fits.push({
+      label: `landscape term ∝ σ^${f.exponent.toFixed(2)} (${name})`,
+      p: -f.exponent,
+      c: f.c,
+      kFrom: f.sigmas[0],
+      kTo: f.sigmas[f.sigmas.length - 1],
+    });
+  }
+  return deltaFigure(
+    "Fig. 5: the level of Δk and of its terms against σ (second order: landscape term ∝ σ²)",
+    series,
+    fits,
+    { xTitle: "σ", yTitle: LEVEL_TITLE },
+  );
 }
 
 /** Fig. 6 results: integrand mass and its spread for each k. */
@@ -320,7 +258,7 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
 
 /** Rate experiment results. */
 export interface RateResult {
-  main: CurveSummary & { sufficiency: Sufficiency | null };
+  main: CurveSummary;
   /** The main model with one fixed data order (the paper's definition). */
   fixedOrder: CurveSummary;
   plain: CurveSummary;
@@ -341,16 +279,24 @@ export interface RateResult {
 /**
  * Theorem 1: the fitted rate of Δk. The theorem bounds an expectation; with one fixed data order
  * Δk also carries the fluctuations of single samples' losses (heavy-tailed for cross-entropy),
- * so the rate is fitted on Δk averaged over data orders (a new order for every point, as the
- * authors' code does) and reported for one fixed order (the paper's definition) beside it.
- * Sufficiency is read off the order-averaged curve of the main model.
+ * so the rate is fitted on Δk averaged over data orders (a new order for every point, or pair,
+ * as the authors' code does) and reported for one fixed order (the paper's definition) beside
+ * it. Each curve's rate is fitted four ways (binned and per k, with and without robust
+ * weights). Sufficiency is read off the order-averaged curve of the main model, with the term
+ * that dominates at k*.
  */
 export async function rateExperiment(run: Run, data: DataSplits): Promise<RateResult> {
   const p = run.preset;
   const [main, , plainVariant] = mlpVariants(p, data.train.shape);
   const base = { points: p.points, samples: p.samples, seed: p.seed, sigma: p.sigma };
-  const estimate = { sigma: p.sigma, points: p.points, samples: p.samples, seed: p.seed };
-  const series = [], fits = [];
+  const estimate = {
+    sigma: p.sigma,
+    points: p.points,
+    samples: p.samples,
+    seed: p.seed,
+    estimator: p.estimator,
+  };
+  const series: CurveSeries[] = [], fits: FitLine[] = [];
   const curves: { name: string; variant: Variant; reshuffle: boolean; label: string }[] = [
     {
       name: `rate-${main.id}`,
@@ -372,12 +318,12 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
     },
   ];
   const summaries: CurveSummary[] = [];
-  let suff: Sufficiency | null = null;
   for (const c of curves) {
     const { model } = await trainedModel(run, c.variant, data);
-    const { record, curve } = await curveStep(
+    const { summary, curve } = await curveStep(
       run,
       c.name,
+      c.label,
       { ...base, model: c.variant.id, reshuffle: c.reshuffle },
       c.variant,
       model,
@@ -386,10 +332,11 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
       c.name === curves[0].name ? p.threshold : undefined,
     );
     model.dispose();
-    series.push({ label: c.label, k: curve.k, delta: curve.delta, se: curve.se });
-    summaries.push(summarize(c.label, curve, record.fit));
-    if (record.fit) {
-      const f = record.fit;
+    // Δk and its landscape term for every curve; the data term of the main curve only.
+    series.push(...termSeries(c.label, curve, c.name === curves[0].name));
+    summaries.push(summary);
+    if (summary.fit) {
+      const f = summary.fit;
       fits.push({
         label: `fit (${c.label}): p = ${f.p.toFixed(2)}`,
         p: f.p,
@@ -398,7 +345,6 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
         kTo: f.kRange[1],
       });
     }
-    if (c.name === curves[0].name) suff = record.sufficiency;
   }
   await writeFigure(
     await run.path("rate/delta"),
@@ -447,15 +393,19 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
       t,
     ) => [t.k, t.sigma, t.closedForm, t.closedFormSe, t.monteCarlo, t.monteCarloSe, t.z, t.agree]),
   );
+  // Every curve's rate four ways; the first row of each curve is the primary (binned) fit.
   await writeCsv(
     await run.path("rate/rate.csv"),
-    ["model", "p", "p_lo", "p_hi", "k_from", "k_to"],
-    summaries.map((
-      s,
-    ) => [s.label, s.p, s.interval?.[0], s.interval?.[1], s.kRange[0], s.kRange[1]]),
+    ["model", "fit", "robust", "p", "p_lo", "p_hi", "k_from", "k_to", "primary"],
+    summaries.flatMap((s) =>
+      s.fits.map((f, i) => [
+        ...[s.label, f.method, f.robust, f.p, f.interval?.[0], f.interval?.[1]],
+        ...[f.kRange[0], f.kRange[1], i === 0],
+      ])
+    ),
   );
   return {
-    main: { ...summaries[0], sufficiency: suff },
+    main: summaries[0],
     fixedOrder: summaries[1],
     plain: summaries[2],
     theory,

@@ -4,13 +4,22 @@
  * the experiment results saved in results/<experiment>.json, so it covers whatever has run.
  * @module
  */
-import type { Sufficiency } from "../landscape/sufficiency.ts";
 import { type Block, toHtml, toMarkdown } from "../report/document.ts";
 import type { IntegrandResult, RateResult, SweepResult } from "./convergence.ts";
 import type { LandscapeFigure, LandscapeResult } from "./landscapes.ts";
 import type { Run } from "./run.ts";
 import { writeAtomic } from "../report/atomic.ts";
 import { loadResults } from "./results.ts";
+import { fmt, z } from "./numbers.ts";
+import {
+  diagnosticBlocks,
+  rateBlocks,
+  rateClaims,
+  sweepBlocks,
+  sweepClaims,
+} from "./convergence_claims.ts";
+
+export { fmt };
 
 /** Everything the report can show (each part present once its experiment has run). */
 export interface RunResults {
@@ -36,20 +45,6 @@ export interface Claim {
   source: string;
 }
 
-/** Formats a number for the report (4 significant digits, exponent when small or large). */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(3) : Number(v.toPrecision(4)).toString();
-}
-
-/** z-score of a - b with independent standard errors. */
-function z(a: number, sa: number, b: number, sb: number): number {
-  const s = Math.hypot(sa, sb);
-  return s > 0 ? (a - b) / s : (a === b ? 0 : Infinity * Math.sign(a - b));
-}
-
 function byStyle(f: LandscapeFigure, suffix: string): LandscapeResult | undefined {
   return f.variants.find((v) => v.id.endsWith(`-${suffix}`));
 }
@@ -62,54 +57,7 @@ function larger(zv: number): Verdict {
 /** The paper's claims evaluated on a run's results. */
 export function claims(r: RunResults): Claim[] {
   const out: Claim[] = [];
-  if (r.rate) {
-    const m = r.rate.main;
-    const ok = Number.isFinite(m.p) &&
-      (Math.abs(m.p - 2) <= 0.3 ||
-        (m.interval !== null && m.interval[0] <= 2 && 2 <= m.interval[1]));
-    out.push({
-      id: "rate",
-      paper: "Δk = O(1/k²): the fitted slope p of Δk ~ C k^-p is about 2 (Theorem 1)",
-      measured:
-        `p = ${fmt(m.p)}${
-          m.interval ? ` (95% CI ${fmt(m.interval[0])} to ${fmt(m.interval[1])})` : ""
-        } for k in [${m.kRange[0]}, ${m.kRange[1]}] (${m.label}); ` +
-        `p = ${fmt(r.rate.plain.p)} (${r.rate.plain.label}); with one fixed data order ` +
-        `p = ${
-          fmt(r.rate.fixedOrder.p)
-        }, lower because single samples' losses fluctuate far more than their average`,
-      verdict: Number.isFinite(m.p) ? (ok ? "holds" : "does not hold") : "inconclusive",
-      numbers: {
-        p: m.p,
-        p_lo: m.interval?.[0] ?? NaN,
-        p_hi: m.interval?.[1] ?? NaN,
-        p_plain: r.rate.plain.p,
-        p_fixed_order: r.rate.fixedOrder.p,
-      },
-      source: "rate/rate.csv",
-    });
-    const agreeing = r.rate.theory.filter((t) => t.agree).length;
-    out.push({
-      id: "theory",
-      paper: "At small σ the second-order (Hessian) closed form matches the Monte-Carlo Δ_{k+1}",
-      measured: r.rate.theory.map((t) =>
-        `k = ${t.k}: closed form ${fmt(t.closedForm)} ± ${fmt(t.closedFormSe)} vs Monte Carlo ${
-          fmt(t.monteCarlo)
-        } ± ${fmt(t.monteCarloSe)} (z = ${fmt(t.z)})`
-      ).join("; "),
-      verdict: agreeing === r.rate.theory.length
-        ? "holds"
-        : agreeing === 0
-        ? "does not hold"
-        : "inconclusive",
-      numbers: Object.fromEntries(
-        r.rate.theory.flatMap((
-          t,
-        ) => [[`closed_k${t.k}`, t.closedForm], [`mc_k${t.k}`, t.monteCarlo], [`z_k${t.k}`, t.z]]),
-      ),
-      source: "rate/theory.csv",
-    });
-  }
+  if (r.rate) out.push(...rateClaims(r.rate));
   if (r.fig2) {
     const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(r.fig2!, s));
     if (bd && bn && plain) {
@@ -181,47 +129,7 @@ export function claims(r: RunResults): Claim[] {
       source: "fig4/widths.csv",
     });
   }
-  if (r.fig5) {
-    const s = r.fig5.sigma, lo = s[0], hi = s[s.length - 1];
-    if (lo && hi && lo !== hi) {
-      const ratio = hi.level.value / lo.level.value;
-      const zs = z(hi.level.value, hi.level.se, lo.level.value, lo.level.se);
-      out.push({
-        id: "fig5-sigma",
-        paper: "Δk depends strongly on σ (Fig. 5, left)",
-        measured:
-          `level k²Δk (mean over k >= 10) is ${fmt(lo.level.value)} ± ${
-            fmt(lo.level.se)
-          } at ${lo.label} ` +
-          `and ${fmt(hi.level.value)} ± ${fmt(hi.level.se)} at ${hi.label}: ${fmt(ratio)}x (z = ${
-            fmt(zs)
-          })`,
-        verdict: ratio > 2 && zs > 3
-          ? "holds"
-          : Math.abs(zs) <= 2
-          ? "does not hold"
-          : "inconclusive",
-        numbers: { level_low: lo.level.value, level_high: hi.level.value, ratio, z: zs },
-        source: "fig5/summary.csv",
-      });
-    }
-    const d = r.fig5.dim, a = d[0], b = d[d.length - 1];
-    if (a && b && a !== b) {
-      const zd = z(b.level.value, b.level.se, a.level.value, a.level.se);
-      out.push({
-        id: "fig5-dim",
-        paper: "The number of random directions (dim) changes Δk only within noise (Fig. 5, right)",
-        measured: `level k²Δk is ${fmt(a.level.value)} ± ${fmt(a.level.se)} at ${a.label} and ` +
-          `${fmt(b.level.value)} ± ${fmt(b.level.se)} at ${b.label} (z = ${
-            fmt(zd)
-          }). Every direction is used ` +
-          "here, so at a fixed σ per coefficient the perturbation grows with dim; the authors' code applied only the first direction",
-        verdict: Math.abs(zd) <= 2 ? "holds" : "does not hold",
-        numbers: { level_dim_low: a.level.value, level_dim_high: b.level.value, z: zd },
-        source: "fig5/summary.csv",
-      });
-    }
-  }
+  if (r.fig5) out.push(...sweepClaims(r.fig5));
   if (r.fig6 && r.fig6.maps.length >= 2) {
     const m = r.fig6.maps, first = m[0], last = m[m.length - 1];
     out.push({
@@ -242,25 +150,6 @@ export function claims(r: RunResults): Claim[] {
     });
   }
   return out;
-}
-
-function sufficiencyText(s: Sufficiency | null, threshold: number): string {
-  if (!s) return "not computed";
-  if (s.status === "reached") {
-    const ci = s.interval
-      ? ` (95% CI ${s.interval[0]} to ${
-        Number.isFinite(s.interval[1]) ? s.interval[1] : "beyond the measured range"
-      })`
-      : "";
-    return `Δk stays below ${fmt(threshold)} from k = ${s.k} on${ci}`;
-  }
-  if (s.status === "extrapolated") {
-    const ci = s.interval ? ` (95% CI ${fmt(s.interval[0])} to ${fmt(s.interval[1])})` : "";
-    return `not reached up to k = ${s.measured[1]}; the fitted power law reaches ${
-      fmt(threshold)
-    } at k* ≈ ${fmt(s.k)}${ci}`;
-  }
-  return `not reached up to k = ${s.measured[1]}, and no extrapolation: ${s.reason}`;
 }
 
 function landscapeBlocks(f: LandscapeFigure): Block[] {
@@ -322,57 +211,9 @@ export function reportBlocks(
       }.`,
     });
   }
-  if (r.rate) {
-    blocks.push(
-      { kind: "heading", level: 2, text: "Rate of convergence (Theorem 1) and sample sufficiency" },
-      {
-        kind: "paragraph",
-        text:
-          `Δk at σ = ${p.sigma} over ${p.points} Monte-Carlo points and ${p.samples} samples. Sufficiency: ${
-            sufficiencyText(r.rate.main.sufficiency, p.threshold)
-          }.`,
-      },
-      { kind: "image", path: "rate/delta.png", alt: "Δk against k with fitted power laws" },
-      {
-        kind: "table",
-        header: ["k", "σ", "closed form (Hessian)", "Monte Carlo", "z", "agree"],
-        rows: r.rate.theory.map((
-          t,
-        ) => [
-          String(t.k),
-          fmt(t.sigma),
-          `${fmt(t.closedForm)} ± ${fmt(t.closedFormSe)}`,
-          `${fmt(t.monteCarlo)} ± ${fmt(t.monteCarloSe)}`,
-          fmt(t.z),
-          t.agree ? "yes" : "no",
-        ]),
-      },
-      ...r.rate.theory.map((t): Block => ({ kind: "paragraph", text: `k = ${t.k}: ${t.text}` })),
-    );
-  }
+  if (r.rate) blocks.push(...rateBlocks(r.rate, p));
   for (const f of [r.fig2, r.fig3, r.fig4]) if (f) blocks.push(...landscapeBlocks(f));
-  if (r.fig5) {
-    blocks.push(
-      {
-        kind: "heading",
-        level: 2,
-        text: "Fig. 5: Δk against σ and against the subspace dimension",
-      },
-      { kind: "image", path: "fig5/delta_sigma.png", alt: "Δk for several σ" },
-      { kind: "image", path: "fig5/delta_dim.png", alt: "Δk for several subspace dimensions" },
-      {
-        kind: "table",
-        header: ["series", "Δ at k = 10", "Δ at k = 100", "level k²Δk (k >= 10)", "fitted p"],
-        rows: [...r.fig5.sigma, ...r.fig5.dim].map((s) => [
-          s.label,
-          fmt(s.at[0].delta),
-          `${fmt(s.at[1].delta)} ± ${fmt(s.at[1].se)}`,
-          `${fmt(s.level.value)} ± ${fmt(s.level.se)}`,
-          fmt(s.p),
-        ]),
-      },
-    );
-  }
+  if (r.fig5) blocks.push(...sweepBlocks(r.fig5));
   if (r.fig6) {
     blocks.push(
       { kind: "heading", level: 2, text: "Fig. 6: integrand maps" },
@@ -388,6 +229,11 @@ export function reportBlocks(
       },
     );
   }
+  const curves = [
+    ...(r.rate ? [r.rate.main, r.rate.fixedOrder, r.rate.plain] : []),
+    ...(r.fig5 ? [...r.fig5.sigma, ...r.fig5.dim] : []),
+  ];
+  blocks.push(...diagnosticBlocks(curves, p));
   blocks.push({
     kind: "paragraph",
     text: `Steps of this invocation: ${

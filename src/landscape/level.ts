@@ -28,8 +28,11 @@ export interface TermMeans {
   /** Mean of w(k) (Δ_k − a_k²) (NaN without terms). */
   landscape: Estimate;
   /**
-   * Antithetic curves: the squared standard error of `delta` that plain points would give at the
-   * same number of points, over the pairs' (> 1 where pairs win); null for plain points.
+   * Antithetic curves: the squared standard error of the landscape term (of Δ, without terms)
+   * that plain points would give at the same number of points, over the pairs' (> 1 where pairs
+   * win); null for plain points. The landscape term's, because that is what pairs act on: where
+   * each pair has its own data order, the spread of a_k² over orders is the same per order
+   * either way, and plain points have twice the orders.
    */
   varianceRatio: number | null;
 }
@@ -68,6 +71,7 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
     center ? (center.length === m ? center[j] : center[t * m + j]) ** 2 : NaN;
   const draws = points / r;
   let x1 = 0, x2 = 0, y1 = 0, y2 = 0, a1 = 0, aa = 0, l1 = 0, l2 = 0;
+  const plain = center ? (x: number, xa: number) => x - xa : (x: number) => x;
   for (let u = 0; u < draws; u++) {
     let y = 0, ya = 0;
     for (let i = 0; i < r; i++) {
@@ -77,8 +81,9 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
         x += w[q] * d[t * m + js[q]] ** 2;
         xa += w[q] * a2(t, js[q]);
       }
-      x1 += x;
-      x2 += x * x;
+      const v = plain(x, xa);
+      x1 += v;
+      x2 += v * v;
       y += x / r;
       ya += xa / r;
     }
@@ -89,14 +94,16 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
     l1 += y - ya;
     l2 += (y - ya) ** 2;
   }
-  const delta = estimate(y1, y2, draws);
+  const delta = estimate(y1, y2, draws), landscape = estimate(l1, l2, draws);
   return {
     kRange: [curve.k[js[0]], curve.k[js[js.length - 1]]],
     delta,
     // One data order for every row: a_k² is the same for every draw, exactly.
     data: center?.length === m ? { value: a1 / draws, se: 0 } : estimate(a1, aa, draws),
-    landscape: estimate(l1, l2, draws),
-    varianceRatio: r > 1 ? estimate(x1, x2, points).se ** 2 / delta.se ** 2 : null,
+    landscape,
+    varianceRatio: r > 1
+      ? estimate(x1, x2, points).se ** 2 / (center ? landscape : delta).se ** 2
+      : null,
   };
 }
 

@@ -72,7 +72,7 @@ export function sigmaScaling(levels: SigmaLevel[]): SigmaScaling {
     if (l.value > 2 * l.se && l.se > 0) return true;
     excluded.push({
       sigma: l.sigma,
-      reason: `landscape term ${l.value.toPrecision(3)} ± ${l.se.toPrecision(2)} is not ` +
+      reason: `landscape term ${l.value.toExponential(2)} ± ${l.se.toExponential(2)} is not ` +
         "resolved above zero",
     });
     return false;

@@ -17,6 +17,8 @@ const CONFIG = {
 /** One Δk curve. */
 export interface CurveSeries {
   label: string;
+  /** Which quantity of the series this line is (e.g. Δk or one of its terms): its dash. */
+  term?: string;
   k: ArrayLike<number>;
   delta: ArrayLike<number>;
   se?: ArrayLike<number>;
@@ -45,7 +47,11 @@ function thin(n: number, k: ArrayLike<number>, max = 400): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-/** Δk against k, log-log, one line per series with a ±1 SE band, and optional fitted lines. */
+/**
+ * Δk against k, log-log, one line per series with a ±1 SE band, and optional fitted lines.
+ * Series that name a `term` are dashed by it (colour by label, dash by term); values <= 0 (a
+ * landscape term below zero) cannot be drawn on a log axis and are left out.
+ */
 export function deltaFigure(
   title: string,
   series: CurveSeries[],
@@ -57,6 +63,7 @@ export function deltaFigure(
       const se = s.se ? s.se[i] : 0;
       return {
         series: s.label,
+        term: s.term ?? "",
         k: s.k[i],
         delta: s.delta[i],
         lo: Math.max(s.delta[i] - se, s.delta[i] * 0.05),
@@ -86,6 +93,21 @@ export function deltaFigure(
     title: null,
     legend: { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 600 },
   };
+  const terms = [...new Set(series.flatMap((s) => s.term === undefined ? [] : [s.term]))];
+  const dash = terms.length
+    ? {
+      strokeDash: {
+        field: "term",
+        type: "nominal" as const,
+        title: null,
+        scale: {
+          domain: terms,
+          range: [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]].slice(0, terms.length),
+        },
+        legend: { orient: "bottom" as const, direction: "vertical" as const },
+      },
+    }
+    : {};
   return {
     kind: "vega-lite",
     spec: {
@@ -98,12 +120,18 @@ export function deltaFigure(
         {
           data: { values: rows },
           mark: { type: "area", opacity: 0.2 },
-          encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" }, color },
+          encoding: {
+            x,
+            y: { ...y, field: "lo" },
+            y2: { field: "hi" },
+            color,
+            ...(terms.length ? { detail: { field: "term", type: "nominal" as const } } : {}),
+          },
         },
         {
           data: { values: rows },
           mark: { type: "line", strokeWidth: 1.5 },
-          encoding: { x, y, color },
+          encoding: { x, y, color, ...dash },
         },
         ...(fitRows.length
           ? [{
