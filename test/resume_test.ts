@@ -25,7 +25,7 @@ function dependents(model: string): string[] {
       "rate-mlp-bn-dropout-fixed-order",
       "landscape-mlp-bn-dropout",
       "width-mlp-bn-dropout",
-      "fig5-sigma-0.01",
+      "fig5-sigma-0.001",
       "fig5-sigma-0.03",
       "fig5-dim-1",
       "fig5-dim-4",
