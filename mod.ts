@@ -198,8 +198,18 @@ export type { GridOptions, GridValues } from "./src/landscape/grid.ts";
 export { landscapeWidth } from "./src/landscape/width.ts";
 export { NonFiniteError } from "./src/landscape/finite.ts";
 export type { Width, WidthOptions } from "./src/landscape/width.ts";
-export { fitRate, logBins, resampleRows } from "./src/landscape/rate.ts";
-export type { LogBinOptions, LogBins, RateFit, RateOptions } from "./src/landscape/rate.ts";
+export { fitRate, logBins, rateSensitivity, resampleRows } from "./src/landscape/rate.ts";
+export type {
+  LogBinOptions,
+  LogBins,
+  RateFit,
+  RateOptions,
+  RateVariant,
+} from "./src/landscape/rate.ts";
+export { curveLevel, dominantTerm, termMeans } from "./src/landscape/level.ts";
+export type { TermMeanOptions, TermMeans } from "./src/landscape/level.ts";
+export { sigmaScaling } from "./src/landscape/sigma_scaling.ts";
+export type { PowerFit, SigmaLevel, SigmaScaling } from "./src/landscape/sigma_scaling.ts";
 export { sufficiency } from "./src/landscape/sufficiency.ts";
 export type {
   Sufficiency,

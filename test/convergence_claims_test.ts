@@ -36,7 +36,17 @@ function curve(label: string, data: number, landscape: number, se: number): Curv
       landscape: e(landscape, se),
       varianceRatio: 40,
     },
-    tails: { k: 11, share: 0.05, shareSe: 0.01, ess: 40, essSe: 3, draws: 64, warning: null },
+    tails: {
+      share: 0.05,
+      shareSe: 0.01,
+      ess: 40,
+      essSe: 3,
+      draws: 64,
+      worstK: 11,
+      worstShare: 0.5,
+      worstEss: 3,
+      warning: null,
+    },
     quietUnits: null,
     sufficiency: null,
     dominant: null,
@@ -178,7 +188,7 @@ Deno.test("diagnostics: variance ratios, heavy-tail warnings and quiet batch-nor
       PRESETS.default,
     ),
   );
-  assert.match(md, /\| σ = 0\.01 \| 40x \| 11 \| 5% ± 1% \| 40 ± 3 of 64 \|/);
+  assert.match(md, /\| σ = 0\.01 \| 40x \| 5% ± 1% \| 40 ± 3 of 64 \| k = 11: 50%, 3 \|/);
   assert.match(md, /\*\*Warning\*\*: σ = 0\.001: a few draws dominate the landscape term\./);
   assert.equal(md.match(/layer 3 units 5, 9 of 128/g)?.length, 1, "each model's units once");
   const claims = sweepClaims({ ...sweep([0.001, 0.01], [0.001, 0.1]), sigma: [loud, calm] });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { curveFromDifferences } from "../src/landscape/delta.ts";
 import { curveLevel, dominantTerm, termMeans } from "../src/landscape/level.ts";
 import { sigmaScaling } from "../src/landscape/sigma_scaling.ts";
+import { drawTail } from "../src/landscape/tails.ts";
 import { normals } from "./synthetic_delta.ts";
 
 /** D[t, j] = a_j + s_t: a landscape offset shared by every k of a point (fully correlated). */
@@ -82,4 +83,26 @@ Deno.test("sigmaScaling: the exponent of level ∝ σ^q, unresolved levels left 
   assert.match(noisy.excluded[0].reason, /not resolved above zero/);
   assert.deepEqual(noisy.small!.sigmas, [0.001, 0.003]);
   assert.equal(sigmaScaling(levels.slice(0, 1)).all, null);
+});
+
+Deno.test("curveLevel hands out each draw's level, so a dominant draw can be flagged", () => {
+  const points = 64, m = 200;
+  const a = new Float32Array(m).map((_, j) => 1 / (j + 2));
+  const z = normals(points * m, 8), d = new Float32Array(points * m);
+  for (let i = 0; i < d.length; i++) d[i] = a[i % m] + 1e-4 * z[i];
+  const calm = new Float64Array(32);
+  curveLevel(curveFromDifferences(d, points, { estimator: "antithetic", center: a }), 10, calm);
+  assert.equal(drawTail(calm, { seed: 1 }).dominated, false);
+  // Pair 5 (rows 10 and 11) moves 100x further than the rest at every k: it carries the level.
+  for (let j = 0; j < m; j++) d[10 * m + j] = a[j] + 1e-2;
+  const loud = new Float64Array(32);
+  const level = curveLevel(
+    curveFromDifferences(d, points, { estimator: "antithetic", center: a }),
+    10,
+    loud,
+  );
+  const sum = loud.reduce((s, v) => s + v, 0) / 32;
+  assert.ok(Math.abs(sum - level.landscape.value) <= 1e-9 * Math.abs(sum), "draws average to it");
+  const tail = drawTail(loud, { seed: 1 });
+  assert.ok(tail.dominated && tail.share.value > 0.9, JSON.stringify(tail));
 });

@@ -7,13 +7,13 @@
  * @module
  */
 import type { DataSplits } from "../data/dataset.ts";
-import type { DeltaCurve, Estimator } from "../landscape/delta.ts";
+import { type DeltaCurve, drawRows, type Estimator } from "../landscape/delta.ts";
 import { estimateDelta, type EstimateOptions } from "../landscape/estimate.ts";
 import { curveLevel, dominantTerm, type TermMeans } from "../landscape/level.ts";
 import { quietBatchNormUnits, quietUnitsText } from "../landscape/quiet_units.ts";
 import { rateSensitivity } from "../landscape/rate.ts";
 import { type Sufficiency, sufficiency } from "../landscape/sufficiency.ts";
-import { heavyTails } from "../landscape/tails.ts";
+import { drawTail, heavyTails } from "../landscape/tails.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import type { CurveSeries } from "../plot/figures.ts";
 import { type Cell, csvNumber, parseCsv, writeCsv } from "../report/csv.ts";
@@ -32,16 +32,24 @@ export interface FitRecord {
   error: string | null;
 }
 
-/** Heavy tails of a curve where they are worst (see `heavyTails`). */
+/**
+ * Heavy tails of a curve: of the draws' contributions to its level (what the claims compare),
+ * with a warning when a few dominate, and of single k where they are worst (for reference: a
+ * single k of a curve with a data order per draw often hangs on one sample's loss).
+ */
 export interface TailRecord {
-  k: number;
-  /** Largest draw's share of the landscape term's sum, and its bootstrap standard error. */
+  /** Largest draw's share of the level's sum, and its bootstrap standard error. */
   share: number;
   shareSe: number;
-  /** Effective sample size of the draws, and its bootstrap standard error. */
+  /** Effective sample size of the draws at the level, and its bootstrap standard error. */
   ess: number;
   essSe: number;
   draws: number;
+  /** The k whose landscape term has the smallest effective sample size, and its values. */
+  worstK: number;
+  worstShare: number;
+  worstEss: number;
+  /** When a few draws dominate the level, else null. */
   warning: string | null;
 }
 
@@ -110,21 +118,32 @@ async function curveRecord(
     ? null
     : sufficiency(curve, threshold, { fit: primary ?? undefined, seed });
   const last = curve.k[curve.k.length - 1];
-  const tails = heavyTails(curve, { seed });
+  const perDraw = new Float64Array(curve.points / drawRows(curve.estimator));
+  const level = curveLevel(curve, 10, perDraw);
+  const tail = drawTail(perDraw, { seed }), worst = heavyTails(curve, { seed }).worst;
+  const unit = curve.estimator === "antithetic" ? "pairs" : "points";
   return {
     estimator: curve.estimator ?? "plain",
     fit: primary ? fits[0] : null,
     fits,
     spread,
-    level: curveLevel(curve),
+    level,
     tails: {
-      k: tails.worst.k,
-      share: tails.worst.share.value,
-      shareSe: tails.worst.share.se,
-      ess: tails.worst.ess.value,
-      essSe: tails.worst.ess.se,
-      draws: tails.worst.draws,
-      warning: tails.warning,
+      share: tail.share.value,
+      shareSe: tail.share.se,
+      ess: tail.ess.value,
+      essSe: tail.ess.se,
+      draws: tail.draws,
+      worstK: worst.k,
+      worstShare: worst.share.value,
+      worstEss: worst.ess.value,
+      warning: tail.dominated
+        ? `a few draws dominate the level of the landscape term: the largest of ${tail.draws} ` +
+          `${unit} carries ${(100 * tail.share.value).toFixed(0)}% of its sum (effective ` +
+          `sample size ${tail.ess.value.toFixed(1)}), so its standard error is unreliable; more ` +
+          "points, or units that amplify the perturbation (see the batch-norm diagnostic), " +
+          "are the remedy"
+        : null,
     },
     quietUnits: quietUnitsText(await quietBatchNormUnits(model)),
     sufficiency: suff,

@@ -10,12 +10,7 @@
  * @module
  */
 import { type DeltaCurve, drawRows } from "./delta.ts";
-
-/** A mean with its standard error. */
-export interface Estimate {
-  value: number;
-  se: number;
-}
+import type { Estimate } from "./theory.ts";
 
 /** Means of Δ and of its terms over a range of k. */
 export interface TermMeans {
@@ -53,8 +48,16 @@ function estimate(sum: number, sum2: number, n: number): Estimate {
   return { value: mean, se: Math.sqrt(variance / n) };
 }
 
-/** The weighted means of Δ_k, a_k² and the landscape term over k in [kFrom, kTo]. */
-export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): TermMeans {
+/**
+ * The weighted means of Δ_k, a_k² and the landscape term over k in [kFrom, kTo]. Given `out`
+ * (one value per draw), it receives each draw's own mean of the landscape term (of Δ, without
+ * terms): what heavy-tail statistics of the mean look at.
+ */
+export function termMeans(
+  curve: DeltaCurve,
+  options: TermMeanOptions = {},
+  out?: Float64Array,
+): TermMeans {
   const m = curve.k.length, points = curve.points, r = drawRows(curve.estimator);
   const kFrom = options.kFrom ?? curve.k[0], kTo = options.kTo ?? curve.k[m - 1];
   const weight = options.weight ?? (() => 1);
@@ -69,7 +72,7 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
   const d = curve.differences, center = curve.terms?.center;
   const a2 = (t: number, j: number) =>
     center ? (center.length === m ? center[j] : center[t * m + j]) ** 2 : NaN;
-  const draws = points / r;
+  const draws = points / r, perDraw = new Float64Array(draws);
   let x1 = 0, x2 = 0, y1 = 0, y2 = 0, a1 = 0, aa = 0, l1 = 0, l2 = 0;
   const plain = center ? (x: number, xa: number) => x - xa : (x: number) => x;
   for (let u = 0; u < draws; u++) {
@@ -93,8 +96,10 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
     aa += ya * ya;
     l1 += y - ya;
     l2 += (y - ya) ** 2;
+    perDraw[u] = center ? y - ya : y;
   }
   const delta = estimate(y1, y2, draws), landscape = estimate(l1, l2, draws);
+  out?.set(perDraw);
   return {
     kRange: [curve.k[js[0]], curve.k[js[js.length - 1]]],
     delta,
@@ -108,8 +113,8 @@ export function termMeans(curve: DeltaCurve, options: TermMeanOptions = {}): Ter
 }
 
 /** The level of a curve: the mean of k² Δ_k (and of k² times each term) over k >= kMin. */
-export function curveLevel(curve: DeltaCurve, kMin = 10): TermMeans {
-  return termMeans(curve, { kFrom: kMin, weight: (k) => k * k });
+export function curveLevel(curve: DeltaCurve, kMin = 10, out?: Float64Array): TermMeans {
+  return termMeans(curve, { kFrom: kMin, weight: (k) => k * k }, out);
 }
 
 /** Which term of Δ is larger in magnitude around k: their means over k/1.25 .. 1.25 k. */

@@ -291,6 +291,7 @@ export interface RateFit {
   seed: number;
   /** How the line was fitted (see {@link RateOptions}). */
   method: "binned" | "per-k";
+  /** Whether robust (bisquare) weights were used. */
   robust: boolean;
   /** Weight of every fitted bin (or k) in the point estimate: all 1 unless robust. */
   weights: Float64Array;
@@ -462,9 +463,13 @@ export function fitRate(curve: DeltaCurve, options: RateOptions = {}): RateFit {
 
 /** One way of fitting the rate and what it gave (null with the reason when it cannot fit). */
 export interface RateVariant {
+  /** Binned or per-k (see {@link RateOptions}). */
   method: "binned" | "per-k";
+  /** Whether robust (bisquare) weights were used. */
   robust: boolean;
+  /** The fit, or null when this way cannot fit the curve. */
   fit: RateFit | null;
+  /** Why it cannot, or null. */
   error: string | null;
 }
 

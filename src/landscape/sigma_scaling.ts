@@ -9,8 +9,11 @@
 
 /** The level of the landscape term at one σ. */
 export interface SigmaLevel {
+  /** The σ of the curve. */
   sigma: number;
+  /** The landscape term's level there. */
   value: number;
+  /** Its standard error. */
   se: number;
 }
 

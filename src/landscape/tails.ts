@@ -93,6 +93,30 @@ function sd(values: number[]): number {
 }
 
 /**
+ * The largest share of the sum and the effective sample size of any per-draw values `x` (for
+ * example each draw's contribution to a curve's level), with bootstrap standard errors.
+ */
+export function drawTail(
+  x: Float64Array,
+  options: Omit<TailOptions, "ks"> = {},
+): Omit<TailAt, "k"> {
+  const bootstrap = options.bootstrap ?? 200, seed = options.seed ?? 0;
+  const [share, ess] = shareAndEss(x);
+  const shares: number[] = [], esses: number[] = [];
+  for (let r = 0; r < bootstrap; r++) {
+    const [s, e] = shareAndEss(x, resampleCounts(x.length, seed, r));
+    shares.push(s);
+    esses.push(e);
+  }
+  return {
+    draws: x.length,
+    share: { value: share, se: sd(shares) },
+    ess: { value: ess, se: sd(esses) },
+    dominated: ess < (options.dominated ?? 0.1) * x.length,
+  };
+}
+
+/**
  * The largest draw's share of the sum and the effective sample size of `curve`'s draws at the
  * reported k and at the k where they are worst, with bootstrap standard errors (draws resampled
  * with replacement, as the rate fit's bootstrap does), and a warning where a few draws dominate.
@@ -110,23 +134,10 @@ export function heavyTails(curve: DeltaCurve, options: TailOptions = {}): Tails 
   for (const k of ks) {
     if (index(k) < 0) throw new RangeError(`k = ${k} is not on the curve (k = 2 .. ${m + 1})`);
   }
-  const at = (j: number): TailAt => {
-    const x = drawValues(curve, j);
-    const [share, ess] = shareAndEss(x);
-    const shares: number[] = [], esses: number[] = [];
-    for (let r = 0; r < bootstrap; r++) {
-      const [s, e] = shareAndEss(x, resampleCounts(draws, seed, r));
-      shares.push(s);
-      esses.push(e);
-    }
-    return {
-      k: curve.k[j],
-      draws,
-      share: { value: share, se: sd(shares) },
-      ess: { value: ess, se: sd(esses) },
-      dominated: ess < fraction * draws,
-    };
-  };
+  const at = (j: number): TailAt => ({
+    k: curve.k[j],
+    ...drawTail(drawValues(curve, j), { bootstrap, seed, dominated: fraction }),
+  });
   let worstJ = 0, worstEss = Infinity;
   for (let j = 0; j < m; j++) {
     const ess = shareAndEss(drawValues(curve, j))[1];
