@@ -191,6 +191,13 @@ Deno.test("diagnostics: variance ratios, heavy-tail warnings and quiet batch-nor
   assert.match(md, /\| σ = 0\.01 \| 40x \| 5% ± 1% \| 40 ± 3 of 64 \| k = 11: 50%, 3 \|/);
   assert.match(md, /\*\*Warning\*\*: σ = 0\.001: a few draws dominate the landscape term\./);
   assert.equal(md.match(/layer 3 units 5, 9 of 128/g)?.length, 1, "each model's units once");
+  assert.doesNotMatch(md, /plain points would have won/);
+  const lost = { ...calm, label: "σ = 0.1" };
+  lost.level = { ...lost.level, varianceRatio: 0.5 };
+  assert.match(
+    toMarkdown(diagnosticBlocks([lost], PRESETS.default)),
+    /σ = 0\.1: plain points would have won \(variance ratio 0\.5x\); rerun with `--estimator plain`/,
+  );
   const claims = sweepClaims({ ...sweep([0.001, 0.01], [0.001, 0.1]), sigma: [loud, calm] });
   assert.match(
     claim(claims, "fig5-sigma").measured,

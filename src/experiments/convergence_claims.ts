@@ -345,6 +345,11 @@ export function diagnosticBlocks(curves: CurveSummary[], p: Preset): Block[] {
   const warnings = curves.flatMap((c) =>
     c.tails?.warning ? [`${c.label}: ${c.tails.warning}`] : []
   );
+  // Where pairs lost by more than their noise could explain (the ratio's own spread is about
+  // 25% at 32 pairs), the run says so.
+  const losing = curves.filter((c) =>
+    c.level.varianceRatio !== null && c.level.varianceRatio < 0.7
+  );
   const quiet = [...new Set(curves.flatMap((c) => c.quietUnits ? [c.quietUnits] : []))];
   return [
     { kind: "heading", level: 2, text: "Monte-Carlo diagnostics" },
@@ -385,6 +390,11 @@ export function diagnosticBlocks(curves: CurveSummary[], p: Preset): Block[] {
         ];
       }),
     },
+    ...losing.map((c): Block => ({
+      kind: "paragraph",
+      text: `**Note**: ${c.label}: plain points would have won (variance ratio ` +
+        `${fmt(c.level.varianceRatio!)}x); rerun with \`--estimator plain\` to use them.`,
+    })),
     ...warnings.map((w): Block => ({ kind: "paragraph", text: `**Warning**: ${w}.` })),
     ...quiet.map((q): Block => ({ kind: "paragraph", text: `**Warning**: ${q}.` })),
   ];

@@ -217,7 +217,7 @@ export function termSeries(label: string, c: DeltaCurve, withData = true): Curve
   const t = c.terms!;
   return [
     { label, term: "Δk", k: c.k, delta: c.delta, se: c.se },
-    { label, term: "landscape term Δk − a_k²", k: c.k, delta: t.landscape, se: t.landscapeSe },
+    { label, term: "landscape term", k: c.k, delta: t.landscape, se: t.landscapeSe },
     ...(withData ? [{ label, term: "data term a_k²", k: c.k, delta: t.data }] : []),
   ];
 }
