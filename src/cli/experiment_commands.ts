@@ -152,7 +152,7 @@ export function experimentCommandOptions(
   }
   set["data-dir"] = onlyWhere(experimentOptions["data-dir"], (o) => report() ?? generated(o));
   if (experiments.length === 0) return set;
-  for (const key of overrideKeys) {
+  for (const key of [...overrideKeys, "estimator" as const]) {
     set[kebab(key)] = onlyWhere(
       experimentOptions[kebab(key)],
       () => unusedPresetField(command, experiments, key),

@@ -34,12 +34,13 @@ export const PRESET_USES: Record<ExperimentName, readonly Key[]> = {
     "theorySigma",
     "theoryProbes",
     "theoryPoints",
+    "estimator",
   ],
   fig2: [...CNN, "cnnLayers", "dropout", ...LANDSCAPE],
   fig3: [...MLP, ...LANDSCAPE],
   // Fig. 4 compares CNNs without batch norm or dropout at --depths.
   fig4: [...CNN, "depths", ...LANDSCAPE],
-  fig5: [...MLP, "points", "samples", "sigmas", "dims", "dimSigma"],
+  fig5: [...MLP, "points", "samples", "sigmas", "dims", "dimSigma", "estimator"],
   fig6: [...MLP, "integrandGrid", "integrandKs", "integrandSigma", "integrandRange"],
 };
 

@@ -17,4 +17,10 @@ export const experimentEstimatorCases: BadInput[] = [
       /--points 15 is odd: antithetic pairs need an even number of points; pass --points 16, or --estimator plain/,
     code: 2,
   },
+  {
+    name: "an estimator for an experiment that draws no Δk curve",
+    args: ["fig6", "--preset", "tiny", "--estimator", "plain", ...OUT],
+    error: /--estimator is not used by fig6 \(only rate, fig5 read it\); leave it out/,
+    code: 2,
+  },
 ];
