@@ -31,4 +31,4 @@ export type {
 export { readImageFolder } from "./data/image_folder.ts";
 export type { ImageFolder } from "./data/image_folder.ts";
 export type { CheckpointSource, ExpectedModel } from "./train/checkpoint.ts";
-export { kernelCachePath, tunedGemm } from "./cli/kernel_cache.ts";
+export { kernelCachePath, tunedGemm } from "./nn/gemm_cache.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { kernelCachePath, tunedGemm } from "../src/cli/kernel_cache.ts";
+import { kernelCachePath, tunedGemm } from "../src/nn/gemm_cache.ts";
 import { gemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
 import { tuneGemm } from "../src/nn/gemm_tune.ts";
 import { gpuTest } from "./helpers.ts";

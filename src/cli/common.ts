@@ -4,7 +4,7 @@
  */
 import { Gpu } from "../gpu/gpu.ts";
 import { type GemmVariant, setGemmVariant } from "../nn/gemm.ts";
-import { tunedGemm } from "./kernel_cache.ts";
+import { tunedGemm } from "../nn/gemm_cache.ts";
 import { type DatasetName, DATASETS, loadData, type LoadedData } from "../data/load.ts";
 import { cnn, mlp, type ModelConfig } from "../nn/model_config.ts";
 import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";

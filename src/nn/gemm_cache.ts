@@ -5,8 +5,8 @@
  * @module
  */
 import type { Gpu } from "../gpu/gpu.ts";
-import { type GemmVariant, setGemmVariant } from "../nn/gemm.ts";
-import { type GemmTuning, tuneGemm } from "../nn/gemm_tune.ts";
+import { type GemmVariant, setGemmVariant } from "./gemm.ts";
+import { type GemmTuning, tuneGemm } from "./gemm_tune.ts";
 import { writeAtomic } from "../report/atomic.ts";
 
 /** The file the choices are cached in. */
