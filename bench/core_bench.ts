@@ -3,7 +3,8 @@
  * Each iteration records 16 launches and waits once, so per-submit latency (about 11 ms on
  * lavapipe) is spread over the batch. Run with `deno task bench`.
  */
-import { add, cumsum, Gpu, normal, sum, type Tensor } from "../mod.ts";
+import { Gpu, type Tensor } from "../mod.ts";
+import { add, cumsum, normal, sum } from "../kernels.ts";
 
 const gpu = await Gpu.create();
 const N = 1 << 22;

@@ -16,20 +16,15 @@
  * Run with `deno task bench` (all suites) or `deno bench -A bench/gemm_bench.ts`; set
  * GEMM_BENCH_ITERATIONS to change the number of timed iterations (default 3).
  */
+import { cnn, Gpu, mlp, type ModelConfig, Sequential, Tensor } from "../mod.ts";
 import {
-  cnn,
   Conv2d,
   Dense,
-  Gpu,
   GpuTimer,
-  mlp,
-  type ModelConfig,
   ParamStore,
-  Sequential,
   softmaxCrossEntropy,
   softmaxCrossEntropyBackward,
-  Tensor,
-} from "../mod.ts";
+} from "../kernels.ts";
 import { type GemmVariant, registerTile, setGemmVariant } from "../src/nn/gemm.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { lcg } from "./engine_workloads.ts";

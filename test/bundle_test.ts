@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { bundle } from "../src/bundle.ts";
-import { normal, sum } from "../mod.ts";
+import { normal, sum } from "../kernels.ts";
 import { assertBitwiseEqual, gpuTest } from "./helpers.ts";
 
 gpuTest("the esbuild bundle carries the shaders and computes what Deno computes", async (gpu) => {
-  const text = await bundle();
+  const text = await bundle(fileURLToPath(new URL("../kernels.ts", import.meta.url)));
   const file = await Deno.makeTempFile({ suffix: ".js" });
   try {
     await Deno.writeTextFile(file, text);

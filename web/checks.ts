@@ -5,18 +5,17 @@
  * GEMM cores.
  * @module
  */
+import { type Gpu, Tensor } from "../mod.ts";
 import {
   Conv2d,
   cumsum,
   Dense,
   type ForwardContext,
   type GemmVariant,
-  type Gpu,
   normal,
   RNG_DOMAIN,
   setGemmVariant,
-  Tensor,
-} from "../mod.ts";
+} from "../kernels.ts";
 import { assertClose, EPS32, randomArray, sumBound } from "../test/helpers.ts";
 import { activation, setupLayer } from "../test/layers.ts";
 import { convDepths, convForward, type ConvGeometry } from "../test/reference/conv2d.ts";

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+
+/** The names a module exports (values and types), as `deno doc` lists them. */
+async function exportedNames(file: string): Promise<Set<string>> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["doc", "--json", file] }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout));
+  const [module] = Object.values(doc.nodes) as { symbols: { name: string }[] }[];
+  return new Set(module.symbols.map((s) => s.name));
+}
+
+/** The local modules `file` imports, directly or not. */
+async function moduleGraph(file: string): Promise<string[]> {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", file] }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const info = JSON.parse(new TextDecoder().decode(out.stdout));
+  return (info.modules as { specifier: string }[]).map((m) => m.specifier)
+    .filter((s) => s.startsWith("file:"));
+}
+
+const root = new URL("../", import.meta.url);
+
+Deno.test("mod.ts is the research API: few names, no GPU internals", async () => {
+  const names = await exportedNames(new URL("mod.ts", root).pathname);
+  assert.ok(names.size >= 40 && names.size <= 70, `mod.ts exports ${names.size} names`);
+  for (const internal of ["BufferPool", "PipelineCache", "GEMM_TILE", "K_CHUNK", "Params"]) {
+    assert.ok(!names.has(internal), `${internal} belongs in kernels.ts, not mod.ts`);
+  }
+  for (const research of ["Gpu", "mlp", "Sequential", "train", "estimateDelta", "fitRate"]) {
+    assert.ok(names.has(research), `mod.ts lacks ${research}`);
+  }
+});
+
+Deno.test("kernels.ts carries the engine's internals", async () => {
+  const names = await exportedNames(new URL("kernels.ts", root).pathname);
+  for (const internal of ["BufferPool", "PipelineCache", "GEMM_TILE", "setGemmVariant", "wgsl"]) {
+    assert.ok(names.has(internal), `kernels.ts lacks ${internal}`);
+  }
+});
+
+Deno.test("the library modules do not reach into the command line's code", async () => {
+  for (const entry of ["mod.ts", "kernels.ts", "src/files.ts"]) {
+    const cli = (await moduleGraph(new URL(entry, root).pathname))
+      .filter((s) => s.includes("/src/cli/") || s.endsWith("/src/cli.ts"));
+    assert.deepEqual(cli, [], `${entry} imports command-line modules`);
+  }
+});
