@@ -23,7 +23,21 @@ export type { Dispatch, EngineLimit, GpuBufferView } from "./src/gpu/gpu.ts";
 export { BufferPool } from "./src/gpu/buffer_pool.ts";
 export { PipelineCache } from "./src/gpu/pipeline_cache.ts";
 export type { Kernel } from "./src/gpu/pipeline_cache.ts";
-export { Params, params } from "./src/gpu/params.ts";
+export {
+  declaredUniforms,
+  Uniforms,
+  UniformStruct,
+  uniformStruct,
+  UniformValueError,
+} from "./src/gpu/uniforms.ts";
+export type {
+  DeclaredField,
+  DeclaredStruct,
+  Fields,
+  FieldType,
+  FieldValues,
+} from "./src/gpu/uniforms.ts";
+export { UniformLayoutError } from "./src/gpu/pipeline_cache.ts";
 export { ShaderCompileError, wgsl } from "./src/gpu/shader.ts";
 export type { ShaderSource } from "./src/gpu/shader.ts";
 export { GpuTimer } from "./src/gpu/timer.ts";

@@ -19,7 +19,7 @@
  */
 import { parseArgs } from "node:util";
 import { Gpu } from "../src/gpu/gpu.ts";
-import { params } from "../src/gpu/params.ts";
+import { uniformStruct } from "../src/gpu/uniforms.ts";
 import { wgsl } from "../src/gpu/shader.ts";
 import { GpuTimer } from "../src/gpu/timer.ts";
 import { ceilDiv } from "../src/gpu/workgroups.ts";
@@ -28,8 +28,19 @@ import { median, sig } from "./harness.ts";
 import fmaSource from "./kernels/fma.wgsl" with { type: "text" };
 import copySource from "./kernels/copy.wgsl" with { type: "text" };
 
-const fmaShader = wgsl("bench/kernels/fma.wgsl", fmaSource);
-const copyShader = wgsl("bench/kernels/copy.wgsl", copySource);
+/** The probe kernels and their uniform structs (shared with roofline_bench.ts). */
+export const fmaShader = wgsl("bench/kernels/fma.wgsl", fmaSource);
+/** See fmaShader. */
+export const copyShader = wgsl("bench/kernels/copy.wgsl", copySource);
+/** fma.wgsl's Params. */
+export const FMA_UNIFORMS = uniformStruct("Params", {
+  iterations: "u32",
+  a: "f32",
+  b: "f32",
+  invocations: "u32",
+});
+/** copy.wgsl's Params. */
+export const COPY_UNIFORMS = uniformStruct("Params", { n: "u32" });
 
 /** Options of {@link measureRoofline}. */
 export interface RooflineOptions {
@@ -145,7 +156,7 @@ export async function measureRoofline(gpu: Gpu, options: RooflineOptions = {}): 
   const iterations = options.iterations ?? 64;
   if (iterations > 60_000) throw new RangeError("iterations must stay below lavapipe's loop cap");
   const sink = Tensor.empty(gpu, [invocations]);
-  const fmaParams = params().u32(iterations).f32(0.999).f32(0.001).u32(invocations);
+  const fmaParams = FMA_UNIFORMS.write({ iterations, a: 0.999, b: 0.001, invocations });
   const fma = await probe(
     gpu,
     () => {
@@ -168,7 +179,7 @@ export async function measureRoofline(gpu: Gpu, options: RooflineOptions = {}): 
   const dst = Tensor.empty(gpu, [bytes / 4]);
   const copyProbe = (entryPoint: string, elementBytes: number) => {
     const n = bytes / elementBytes;
-    const p = params().u32(n);
+    const p = COPY_UNIFORMS.write({ n });
     return probe(
       gpu,
       () => {

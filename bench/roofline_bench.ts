@@ -8,21 +8,23 @@
  * Run with `deno task bench` or `deno bench -A bench/roofline_bench.ts`.
  */
 import { Gpu } from "../src/gpu/gpu.ts";
-import { params } from "../src/gpu/params.ts";
-import { wgsl } from "../src/gpu/shader.ts";
 import { ceilDiv } from "../src/gpu/workgroups.ts";
 import { Tensor } from "../src/tensor.ts";
 import { median, sig, timeSync } from "./harness.ts";
-import { describeRoofline, fmaFlops, roofline } from "./roofline.ts";
-import fmaSource from "./kernels/fma.wgsl" with { type: "text" };
-import copySource from "./kernels/copy.wgsl" with { type: "text" };
+import {
+  COPY_UNIFORMS,
+  copyShader,
+  describeRoofline,
+  FMA_UNIFORMS,
+  fmaFlops,
+  fmaShader,
+  roofline,
+} from "./roofline.ts";
 
 const gpu = await Gpu.create();
 const REPS = 4;
 const INVOCATIONS = 1 << 20, ITERATIONS = 64;
 const BYTES = Math.min(64 * 2 ** 20, gpu.limits.maxStorageBufferBindingSize);
-const fmaShader = wgsl("bench/kernels/fma.wgsl", fmaSource);
-const copyShader = wgsl("bench/kernels/copy.wgsl", copySource);
 const sink = Tensor.empty(gpu, [INVOCATIONS]);
 const src = Tensor.zeros(gpu, [BYTES / 4]);
 const dst = Tensor.empty(gpu, [BYTES / 4]);
@@ -46,7 +48,12 @@ function bench(name: string, work: number, unit: string, record: () => void): vo
   });
 }
 
-const fmaParams = params().u32(ITERATIONS).f32(0.999).f32(0.001).u32(INVOCATIONS);
+const fmaParams = FMA_UNIFORMS.write({
+  iterations: ITERATIONS,
+  a: 0.999,
+  b: 0.001,
+  invocations: INVOCATIONS,
+});
 bench(
   "fmaPeak, 2^20 invocations x 1024 steps",
   fmaFlops(INVOCATIONS, ITERATIONS),
@@ -61,7 +68,7 @@ bench(
 );
 for (const [entryPoint, element] of [["copy4", 16], ["copy1", 4]] as const) {
   const n = BYTES / element;
-  const p = params().u32(n);
+  const p = COPY_UNIFORMS.write({ n });
   bench(`${entryPoint}, ${BYTES / 2 ** 20} MiB`, 2 * BYTES, "GB/s", () =>
     gpu.dispatch({
       kernel: { shader: copyShader, entryPoint, constants: { WG: 256 } },

@@ -11,7 +11,7 @@
 import { describeAdapter, findAdapter, NO_ADAPTER_MESSAGE } from "./adapter.ts";
 import { BufferPool } from "./buffer_pool.ts";
 import { DisposedError } from "./disposed.ts";
-import { Params } from "./params.ts";
+import { Uniforms } from "./uniforms.ts";
 import { type Kernel, PipelineCache } from "./pipeline_cache.ts";
 import { foldWorkgroups } from "./workgroups.ts";
 
@@ -90,12 +90,12 @@ export interface Dispatch {
   /** What to run. */
   kernel: Kernel;
   /**
-   * Bound at @binding(1), @binding(2), ... of @group(0): views as storage buffers, Params as
+   * Bound at @binding(1), @binding(2), ... of @group(0): views as storage buffers, Uniforms as
    * uniforms; null leaves a binding number unused.
    */
-  bindings: readonly (GpuBufferView | Params | null)[];
+  bindings: readonly (GpuBufferView | Uniforms | null)[];
   /** The kernel's parameter struct, bound as a uniform at @binding(0). */
-  params?: Params;
+  params?: Uniforms;
   /** A linear workgroup count (folded past the per-dimension limit), or explicit x, y, z. */
   workgroups: number | readonly [number, number?, number?];
 }
@@ -274,15 +274,17 @@ export class Gpu implements Disposable {
       );
     }
     d.bindings.forEach((b, i) => {
-      if (b && !(b instanceof Params)) this.#checkBinding(b, i, d.kernel);
+      if (b instanceof Uniforms) this.pipelines.checkUniform(d.kernel.shader, i + 1, b.struct);
+      else if (b) this.#checkBinding(b, i, d.kernel);
     });
+    if (d.params) this.pipelines.checkUniform(d.kernel.shader, 0, d.params.struct);
     if (x * y * z === 0) return;
     this.#open();
     const pipeline = this.pipelines.get(d.kernel);
     const entries: GPUBindGroupEntry[] = [];
-    const bind = (binding: number, b: GpuBufferView | Params) => {
-      const resource = b instanceof Params
-        ? this.#placeParams(b.bytes())
+    const bind = (binding: number, b: GpuBufferView | Uniforms) => {
+      const resource = b instanceof Uniforms
+        ? this.#placeParams(b.bytes)
         : { buffer: b.buffer, offset: b.byteOffset, size: Math.max(4, b.byteLength) };
       entries.push({ binding, resource });
     };

@@ -6,11 +6,33 @@
  */
 import {
   assemble,
+  type AssembledShader,
   compileError,
+  locate,
   type ShaderCompileError,
   shaderKey,
   type ShaderSource,
 } from "./shader.ts";
+import { declaredUniforms, uniformMismatch, type UniformStruct } from "./uniforms.ts";
+
+/** Thrown when a host uniform description disagrees with the WGSL struct it is bound to. */
+export class UniformLayoutError extends Error {
+  /** A mismatch at `binding` of the struct declared in `file`, explained by `detail`. */
+  constructor(
+    /** The WGSL file that declares the struct (or the shader, when none is declared). */
+    readonly file: string,
+    /** The binding number of the uniform. */
+    readonly binding: number,
+    /** What disagrees, naming the field. */
+    readonly detail: string,
+  ) {
+    super(
+      `${file}: uniform at @binding(${binding}): ${detail}; describe the host struct's fields ` +
+        `in the order, with the names and types, that the WGSL struct declares`,
+    );
+    this.name = "UniformLayoutError";
+  }
+}
 
 /** A compute entry point of a shader with values for its `override` constants. */
 export interface Kernel {
@@ -24,6 +46,9 @@ export interface Kernel {
 
 interface ModuleEntry {
   module: GPUShaderModule;
+  assembled: AssembledShader;
+  /** Host descriptions already checked against this module, by binding. */
+  agreed: Map<number, Set<UniformStruct>>;
   error: ShaderCompileError | null;
   checked: Promise<void>;
 }
@@ -46,7 +71,13 @@ export class PipelineCache {
     }
     const assembled = assemble(shader);
     const module = this.device.createShaderModule({ code: assembled.code, label: key });
-    const created: ModuleEntry = { module, error: null, checked: Promise.resolve() };
+    const created: ModuleEntry = {
+      module,
+      assembled,
+      agreed: new Map(),
+      error: null,
+      checked: Promise.resolve(),
+    };
     created.checked = module.getCompilationInfo().then((info) => {
       created.error = compileError(assembled, info);
     });
@@ -70,6 +101,26 @@ export class PipelineCache {
     });
     this.#pipelines.set(key, pipeline);
     return pipeline;
+  }
+
+  /**
+   * Checks that `struct` describes the uniform struct `shader` declares at `binding` (once per
+   * shader, binding and description); throws a {@link UniformLayoutError} naming the field.
+   */
+  checkUniform(shader: ShaderSource, binding: number, struct: UniformStruct): void {
+    const { entry } = this.#module(shader);
+    let agreed = entry.agreed.get(binding);
+    if (agreed?.has(struct)) return;
+    const declared = declaredUniforms(entry.assembled.code).get(binding);
+    const mismatch = uniformMismatch(struct, declared, binding);
+    if (mismatch) {
+      const file = typeof declared === "object"
+        ? locate(entry.assembled, declared.line).file
+        : shader.file;
+      throw new UniformLayoutError(file, binding, mismatch);
+    }
+    if (!agreed) entry.agreed.set(binding, agreed = new Set());
+    agreed.add(struct);
   }
 
   /** Waits for pending compilations and throws the first WGSL error among them. */

@@ -12,7 +12,7 @@
  * rows; standard errors are over the independent draws (points, or pairs).
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
@@ -23,6 +23,7 @@ import { LOSS_CAUSE, requireFinite } from "./finite.ts";
 import source from "../../shaders/delta.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/delta.wgsl", source);
+const UNIFORMS = uniformStruct("Params", { rows: "u32", n: "u32" });
 const WG = 256;
 
 /** How the Monte-Carlo points were drawn: independently, or in antithetic pairs w* ± σε_p. */
@@ -104,7 +105,7 @@ function launch(
   bindings[0].gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG } },
     bindings,
-    params: params().u32(rows).u32(n),
+    params: UNIFORMS.write({ rows, n }),
     workgroups: ceilDiv(count, WG),
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { type Params, params } from "../gpu/params.ts";
+import { type Uniforms, uniformStruct } from "../gpu/uniforms.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
@@ -27,6 +27,24 @@ import source from "../../shaders/batchnorm.wgsl" with { type: "text" };
 
 const WG = 256;
 const ITEMS = 16;
+const UNIFORMS = uniformStruct("Params", {
+  groups: "u32",
+  batch: "u32",
+  channels: "u32",
+  spatial: "u32",
+  chunks: "u32", // partial sums per channel
+  xGroupStride: "u32",
+  gammaAt: "u32",
+  betaAt: "u32",
+  meanAt: "u32",
+  varAt: "u32",
+  gammaIndex: "u32",
+  betaIndex: "u32",
+  eps: "f32",
+  momentum: "f32",
+  invCount: "f32",
+  invCountM1: "f32",
+});
 /**
  * Largest workgroup size and values per invocation of the per-channel partial sums (with the
  * reduction of the partials by `reduceRows`, this sets the rounding depth of the statistics).
@@ -214,16 +232,27 @@ export class BatchNorm implements Layer {
     gpu: Gpu,
     d: Dims,
     o: { groups: number; chunks: number; xGroupStride: number },
-  ): Params {
+  ): Uniforms {
     const [gamma, beta, mean, variance] = this.#params();
     const n = d.batch * d.spatial;
-    return params()
-      .u32(o.groups).u32(d.batch).u32(d.channels).u32(d.spatial).u32(o.chunks)
-      .u32(o.xGroupStride)
-      .u32(window(gpu, gamma.value).at).u32(window(gpu, beta.value).at)
-      .u32(window(gpu, mean.value).at).u32(window(gpu, variance.value).at)
-      .u32(gamma.offset).u32(beta.offset)
-      .f32(this.eps).f32(this.momentum).f32(1 / n).f32(n > 1 ? 1 / (n - 1) : 0);
+    return UNIFORMS.write({
+      groups: o.groups,
+      batch: d.batch,
+      channels: d.channels,
+      spatial: d.spatial,
+      chunks: o.chunks,
+      xGroupStride: o.xGroupStride,
+      gammaAt: window(gpu, gamma.value).at,
+      betaAt: window(gpu, beta.value).at,
+      meanAt: window(gpu, mean.value).at,
+      varAt: window(gpu, variance.value).at,
+      gammaIndex: gamma.offset,
+      betaIndex: beta.offset,
+      eps: this.eps,
+      momentum: this.momentum,
+      invCount: 1 / n,
+      invCountM1: n > 1 ? 1 / (n - 1) : 0,
+    });
   }
 
   /**
@@ -315,7 +344,7 @@ export class BatchNorm implements Layer {
   }
 
   /** y = (x - mean) * scale + shift over all of y (G groups of x's per-group size). */
-  #normalize(gpu: Gpu, d: Dims, x: Tensor, y: Tensor, coef: Tensor, struct: Params): void {
+  #normalize(gpu: Gpu, d: Dims, x: Tensor, y: Tensor, coef: Tensor, struct: Uniforms): void {
     const variant = elementwiseVariant(d);
     gpu.dispatch({
       kernel: {
@@ -360,7 +389,7 @@ export class BatchNorm implements Layer {
       window(gpu, runMean.value).view,
       window(gpu, runVar.value).view,
     ];
-    const bindings: (GpuBufferView | Params | null)[] = withPerturbation(
+    const bindings: (GpuBufferView | Uniforms | null)[] = withPerturbation(
       new Array(11).fill(null),
       p,
     );

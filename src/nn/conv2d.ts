@@ -2,10 +2,9 @@
  * 2D convolution (PyTorch's nn.Conv2d, NCHW, zero padding), as implicit GEMM on the GEMM core.
  * @module
  */
-import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { recordGemm } from "./gemm.ts";
+import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
 import {
   recordWinograd,
   recordWinogradGradient,
@@ -28,6 +27,26 @@ import {
   withPerturbation,
 } from "./perturbation.ts";
 import source from "../../shaders/conv2d.wgsl" with { type: "text" };
+
+/** conv2d.wgsl's Params: the product's shape, then the convolution's geometry and parameters. */
+const UNIFORMS = GEMM_SHAPE.extend("Params", {
+  batch: "u32",
+  inC: "u32",
+  inH: "u32",
+  inW: "u32",
+  outC: "u32",
+  outH: "u32",
+  outW: "u32",
+  kH: "u32",
+  kW: "u32",
+  stride: "u32",
+  pad: "u32",
+  xGroupStride: "u32",
+  wAt: "u32",
+  bAt: "u32",
+  wIndex: "u32",
+  bIndex: "u32",
+});
 
 /** The conv2d shader assembled with a GEMM core and a perturbation variant. */
 function convShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
@@ -128,11 +147,24 @@ export class Conv2d implements Layer {
   #fields(batch: number, input: readonly number[], xGroupStride: number, bAt: number) {
     const [, oh, ow] = this.outputShape(input);
     const { weight, bias } = this.#params();
-    return (p: Params) =>
-      p.u32(batch).u32(input[0]).u32(input[1]).u32(input[2])
-        .u32(this.outChannels).u32(oh).u32(ow).u32(this.kernelSize).u32(this.kernelSize)
-        .u32(this.stride).u32(this.padding).u32(xGroupStride)
-        .u32(0).u32(bAt).u32(weight.offset).u32(bias.offset);
+    return {
+      batch,
+      inC: input[0],
+      inH: input[1],
+      inW: input[2],
+      outC: this.outChannels,
+      outH: oh,
+      outW: ow,
+      kH: this.kernelSize,
+      kW: this.kernelSize,
+      stride: this.stride,
+      pad: this.padding,
+      xGroupStride,
+      wAt: 0,
+      bAt,
+      wIndex: weight.offset,
+      bIndex: bias.offset,
+    };
   }
 
   /** Size of x in shifted rows, as gemm_b_pack in conv2d.wgsl packs it, in vec4s. */
@@ -170,6 +202,7 @@ export class Conv2d implements Layer {
       register: ow % 4 === 0
         ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training }
         : undefined,
+      struct: UNIFORMS,
       fields: this.#fields(
         batch,
         sample,
@@ -286,6 +319,7 @@ export class Conv2d implements Layer {
             },
           }
           : undefined,
+        struct: UNIFORMS,
         fields: this.#fields(batch, sample, 0, params.at(bias.value)),
         loadBindings: [dy, params.view],
         storeBindings: [null, null, dx],
@@ -324,6 +358,7 @@ export class Conv2d implements Layer {
       n: kk + 1,
       k: batch * oh * ow,
       slices: 1,
+      struct: UNIFORMS,
       fields: this.#fields(batch, sample, 0, grads.at(bias.grad!)),
       // vec4s of four pixels of dy and of shifted rows of x, as the forward packed them
       register: ow % 4 === 0

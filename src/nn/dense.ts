@@ -2,10 +2,9 @@
  * Fully connected layer y = x W^T + b (PyTorch's nn.Linear), on the GEMM core.
  * @module
  */
-import type { Params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
-import { recordGemm } from "./gemm.ts";
+import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -23,6 +22,19 @@ import {
   withPerturbation,
 } from "./perturbation.ts";
 import source from "../../shaders/dense.wgsl" with { type: "text" };
+
+/** dense.wgsl's Params: the product's shape, then the layer's geometry and parameters. */
+const UNIFORMS = GEMM_SHAPE.extend("Params", {
+  features: "u32",
+  outputs: "u32",
+  batch: "u32",
+  xGroupStride: "u32", // elements between the groups of x: 0 when every point reads one input
+  wAt: "u32",
+  bAt: "u32",
+  wIndex: "u32", // position of W[0] in the model's flat trainable vector
+  tableAt: "u32",
+  tableStride: "u32",
+});
 
 /** The dense shader assembled with a GEMM core and a perturbation variant. */
 function denseShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
@@ -89,10 +101,6 @@ export class Dense implements Layer {
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
     const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
     const params = span(weight.value, bias.value);
-    const fields = (p: Params) =>
-      p.u32(this.inFeatures).u32(this.outFeatures).u32(batch)
-        .u32(groups === 1 ? 0 : batch * this.inFeatures)
-        .u32(0).u32(params.at(bias.value)).u32(weight.offset);
     // b of each point: the bias itself, or G perturbed copies.
     const table = ctx.perturbation
       ? perturbedBiases(
@@ -116,8 +124,18 @@ export class Dense implements Layer {
       register: this.inFeatures % 4 === 0
         ? { form: "dot", directA: x, packB: { rows: this.outFeatures, width: this.inFeatures / 4 } }
         : undefined,
-      fields: (p) =>
-        fields(p).u32(table ? 0 : params.at(bias.value)).u32(table ? this.outFeatures : 0),
+      struct: UNIFORMS,
+      fields: {
+        features: this.inFeatures,
+        outputs: this.outFeatures,
+        batch,
+        xGroupStride: groups === 1 ? 0 : batch * this.inFeatures,
+        wAt: 0,
+        bAt: params.at(bias.value),
+        wIndex: weight.offset,
+        tableAt: table ? 0 : params.at(bias.value),
+        tableStride: table ? this.outFeatures : 0,
+      },
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
       storeBindings: [null, null, y, table ?? params.view],
     });
@@ -139,6 +157,7 @@ export class Dense implements Layer {
       n: this.inFeatures,
       k: this.outFeatures,
       slices: 1,
+      struct: UNIFORMS,
       fields: fields(params.at(bias.value)),
       loadBindings: [dy, params.view],
       storeBindings: [null, null, dx, params.view], // binding 4: no bias here, any buffer
@@ -159,6 +178,7 @@ export class Dense implements Layer {
       n: this.inFeatures + 1,
       k: x.shape[1],
       slices: 1,
+      struct: UNIFORMS,
       fields: fields(grads.at(bias.grad!)),
       loadBindings: [dy, x],
       storeBindings: [null, null, grads.view, x], // binding 4: no bias here, any buffer
@@ -166,7 +186,7 @@ export class Dense implements Layer {
   }
 
   /** The saved input and the layer's fields of the backward products (bias at bAt). */
-  #backwardFields(): { x: Tensor; fields: (bAt: number) => (p: Params) => Params } {
+  #backwardFields(): { x: Tensor; fields: (bAt: number) => Record<string, number> } {
     const { weight, bias } = this.#params();
     const x = this.#input;
     if (!x) throw new Error("dense backward without a training forward");
@@ -174,9 +194,17 @@ export class Dense implements Layer {
     const batch = x.shape[1];
     return {
       x,
-      fields: (bAt) => (p) =>
-        p.u32(this.inFeatures).u32(this.outFeatures).u32(batch).u32(0).u32(0).u32(bAt)
-          .u32(weight.offset).u32(0).u32(0),
+      fields: (bAt) => ({
+        features: this.inFeatures,
+        outputs: this.outFeatures,
+        batch,
+        xGroupStride: 0,
+        wAt: 0,
+        bAt,
+        wIndex: weight.offset,
+        tableAt: 0,
+        tableStride: 0,
+      }),
     };
   }
 

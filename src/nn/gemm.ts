@@ -19,7 +19,7 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { type Params, params } from "../gpu/params.ts";
+import { type Uniforms, type UniformStruct, uniformStruct } from "../gpu/uniforms.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv, foldWorkgroups } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
@@ -32,6 +32,18 @@ export const gemmShader: ShaderSource = wgsl("shaders/gemm.wgsl", source, gemmSu
 
 /** Tile of C per workgroup and depth of a staged slice (the constants of gemm.wgsl). */
 export const GEMM_TILE = { rows: 64, cols: 64, depth: 16 } as const;
+
+/**
+ * The fields every layer's GEMM struct begins with, as gemm_shape() reads them; a layer's
+ * struct extends it with its own (`GEMM_SHAPE.extend("Params", {...})`).
+ */
+export const GEMM_SHAPE = uniformStruct("GemmShape", {
+  m: "u32",
+  n: "u32",
+  k: "u32",
+  splits: "u32",
+  kChunk: "u32",
+});
 
 /** Most of K one invocation covers; longer K is split and the partial tiles summed. */
 export const K_CHUNK = 8192;
@@ -101,22 +113,21 @@ export interface GemmCall {
     packedB?: Tensor | null;
     packedA?: Tensor;
   };
-  /**
-   * Appends the layer's own fields to its parameter struct, which begins with
-   * m, n, k, splits, kChunk (u32 each) as gemm_shape() reads them.
-   */
-  fields: (p: Params) => Params;
+  /** The layer shader's uniform struct: {@link GEMM_SHAPE} extended with the layer's fields. */
+  struct: UniformStruct;
+  /** Values of the layer's own fields (those after GEMM_SHAPE's), by name. */
+  fields: Readonly<Record<string, number>>;
   /**
    * What gemm_a and gemm_b (and gemm_a4, gemm_b4) read, from @binding(1) (null for numbers
    * they do not use; index 10, binding 11, and bindings 15-18 are the cores'). A pipeline binds
    * exactly what its entry point uses, and the split kernels use only the loads or the store.
    */
-  loadBindings: readonly (GpuBufferView | Params | null)[];
+  loadBindings: readonly (GpuBufferView | Uniforms | null)[];
   /** What gemm_store uses, likewise. */
-  storeBindings: readonly (GpuBufferView | Params | null)[];
+  storeBindings: readonly (GpuBufferView | Uniforms | null)[];
 }
 
-type Binding = GpuBufferView | Params | null;
+type Binding = GpuBufferView | Uniforms | null;
 
 /** The operand layouts a register product uses (see GemmCall.register). */
 interface Layouts {
@@ -150,7 +161,7 @@ export function recordGemm(gpu: Gpu, call: GemmCall): Tensor | null {
   if (m === 0 || n === 0 || slices === 0) return null;
   const splits = Math.max(1, ceilDiv(k, K_CHUNK));
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
-  const p = call.fields(params().u32(m).u32(n).u32(k).u32(splits).u32(kChunk));
+  const p = call.struct.write({ ...call.fields, m, n, k, splits, kChunk });
   const limit = gpu.limits.maxStorageBufferBindingSize;
   const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
   // The layer's own layouts, where they fit one binding (else everything packs row by row).
@@ -173,7 +184,7 @@ export function recordGemm(gpu: Gpu, call: GemmCall): Tensor | null {
   return null;
 }
 
-function recordTiled(gpu: Gpu, call: GemmCall, p: Params, splits: number): void {
+function recordTiled(gpu: Gpu, call: GemmCall, p: Uniforms, splits: number): void {
   const { m, n, slices } = call;
   const shader = call.shader(gemmShader);
   const [x, y] = foldWorkgroups(
@@ -272,6 +283,14 @@ const REGISTER_FIELDS = [
   "splitCount",
 ] as const;
 type RegisterField = typeof REGISTER_FIELDS[number];
+const GEMM_REGISTER = uniformStruct(
+  "GemmRegister",
+  Object.fromEntries(REGISTER_FIELDS.map((f) => [f, "u32"])) as Record<RegisterField, "u32">,
+);
+const REGISTER_ZERO = Object.fromEntries(REGISTER_FIELDS.map((f) => [f, 0])) as Record<
+  RegisterField,
+  number
+>;
 
 /** How the register core covers a product: its tile and the pieces of K, rows and columns. */
 export interface RegisterPlan {
@@ -324,7 +343,7 @@ export function planRegister(
 function recordRegister(
   gpu: Gpu,
   call: GemmCall,
-  p: Params,
+  p: Uniforms,
   splits: number,
   kChunk: number,
   plan: RegisterPlan,
@@ -340,12 +359,9 @@ function recordRegister(
   const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
   const maxWorkgroups = maxPerDim * maxPerDim;
   const packConstants = (which: number) => ({ ...constants, GEMM_PACK_B: which });
-  // Fields of the core's GemmRegister struct, in order.
-  const reg = (f: Partial<Record<RegisterField, number>>) => {
-    const out = params();
-    for (const name of REGISTER_FIELDS) out.u32(f[name] ?? 0);
-    return out;
-  };
+  // The core's GemmRegister struct, fields a dispatch does not use left 0.
+  const reg = (f: Partial<Record<RegisterField, number>>) =>
+    GEMM_REGISTER.write({ ...REGISTER_ZERO, ...f });
   // Packs rows [0, height) of `width` vec4s of A (which 0) or B (1) for `count` slices, in
   // dispatches of at most maxWorkgroups workgroups.
   const pack = (

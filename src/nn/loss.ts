@@ -9,7 +9,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/gpu.ts";
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
@@ -17,6 +17,13 @@ import { Tensor } from "../tensor.ts";
 import source from "../../shaders/loss.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/loss.wgsl", source);
+const UNIFORMS = uniformStruct("Params", {
+  rows: "u32",
+  batch: "u32",
+  classes: "u32",
+  nanBits: "u32",
+  scale: "f32",
+});
 const WG = 256;
 const NAN_BITS = 0x7fc00000;
 /** Most classes a row may have (each invocation loops over its row a few times). */
@@ -52,7 +59,7 @@ function launch(
   gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG } },
     bindings,
-    params: params().u32(rows).u32(d.batch).u32(d.classes).u32(NAN_BITS).f32(scale),
+    params: UNIFORMS.write({ rows, batch: d.batch, classes: d.classes, nanBits: NAN_BITS, scale }),
     workgroups,
   });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { type Params, params } from "../gpu/params.ts";
+import { type Uniforms, uniformStruct } from "../gpu/uniforms.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { philoxShader } from "../ops/random.ts";
@@ -43,6 +43,20 @@ export type Perturbation =
   };
 
 const none = wgsl("shaders/perturb_none.wgsl", noneSource);
+const FULL = uniformStruct("PerturbFull", {
+  seedLo: "u32",
+  seedHi: "u32",
+  firstPoint: "u32",
+  sigma: "f32",
+  antithetic: "u32",
+});
+const SUBSPACE = uniformStruct("PerturbSubspace", { dim4: "u32" });
+const BIAS_TABLE = uniformStruct("BiasTable", {
+  points: "u32",
+  outputs: "u32",
+  bAt: "u32",
+  bIndex: "u32",
+});
 const full = wgsl("shaders/perturb_full.wgsl", fullSource, philoxShader);
 const subspace = wgsl("shaders/perturb_subspace.wgsl", subspaceSource);
 
@@ -61,11 +75,11 @@ export function pointCount(p: Perturbation | undefined): number {
  * end before 12: returns the array padded with nulls.
  */
 export function withPerturbation(
-  bindings: readonly (GpuBufferView | Params | null)[],
+  bindings: readonly (GpuBufferView | Uniforms | null)[],
   p: Perturbation | undefined,
-): (GpuBufferView | Params | null)[] {
+): (GpuBufferView | Uniforms | null)[] {
   if (bindings.length > 11) throw new RangeError("layer bindings must stay below 12");
-  const out: (GpuBufferView | Params | null)[] = [...bindings];
+  const out: (GpuBufferView | Uniforms | null)[] = [...bindings];
   if (!p) return out;
   while (out.length < 11) out.push(null);
   if (p.mode === "full") {
@@ -73,9 +87,13 @@ export function withPerturbation(
       throw new RangeError(`perturbation sigma must be finite and >= 0, got ${p.sigma}`);
     }
     const [lo, hi] = seedKey(p.seed);
-    out.push(
-      params().u32(lo).u32(hi).u32(p.firstPoint ?? 0).f32(p.sigma).u32(p.antithetic ? 1 : 0),
-    );
+    out.push(FULL.write({
+      seedLo: lo,
+      seedHi: hi,
+      firstPoint: p.firstPoint ?? 0,
+      sigma: p.sigma,
+      antithetic: p.antithetic ? 1 : 0,
+    }));
   } else {
     const width = p.directions.shape[1];
     if (p.directions.shape.length !== 2 || width % 4 !== 0) {
@@ -88,7 +106,7 @@ export function withPerturbation(
         `subspace coefficients must be [${p.points}, ${width}], got [${p.coefficients.shape}]`,
       );
     }
-    out.push(params().u32(width / 4), p.directions, p.coefficients);
+    out.push(SUBSPACE.write({ dim4: width / 4 }), p.directions, p.coefficients);
   }
   return out;
 }
@@ -112,7 +130,7 @@ export function perturbedBiases(
       entryPoint: "biasTable",
     },
     bindings: withPerturbation([null, source, table], p),
-    params: params().u32(p.points).u32(outputs).u32(bAt).u32(bIndex),
+    params: BIAS_TABLE.write({ points: p.points, outputs, bAt, bIndex }),
     workgroups: ceilDiv(p.points * outputs, 64),
   });
   return table;

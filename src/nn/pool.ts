@@ -5,7 +5,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/gpu.ts";
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
@@ -15,6 +15,16 @@ import { activationDims } from "./layer.ts";
 import source from "../../shaders/pool.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/pool.wgsl", source);
+const UNIFORMS = uniformStruct("Params", {
+  n: "u32",
+  h: "u32",
+  w: "u32",
+  oh: "u32",
+  ow: "u32",
+  k: "u32",
+  s: "u32",
+  scale: "f32",
+});
 const WG = 256;
 /** Largest window side: a k x k window costs each invocation about k^2 loop iterations. */
 export const MAX_POOL_WINDOW = 64;
@@ -77,7 +87,7 @@ function launch(
   gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG } },
     bindings,
-    params: params().u32(n).u32(g.h).u32(g.w).u32(g.oh).u32(g.ow).u32(g.k).u32(g.s).f32(scale),
+    params: UNIFORMS.write({ n, h: g.h, w: g.w, oh: g.oh, ow: g.ow, k: g.k, s: g.s, scale }),
     workgroups: ceilDiv(n, WG),
   });
 }

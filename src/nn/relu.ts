@@ -2,7 +2,7 @@
  * ReLU (`shaders/activation.wgsl`): y = max(x, 0), with PyTorch's gradient (0 at x = 0).
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
@@ -11,6 +11,7 @@ import { activationDims } from "./layer.ts";
 import source from "../../shaders/activation.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/activation.wgsl", source);
+const UNIFORMS = uniformStruct("Params", { n: "u32" });
 const WG = 256;
 
 /** Records `entryPoint` over `size` values, four at a time where size % 4 == 0. */
@@ -19,7 +20,7 @@ function dispatch(x: Tensor, entryPoint: string, bindings: Tensor[]): void {
   x.gpu.dispatch({
     kernel: { shader, entryPoint: entryPoint + (lanes === 4 ? "4" : ""), constants: { WG } },
     bindings,
-    params: params().u32(x.size / lanes),
+    params: UNIFORMS.write({ n: x.size / lanes }),
     workgroups: ceilDiv(x.size / lanes, WG),
   });
 }

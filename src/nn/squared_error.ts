@@ -3,13 +3,19 @@
  * for G parameter points, and the gradient of the batch mean.
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/squared_error.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/squared_error.wgsl", source);
+const UNIFORMS = uniformStruct("Params", {
+  rows: "u32",
+  batch: "u32",
+  outputs: "u32",
+  scale: "f32",
+});
 const WG = 256;
 
 function dims(
@@ -33,7 +39,7 @@ export function squaredError(prediction: Tensor, targets: Tensor): Tensor {
   prediction.gpu.dispatch({
     kernel: { shader, entryPoint: "forward", constants: { WG } },
     bindings: [prediction, targets, losses],
-    params: params().u32(groups * batch).u32(batch).u32(outputs).f32(1 / batch),
+    params: UNIFORMS.write({ rows: groups * batch, batch, outputs, scale: 1 / batch }),
     workgroups: ceilDiv(groups * batch, WG),
   });
   return losses;
@@ -47,7 +53,7 @@ export function squaredErrorBackward(prediction: Tensor, targets: Tensor): Tenso
   prediction.gpu.dispatch({
     kernel: { shader, entryPoint: "backward", constants: { WG } },
     bindings: [prediction, targets, grad],
-    params: params().u32(batch).u32(batch).u32(outputs).f32(1 / batch),
+    params: UNIFORMS.write({ rows: batch, batch, outputs, scale: 1 / batch }),
     workgroups: ceilDiv(batch * outputs, WG),
   });
   return grad;

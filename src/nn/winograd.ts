@@ -7,11 +7,11 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { type Params, params } from "../gpu/params.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
-import { gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
+import type { FieldValues } from "../gpu/uniforms.ts";
+import { GEMM_SHAPE, gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
 import {
   type Perturbation,
   perturbationShader,
@@ -63,7 +63,29 @@ function geometry(inH: number, inW: number, pad: number) {
   return { outH, outW, tilesH, tilesW, tiles: tilesH * tilesW };
 }
 
-/** The fields of winograd.wgsl's Params after m, n, k, splits, kChunk (see there). */
+/** winograd.wgsl's Params: the product's shape, then the fields below (see there). */
+const OWN_FIELDS = {
+  batch: "u32",
+  inH: "u32",
+  inW: "u32",
+  outH: "u32",
+  outW: "u32",
+  tilesH: "u32",
+  tilesW: "u32",
+  pad: "u32",
+  wAt: "u32",
+  bAt: "u32",
+  flip: "u32",
+  hasBias: "u32",
+  points: "u32",
+  groups: "u32",
+  wIndex: "u32",
+  tableAt: "u32",
+  tableStride: "u32",
+} as const;
+const UNIFORMS = GEMM_SHAPE.extend("Params", OWN_FIELDS);
+
+/** What a caller gives of winograd.wgsl's Params after m, n, k, splits, kChunk. */
 interface Fields {
   batch: number;
   inH: number;
@@ -80,12 +102,28 @@ interface Fields {
   tableStride: number;
 }
 
-function fields(f: Fields): (p: Params) => Params {
+/** The layer's fields of the struct, the output geometry derived from the input's. */
+function fields(f: Fields): FieldValues<typeof OWN_FIELDS> {
   const g = geometry(f.inH, f.inW, f.pad);
-  return (p) =>
-    p.u32(f.batch).u32(f.inH).u32(f.inW).u32(g.outH).u32(g.outW).u32(g.tilesH).u32(g.tilesW)
-      .u32(f.pad).u32(f.wAt).u32(f.bAt).u32(f.flip ? 1 : 0).u32(f.hasBias ? 1 : 0)
-      .u32(f.points).u32(f.groups).u32(f.wIndex).u32(f.tableAt).u32(f.tableStride);
+  return {
+    batch: f.batch,
+    inH: f.inH,
+    inW: f.inW,
+    outH: g.outH,
+    outW: g.outW,
+    tilesH: g.tilesH,
+    tilesW: g.tilesW,
+    pad: f.pad,
+    wAt: f.wAt,
+    bAt: f.bAt,
+    flip: f.flip ? 1 : 0,
+    hasBias: f.hasBias ? 1 : 0,
+    points: f.points,
+    groups: f.groups,
+    wIndex: f.wIndex,
+    tableAt: f.tableAt,
+    tableStride: f.tableStride,
+  };
 }
 
 /**
@@ -174,7 +212,7 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
     tableAt: table ? 0 : c.bAt ?? 0,
     tableStride: table ? K : 0,
   });
-  const struct = own(params().u32(K).u32(T).u32(C).u32(1).u32(C));
+  const struct = UNIFORMS.write({ ...own, m: K, n: T, k: C, splits: 1, kChunk: C });
   const shader = (core: ShaderSource) => winogradShader(core, perturbation);
   const kernel = (entryPoint: string) => ({ shader: shader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [G, 16, K, C]);
@@ -207,6 +245,7 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
       packB: { rows: groups === 1 ? 16 * T : T, width: C / 4 },
       packedB: v,
     },
+    struct: UNIFORMS,
     fields: own,
     loadBindings: [u, v],
     storeBindings: [null, null, m],
@@ -278,7 +317,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
     tableAt: 0,
     tableStride: 0,
   });
-  const struct = own(params().u32(K).u32(C).u32(T).u32(1).u32(T));
+  const struct = UNIFORMS.write({ ...own, m: K, n: C, k: T, splits: 1, kChunk: T });
   const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [16, T, K]);
   gpu.dispatch({
@@ -297,6 +336,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
     slices: 16,
     // U' and V as the transforms wrote them: row t of A (vec4s along k) and of B (along c)
     register: { packB: { rows: T, width: C / 4 }, packedB: g.transformedInput, packedA: u },
+    struct: UNIFORMS,
     fields: own,
     loadBindings: [u, g.transformedInput],
     storeBindings: [null, null, m],

@@ -3,13 +3,14 @@
  * @module
  */
 import type { Gpu } from "../gpu/gpu.ts";
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/elementwise.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/elementwise.wgsl", source);
+const UNIFORMS = uniformStruct("Params", { n: "u32", a: "f32", b: "f32" });
 const WG = 256;
 
 /** Name of a unary operation; `affine` is y = a * x + b. */
@@ -42,7 +43,7 @@ function launch(
   gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG, OP: op } },
     bindings,
-    params: params().u32(n).f32(a).f32(b),
+    params: UNIFORMS.write({ n, a, b }),
     workgroups: ceilDiv(n, WG),
   });
 }

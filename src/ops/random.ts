@@ -4,7 +4,7 @@
  * @module
  */
 import type { Gpu } from "../gpu/gpu.ts";
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { RNG_DOMAIN, seedKey } from "../rng/philox.ts";
@@ -15,6 +15,16 @@ import source from "../../shaders/random.wgsl" with { type: "text" };
 /** The Philox4x32-10 functions, for shaders that draw random numbers. */
 export const philoxShader: ShaderSource = wgsl("shaders/philox.wgsl", philoxSource);
 const shader = wgsl("shaders/random.wgsl", source, philoxShader);
+const UNIFORMS = uniformStruct("Params", {
+  n: "u32",
+  offset: "u32",
+  seedLo: "u32",
+  seedHi: "u32",
+  stream: "u32",
+  domain: "u32",
+  a: "f32",
+  b: "f32",
+});
 
 /** Which numbers a fill draws. */
 export interface RandomKey {
@@ -42,8 +52,16 @@ function launch(t: Tensor, entryPoint: string, key: RandomKey, a: number, b: num
   t.gpu.dispatch({
     kernel: { shader, entryPoint, constants: { WG } },
     bindings: [t],
-    params: params().u32(t.size).u32(offset).u32(seedLo).u32(seedHi)
-      .u32(key.stream ?? 0).u32(key.domain ?? RNG_DOMAIN.fill).f32(a).f32(b),
+    params: UNIFORMS.write({
+      n: t.size,
+      offset,
+      seedLo,
+      seedHi,
+      stream: key.stream ?? 0,
+      domain: key.domain ?? RNG_DOMAIN.fill,
+      a,
+      b,
+    }),
     workgroups: ceilDiv(blocks, WG),
   });
 }

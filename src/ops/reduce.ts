@@ -2,13 +2,14 @@
  * Sum, mean, max and min over all elements or along rows (`shaders/reduce.wgsl`).
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/reduce.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/reduce.wgsl", source);
+const UNIFORMS = uniformStruct("Params", { n: "u32", rows: "u32", chunks: "u32", scale: "f32" });
 const WG = 128;
 const ITEMS = 32;
 /** Workgroup size and values per invocation of each reduction pass (sets rounding depth). */
@@ -39,7 +40,7 @@ export function reduceRows(x: Tensor, op: ReduceOp, rows = 1): Tensor {
     gpu.dispatch({
       kernel: { shader, entryPoint: "main", constants: { WG, ITEMS, OP: code } },
       bindings: [input, output],
-      params: params().u32(length).u32(rows).u32(chunks).f32(scale),
+      params: UNIFORMS.write({ n: length, rows, chunks, scale }),
       workgroups: rows * chunks,
     });
     if (input !== x) input.dispose();

@@ -2,13 +2,14 @@
  * Inclusive prefix sums along rows (`shaders/scan.wgsl`), for any row length.
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/scan.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/scan.wgsl", source);
+const UNIFORMS = uniformStruct("Params", { n: "u32", rows: "u32", blocks: "u32" });
 const WG = 128;
 const ITEMS = 16;
 /** Workgroup size and values per invocation of each scan block (sets rounding depth). */
@@ -19,7 +20,7 @@ function scanInto(x: Tensor, out: Tensor, rows: number, n: number): void {
   const gpu = x.gpu;
   const blocks = ceilDiv(n, BLOCK);
   const sums = Tensor.empty(gpu, [rows, blocks]);
-  const p = params().u32(n).u32(rows).u32(blocks);
+  const p = UNIFORMS.write({ n, rows, blocks });
   const constants = { WG, ITEMS };
   gpu.dispatch({
     kernel: { shader, entryPoint: "blocks", constants },

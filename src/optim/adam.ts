@@ -3,13 +3,24 @@
  * the moment estimates stay on the GPU.
  * @module
  */
-import { params } from "../gpu/params.ts";
+import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import source from "../../shaders/adam.wgsl" with { type: "text" };
 
 const shader = wgsl("shaders/adam.wgsl", source);
+const UNIFORMS = uniformStruct("Params", {
+  n: "u32",
+  beta1: "f32",
+  beta2: "f32",
+  oneMinusBeta1: "f32",
+  oneMinusBeta2: "f32",
+  eps: "f32",
+  stepSize: "f32",
+  correction2Sqrt: "f32",
+  weightDecay: "f32",
+});
 
 /** Adam's hyper-parameters (PyTorch defaults except the paper's learning rate). */
 export interface AdamOptions {
@@ -64,8 +75,17 @@ export class Adam {
     this.weights.gpu.dispatch({
       kernel: { shader, entryPoint: "step", constants: { WG: 256 } },
       bindings: [this.weights, this.grads, this.m, this.v],
-      params: params().u32(n).f32(beta1).f32(beta2).f32(1 - beta1).f32(1 - beta2).f32(eps)
-        .f32(lr / (1 - beta1 ** t)).f32(Math.sqrt(1 - beta2 ** t)).f32(weightDecay),
+      params: UNIFORMS.write({
+        n,
+        beta1,
+        beta2,
+        oneMinusBeta1: 1 - beta1,
+        oneMinusBeta2: 1 - beta2,
+        eps,
+        stepSize: lr / (1 - beta1 ** t),
+        correction2Sqrt: Math.sqrt(1 - beta2 ** t),
+        weightDecay,
+      }),
       workgroups: ceilDiv(n, 256),
     });
   }
