@@ -1,7 +1,6 @@
 // ReLU over flat f32 arrays, with PyTorch's semantics: y = x for x > 0, else 0 (NaN passes
 // through); the gradient is dy where x > 0 and 0 elsewhere, so 0 at x = 0 (NaN x passes dy,
 // as PyTorch's threshold_backward does).
-// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256;
 
@@ -20,17 +19,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bdy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bdx: array<f32>;
 
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
-fn reluForward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn reluForward(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     let v = fx[i];
     fy[i] = select(v, 0.0, v <= 0.0);
@@ -38,12 +29,8 @@ fn reluForward(
 }
 
 @compute @workgroup_size(WG)
-fn reluBackward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn reluBackward(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     bdx[i] = select(bdy[i], 0.0, bx[i] <= 0.0);
   }
@@ -58,12 +45,8 @@ fn reluBackward(
 @group(0) @binding(3) var<storage, read_write> bdx4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
-fn reluForward4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn reluForward4(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     let v = fx4[i];
     fy4[i] = select(v, vec4<f32>(0.0), v <= vec4<f32>(0.0));
@@ -71,12 +54,8 @@ fn reluForward4(
 }
 
 @compute @workgroup_size(WG)
-fn reluBackward4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn reluBackward4(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     bdx4[i] = select(bdy4[i], vec4<f32>(0.0), bx4[i] <= vec4<f32>(0.0));
   }

@@ -27,12 +27,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
 @compute @workgroup_size(WG)
-fn step(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
+fn step(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i >= p.n) {
     return;
   }

@@ -16,7 +16,6 @@
 // Coefficients, [G, 4, C]: mean, invstd, scale = gamma * invstd, shift = beta (of point g).
 // Parameters are bound from an aligned byte offset at or before their first element, which
 // sits p.gammaAt (betaAt, meanAt, varAt) elements into the binding.
-// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256; // power of two
 override ITEMS: u32 = 16; // values per invocation in the partial-sum passes
@@ -54,13 +53,6 @@ struct Params {
 @group(0) @binding(10) var<storage, read> runVar: array<f32>;
 @group(0) @binding(11) var<storage, read_write> running: array<f32>;
 
-var<workgroup> part0: array<f32, WG>;
-var<workgroup> part1: array<f32, WG>;
-
-fn linearId(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
-
 // Element of x holding value j (< batch * S) of channel c.
 fn channelElement(c: u32, j: u32) -> u32 {
   let b = j / p.spatial;
@@ -85,59 +77,64 @@ fn moment4(d: vec4<f32>) -> vec4<f32> {
   return select(d, d * d, SQUARES == 1u);
 }
 
-// Tree sum of part0 (and part1 when `both`) over the workgroup; the result is in [0].
-fn treeSum(lid: u32, both: bool) {
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      part0[lid] += part0[lid + s];
-      if (both) {
-        part1[lid] += part1[lid + s];
-      }
+fn tree_combine(u: f32, v: f32) -> f32 {
+  return u + v;
+}
+
+// Value (or vec4) j of its channel that invocation lid takes in step k of partial-sum
+// workgroup w: chunk w % chunks of the channel, WG * ITEMS values read coalesced.
+fn chunkValue(w: u32, k: u32, lid: u32) -> u32 {
+  return (w % p.chunks) * WG * ITEMS + k * WG + lid;
+}
+
+// Sums a partial-sum workgroup's values a (and b, when `both`) and stores them as partial w
+// of the first row of out (and of the second, C * chunks further).
+fn storePartials(lid: u32, w: u32, a: f32, b: f32, both: bool) {
+  treeA[lid] = a;
+  treeB[lid] = b;
+  tree_reduce(lid, both);
+  if (lid == 0u) {
+    out[w] = treeA[0];
+    if (both) {
+      out[p.channels * p.chunks + w] = treeB[0];
     }
-    workgroupBarrier();
   }
+}
+
+// x normalised with the batch statistics of channel c held in the coefficients.
+fn xhat(c: u32, v: f32) -> f32 {
+  return (v - coef[c]) * coef[p.channels + c];
+}
+
+fn xhat4(c: u32, v: vec4<f32>) -> vec4<f32> {
+  return (v - coef[c]) * coef[p.channels + c];
 }
 
 // Partial sums of x (SQUARES = 0), or of (x - mean)^2 with mean = sums[c] / n (SQUARES = 1):
 // out[c * chunks + k] for chunk k of channel c.
 @compute @workgroup_size(WG)
-fn partialSum(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
+fn partialSum(inv: Invocation) {
+  let w = workgroup_index(inv);
   if (w >= p.channels * p.chunks) {
     return;
   }
   let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial;
   let mean = centre(c);
   var v = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
+    let j = chunkValue(w, k, inv.lid);
+    if (j < p.batch * p.spatial) {
       v += moment(x[channelElement(c, j)] - mean);
     }
   }
-  part0[lid] = v;
-  treeSum(lid, false);
-  if (lid == 0u) {
-    out[w] = part0[0];
-  }
+  storePartials(inv.lid, w, v, 0.0, false);
 }
 
 // One invocation per channel: batch mean and biased variance to coefficients [4, C] (out), and
 // the running statistics updated as PyTorch does (unbiased variance) to running [2, C].
 @compute @workgroup_size(WG)
-fn trainCoefficients(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let c = linearId(wid, nwg) * WG + lid;
+fn trainCoefficients(inv: Invocation) {
+  let c = invocation_index(inv, WG);
   let C = p.channels;
   if (c >= C) {
     return;
@@ -155,12 +152,8 @@ fn trainCoefficients(
 
 // One invocation per (point g, channel c): running statistics, gamma and beta of point g.
 @compute @workgroup_size(WG)
-fn evalCoefficients(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linearId(wid, nwg) * WG + lid;
+fn evalCoefficients(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   let C = p.channels;
   if (i >= p.groups * C) {
     return;
@@ -179,12 +172,8 @@ fn evalCoefficients(
 
 // y[g, b, c, s] = (x[g or 0, b, c, s] - mean[c]) * scale[g, c] + shift[g, c].
 @compute @workgroup_size(WG)
-fn normalize(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linearId(wid, nwg) * WG + lid;
+fn normalize(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   let C = p.channels;
   let perGroup = p.batch * C * p.spatial;
   if (i >= p.groups * perGroup) {
@@ -200,49 +189,31 @@ fn normalize(
 
 // Partial sums of dy (out[c * chunks + k]) and of dy * xhat (out[(C + c) * chunks + k]).
 @compute @workgroup_size(WG)
-fn partialBackward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
+fn partialBackward(inv: Invocation) {
+  let w = workgroup_index(inv);
   let C = p.channels;
   if (w >= C * p.chunks) {
     return;
   }
   let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial;
-  let mean = coef[c];
-  let invstd = coef[C + c];
   var sdy = 0.0;
   var sdyx = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
+    let j = chunkValue(w, k, inv.lid);
+    if (j < p.batch * p.spatial) {
       let e = channelElement(c, j);
       let g = dy[e];
       sdy += g;
-      sdyx += g * ((x[e] - mean) * invstd);
+      sdyx += g * xhat(c, x[e]);
     }
   }
-  part0[lid] = sdy;
-  part1[lid] = sdyx;
-  treeSum(lid, true);
-  if (lid == 0u) {
-    out[w] = part0[0];
-    out[C * p.chunks + w] = part1[0];
-  }
+  storePartials(inv.lid, w, sdy, sdyx, true);
 }
 
 // dx = gamma * invstd * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n); sums = [2, C].
 @compute @workgroup_size(WG)
-fn backwardInput(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linearId(wid, nwg) * WG + lid;
+fn backwardInput(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   let C = p.channels;
   if (i >= p.batch * C * p.spatial) {
     return;
@@ -279,12 +250,8 @@ fn spread4(v: vec4<f32>, c: u32) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn normalize4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linearId(wid, nwg) * WG + lid;
+fn normalize4(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   let C = p.channels;
   let perGroup = p.batch * C * p.spatial / 4u;
   if (i >= p.groups * perGroup) {
@@ -300,12 +267,8 @@ fn normalize4(
 }
 
 @compute @workgroup_size(WG)
-fn backwardInput4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linearId(wid, nwg) * WG + lid;
+fn backwardInput4(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   let C = p.channels;
   if (i >= p.batch * C * p.spatial / 4u) {
     return;
@@ -331,65 +294,41 @@ fn sum4(v: vec4<f32>) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn partialSum4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
+fn partialSum4(inv: Invocation) {
+  let w = workgroup_index(inv);
   if (w >= p.channels * p.chunks) {
     return;
   }
   let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial / 4u;
   let mean = centre(c);
   var v = vec4<f32>(0.0);
   for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
+    let j = chunkValue(w, k, inv.lid);
+    if (j < p.batch * p.spatial / 4u) {
       v += moment4(x4[channelElement4(c, j)] - mean);
     }
   }
-  part0[lid] = sum4(v);
-  treeSum(lid, false);
-  if (lid == 0u) {
-    out[w] = part0[0];
-  }
+  storePartials(inv.lid, w, sum4(v), 0.0, false);
 }
 
 @compute @workgroup_size(WG)
-fn partialBackward4(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let w = linearId(wid, nwg);
+fn partialBackward4(inv: Invocation) {
+  let w = workgroup_index(inv);
   let C = p.channels;
   if (w >= C * p.chunks) {
     return;
   }
   let c = w / p.chunks;
-  let start = (w % p.chunks) * WG * ITEMS;
-  let n = p.batch * p.spatial / 4u;
-  let mean = coef[c];
-  let invstd = coef[C + c];
   var sdy = vec4<f32>(0.0);
   var sdyx = vec4<f32>(0.0);
   for (var k = 0u; k < ITEMS; k++) {
-    let j = start + k * WG + lid;
-    if (j < n) {
+    let j = chunkValue(w, k, inv.lid);
+    if (j < p.batch * p.spatial / 4u) {
       let e = channelElement4(c, j);
       let g = dy4[e];
       sdy += g;
-      sdyx += g * ((x4[e] - mean) * invstd);
+      sdyx += g * xhat4(c, x4[e]);
     }
   }
-  part0[lid] = sum4(sdy);
-  part1[lid] = sum4(sdyx);
-  treeSum(lid, true);
-  if (lid == 0u) {
-    out[w] = part0[0];
-    out[C * p.chunks + w] = part1[0];
-  }
+  storePartials(inv.lid, w, sum4(sdy), sum4(sdyx), true);
 }

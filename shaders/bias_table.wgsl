@@ -14,13 +14,9 @@ struct BiasTable {
 @group(0) @binding(3) var<storage, read_write> biasOut: array<f32>;
 
 @compute @workgroup_size(64)
-fn biasTable(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
+fn biasTable(inv: Invocation) {
   let p = biasTableParams;
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+  let i = invocation_index(inv, 64u);
   if (i >= p.points * p.outputs) {
     return;
   }

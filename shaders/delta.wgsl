@@ -23,17 +23,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> order: array<u32>; // [T, n]
 @group(0) @binding(3) var<storage, read_write> permuted: array<f32>; // [T, n]
 
-fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
-fn differences(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let e = linear(wid, nwg, lid);
+fn differences(inv: Invocation) {
+  let e = invocation_index(inv, WG);
   let m = p.n - 1u;
   if (e >= p.rows * m) {
     return;
@@ -45,12 +37,8 @@ fn differences(
 }
 
 @compute @workgroup_size(WG)
-fn permute(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let e = linear(wid, nwg, lid);
+fn permute(inv: Invocation) {
+  let e = invocation_index(inv, WG);
   if (e >= p.rows * p.n) {
     return;
   }

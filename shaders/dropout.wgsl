@@ -25,12 +25,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 
 @compute @workgroup_size(WG)
-fn apply(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let block = (wid.x + wid.y * nwg.x) * WG + lid;
+fn apply(inv: Invocation) {
+  let block = invocation_index(inv, WG);
   // p.n >= 1 (the host skips empty tensors); this form cannot overflow.
   if (block > (p.n - 1u) / 4u) {
     return;

@@ -1,6 +1,5 @@
 // Element-wise maps over flat f32 arrays. OP picks the operation when the pipeline is built,
 // so each (entry point, OP) pair compiles to straight-line code.
-// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256;
 override OP: u32 = 0;
@@ -48,41 +47,25 @@ fn binary(u: f32, v: f32) -> f32 {
   }
 }
 
-fn index(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
-fn map1(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn map1(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     y1[i] = unary(x1[i]);
   }
 }
 
 @compute @workgroup_size(WG)
-fn map2(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn map2(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     z2[i] = binary(x2[i], y2[i]);
   }
 }
 
 @compute @workgroup_size(WG)
-fn fill(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = index(wid, nwg, lid);
+fn fill(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i < p.n) {
     y0[i] = p.a;
   }

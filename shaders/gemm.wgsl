@@ -79,7 +79,7 @@ fn gemm_block(z: u32, row0: u32, col0: u32, k0: u32, k1: u32, lid: vec3<u32>, li
 fn gemm_tile(wid: vec3<u32>, nwg: vec3<u32>) -> vec2<u32> {
   let s = gemm_shape();
   let tilesX = (s.n + BN - 1u) / BN;
-  let tile = wid.x + wid.y * nwg.x;
+  let tile = folded_id(wid, nwg);
   return vec2<u32>((tile / tilesX) * BM, (tile % tilesX) * BN);
 }
 

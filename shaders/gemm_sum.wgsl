@@ -15,13 +15,9 @@ struct GemmShape {
 
 // One invocation per element of C (all slices), in workgroups of 256, folded past 65,535.
 @compute @workgroup_size(256)
-fn gemmSum(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
+fn gemmSum(inv: Invocation) {
   let s = gemm_shape();
-  let e = (wid.x + wid.y * nwg.x) * 256u + li;
+  let e = invocation_index(inv, 256u);
   let mn = s.m * s.n;
   let z = e / mn;
   let rem = e % mn;

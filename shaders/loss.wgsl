@@ -4,7 +4,6 @@
 // any magnitude give finite losses.
 // A label >= C cannot be checked by the host without a readback: such a row gets a NaN loss
 // and a NaN gradient row, so divergence checks catch it, and never counts as correct.
-// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256;
 
@@ -27,10 +26,6 @@ struct Params {
 
 var<workgroup> hits: atomic<u32>;
 
-fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 fn rowMax(base: u32) -> f32 {
   var m = logits[base];
   for (var c = 1u; c < p.classes; c++) {
@@ -48,12 +43,8 @@ fn sumExp(base: u32, m: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn forward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let r = linear(wid, nwg, lid);
+fn forward(inv: Invocation) {
+  let r = invocation_index(inv, WG);
   if (r >= p.rows) {
     return;
   }
@@ -69,12 +60,8 @@ fn forward(
 
 // Gradient of the mean loss over B rows (G = 1): (softmax - onehot) / B.
 @compute @workgroup_size(WG)
-fn backward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let r = linear(wid, nwg, lid);
+fn backward(inv: Invocation) {
+  let r = invocation_index(inv, WG);
   if (r >= p.rows) {
     return;
   }
@@ -93,12 +80,9 @@ fn backward(
 // Counts rows whose argmax (lowest index among ties) equals the label, per group. Workgroup t
 // takes WG rows of one group: group t / chunks, rows (t % chunks) * WG + lid.
 @compute @workgroup_size(WG)
-fn correct(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let t = wid.x + wid.y * nwg.x;
+fn correct(inv: Invocation) {
+  let lid = inv.lid;
+  let t = workgroup_index(inv);
   let chunks = (p.batch + WG - 1u) / WG;
   if (t >= p.rows / p.batch * chunks) {
     return;

@@ -5,7 +5,6 @@
 // contain it, in ascending output order (PyTorch's CPU order of accumulation). Global average
 // pooling runs one invocation per plane over its h * w values (the host keeps h * w small
 // enough for lavapipe's 65,535-iteration cap and uses the row reduction otherwise).
-// Workgroups may be folded into two dimensions: linear id = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256;
 
@@ -37,10 +36,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> ady: array<f32>;
 @group(0) @binding(2) var<storage, read_write> adx: array<f32>;
 
-fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 struct MaxAt {
   value: f32,
   index: u32, // row * w + column within the plane, as PyTorch returns indices
@@ -71,24 +66,16 @@ fn windowMax(o: u32) -> MaxAt {
 }
 
 @compute @workgroup_size(WG)
-fn maxForward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let o = linear(wid, nwg, lid);
+fn maxForward(inv: Invocation) {
+  let o = invocation_index(inv, WG);
   if (o < p.n) {
     fy[o] = windowMax(o).value;
   }
 }
 
 @compute @workgroup_size(WG)
-fn maxForwardSave(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let o = linear(wid, nwg, lid);
+fn maxForwardSave(inv: Invocation) {
+  let o = invocation_index(inv, WG);
   if (o < p.n) {
     let m = windowMax(o);
     fy[o] = m.value;
@@ -97,12 +84,8 @@ fn maxForwardSave(
 }
 
 @compute @workgroup_size(WG)
-fn avgForward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let o = linear(wid, nwg, lid);
+fn avgForward(inv: Invocation) {
+  let o = invocation_index(inv, WG);
   if (o >= p.n) {
     return;
   }
@@ -132,12 +115,8 @@ fn windows(c: u32, count: u32) -> vec2<u32> {
 }
 
 @compute @workgroup_size(WG)
-fn maxBackward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let e = linear(wid, nwg, lid);
+fn maxBackward(inv: Invocation) {
+  let e = invocation_index(inv, WG);
   if (e >= p.n) {
     return;
   }
@@ -160,12 +139,8 @@ fn maxBackward(
 }
 
 @compute @workgroup_size(WG)
-fn avgBackward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let e = linear(wid, nwg, lid);
+fn avgBackward(inv: Invocation) {
+  let e = invocation_index(inv, WG);
   if (e >= p.n) {
     return;
   }
@@ -186,12 +161,8 @@ fn avgBackward(
 
 // Global average pooling: y[plane] = mean of its h * w values.
 @compute @workgroup_size(WG)
-fn globalForward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let plane = linear(wid, nwg, lid);
+fn globalForward(inv: Invocation) {
+  let plane = invocation_index(inv, WG);
   if (plane >= p.n) {
     return;
   }
@@ -206,12 +177,8 @@ fn globalForward(
 
 // Global average pooling backward: dx[plane, i] = dy[plane] / (h * w), one invocation per input.
 @compute @workgroup_size(WG)
-fn globalBackward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let e = linear(wid, nwg, lid);
+fn globalBackward(inv: Invocation) {
+  let e = invocation_index(inv, WG);
   if (e < p.n) {
     adx[e] = ady[e / (p.h * p.w)] * p.scale;
   }

@@ -17,8 +17,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-fn blockOf(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return p.offset / 4u + (wid.x + wid.y * nwg.x) * WG + lid;
+fn blockOf(inv: Invocation) -> u32 {
+  return p.offset / 4u + invocation_index(inv, WG);
 }
 
 fn store(block: u32, values: vec4<f32>) {
@@ -31,24 +31,16 @@ fn store(block: u32, values: vec4<f32>) {
 }
 
 @compute @workgroup_size(WG)
-fn fillUniform(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let block = blockOf(wid, nwg, lid);
+fn fillUniform(inv: Invocation) {
+  let block = blockOf(inv);
   let bits = philox_block(vec2<u32>(p.seedLo, p.seedHi), p.stream, p.domain, block);
   let u = vec4<f32>(philox_unit(bits.x), philox_unit(bits.y), philox_unit(bits.z), philox_unit(bits.w));
   store(block, p.a + (p.b - p.a) * u);
 }
 
 @compute @workgroup_size(WG)
-fn fillNormal(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let block = blockOf(wid, nwg, lid);
+fn fillNormal(inv: Invocation) {
+  let block = blockOf(inv);
   let bits = philox_block(vec2<u32>(p.seedLo, p.seedHi), p.stream, p.domain, block);
   store(block, p.a + p.b * philox_gaussian4(bits));
 }

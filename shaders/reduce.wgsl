@@ -18,8 +18,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
 fn identity() -> f32 {
   switch OP {
     case 1u: { return -3.4028234663852886e38; }
@@ -28,7 +26,7 @@ fn identity() -> f32 {
   }
 }
 
-fn combine(u: f32, v: f32) -> f32 {
+fn tree_combine(u: f32, v: f32) -> f32 {
   switch OP {
     case 1u: { return max(u, v); }
     case 2u: { return min(u, v); }
@@ -37,12 +35,9 @@ fn combine(u: f32, v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let g = wid.x + wid.y * nwg.x;
+fn main(inv: Invocation) {
+  let lid = inv.lid;
+  let g = workgroup_index(inv);
   if (g >= p.rows * p.chunks) {
     return;
   }
@@ -53,19 +48,13 @@ fn main(
   for (var k = 0u; k < ITEMS; k++) {
     let i = start + k * WG + lid;
     if (i < p.n) {
-      v = combine(v, input[row * p.n + i]);
+      v = tree_combine(v, input[row * p.n + i]);
     }
   }
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      partial[lid] = combine(partial[lid], partial[lid + s]);
-    }
-    workgroupBarrier();
-  }
+  treeA[lid] = v;
+  tree_reduce(lid, false);
   if (lid == 0u) {
-    var r = partial[0];
+    var r = treeA[0];
     if (OP == 0u) {
       r *= p.scale;
     }

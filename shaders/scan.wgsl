@@ -29,12 +29,9 @@ var<workgroup> tile: array<f32, WG * ITEMS>;
 var<workgroup> totals: array<f32, WG>;
 
 @compute @workgroup_size(WG)
-fn blocks(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let g = wid.x + wid.y * nwg.x;
+fn blocks(inv: Invocation) {
+  let lid = inv.lid;
+  let g = workgroup_index(inv);
   if (g >= p.rows * p.blocks) {
     return;
   }
@@ -86,12 +83,9 @@ fn blocks(
 }
 
 @compute @workgroup_size(WG)
-fn offsets(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let g = wid.x + wid.y * nwg.x;
+fn offsets(inv: Invocation) {
+  let lid = inv.lid;
+  let g = workgroup_index(inv);
   if (g >= p.rows * p.blocks) {
     return;
   }

@@ -17,17 +17,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> targets: array<f32>; // [B, O]
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward [G, B]; backward [B, O]
 
-fn linear(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
-  return (wid.x + wid.y * nwg.x) * WG + lid;
-}
-
 @compute @workgroup_size(WG)
-fn forward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let r = linear(wid, nwg, lid);
+fn forward(inv: Invocation) {
+  let r = invocation_index(inv, WG);
   if (r >= p.rows) {
     return;
   }
@@ -41,12 +33,8 @@ fn forward(
 }
 
 @compute @workgroup_size(WG)
-fn backward(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = linear(wid, nwg, lid);
+fn backward(inv: Invocation) {
+  let i = invocation_index(inv, WG);
   if (i >= p.batch * p.outputs) {
     return;
   }

@@ -67,12 +67,8 @@ fn winograd_gather4(at: u32, step: u32) -> vec4<f32> {
 
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)
-fn weightTransform(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn weightTransform(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   let K = p.m;
   let C = p.k;
   if (i >= p.points * K * C) {
@@ -122,12 +118,8 @@ fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
 // One invocation per (tile, four channels): B^T d B for each channel, its 16 values stored
 // as vec4s over the channels (the layout the products read).
 @compute @workgroup_size(64)
-fn inputTransform(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn inputTransform(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   let T = p.n;
   let C4 = p.k / 4u;
   if (i >= p.groups * T * C4) {
@@ -161,12 +153,8 @@ fn inputTransform(
 // One invocation per (k, tile): the 2 x 2 outputs A^T M A, bias added, rows and columns past
 // the output dropped.
 @compute @workgroup_size(64)
-fn outputTransform(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn outputTransform(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   let K = p.m;
   let T = p.n;
   if (i >= p.points * K * T) {
@@ -230,12 +218,8 @@ fn winograd_dy4(nb: u32, k: u32, row: u32, col: u32) -> vec4<f32> {
 
 // One invocation per (tile, four output channels).
 @compute @workgroup_size(64)
-fn gradientTransform(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn gradientTransform(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   let T = p.k;
   let K4 = p.m / 4u;
   if (i >= T * K4) {
@@ -270,12 +254,8 @@ fn gradientTransform(
 
 // One invocation per (k, c): the 3 x 3 gradient A'^T M A'.
 @compute @workgroup_size(64)
-fn weightGradient(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn weightGradient(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   let K = p.m;
   let C = p.n;
   if (i >= K * C) {
@@ -300,12 +280,8 @@ fn weightGradient(
 
 // One invocation per (image, k): the sum of dy over the image's OH x OW outputs, into dst.
 @compute @workgroup_size(64)
-fn outputSums(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let i = (wid.x + wid.y * nwg.x) * 64u + li;
+fn outputSums(inv: Invocation) {
+  let i = invocation_index(inv, 64u);
   if (i >= p.batch * p.m) {
     return;
   }
@@ -319,12 +295,8 @@ fn outputSums(
 
 // One invocation per k: db[k] = sum over images of binding 1's [batch, K] per-channel sums.
 @compute @workgroup_size(64)
-fn biasGradient(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) nwg: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let k = (wid.x + wid.y * nwg.x) * 64u + li;
+fn biasGradient(inv: Invocation) {
+  let k = invocation_index(inv, 64u);
   if (k >= p.m) {
     return;
   }

@@ -45,3 +45,14 @@ Deno.test("the library modules do not reach into the command line's code", async
     assert.deepEqual(cli, [], `${entry} imports command-line modules`);
   }
 });
+
+Deno.test("kernels take the folded workgroup index from shaders/invocation.wgsl", async () => {
+  const spelled: string[] = [];
+  for await (const entry of Deno.readDir(new URL("shaders/", root))) {
+    if (!entry.name.endsWith(".wgsl") || entry.name === "invocation.wgsl") continue;
+    const text = await Deno.readTextFile(new URL(`shaders/${entry.name}`, root));
+    const code = text.replace(/\/\/[^\n]*/g, "");
+    if (/wid\.x\s*\+\s*wid\.y\s*\*\s*nwg\.x/.test(code)) spelled.push(entry.name);
+  }
+  assert.deepEqual(spelled, [], "shaders that fold the workgroup index themselves");
+});

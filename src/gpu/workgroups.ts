@@ -1,6 +1,6 @@
 /**
  * Workgroup counts past maxComputeWorkgroupsPerDimension (65,535 on most adapters) are folded
- * into two dimensions; kernels rebuild the linear id as `wid.x + wid.y * nwg.x` and ignore
+ * into two dimensions; kernels rebuild the linear id with `workgroup_index` (shaders/invocation.wgsl) and ignore
  * ids at or past the count they were asked for.
  * @module
  */

@@ -20,9 +20,10 @@ import { cumsum } from "../ops/scan.ts";
 import { PhiloxStream, RNG_DOMAIN } from "../rng/philox.ts";
 import { Tensor } from "../tensor.ts";
 import { LOSS_CAUSE, requireFinite } from "./finite.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/delta.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/delta.wgsl", source);
+const shader = wgsl("shaders/delta.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", { rows: "u32", n: "u32" });
 const WG = 256;
 

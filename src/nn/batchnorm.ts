@@ -9,6 +9,8 @@ import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
+import { treeSumShader } from "../gpu/tree_sum.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -53,7 +55,13 @@ export const BATCHNORM_LAYOUT = { workgroupSize: WG, items: ITEMS } as const;
 
 /** batchnorm.wgsl assembled after the perturbation variant (none, full or subspace). */
 function shaderFor(p: Perturbation | undefined): ShaderSource {
-  return wgsl("shaders/batchnorm.wgsl", source, perturbationShader(p));
+  return wgsl(
+    "shaders/batchnorm.wgsl",
+    source,
+    invocationShader,
+    treeSumShader,
+    perturbationShader(p),
+  );
 }
 
 /** Workgroup size of a partial-sum pass: a power of two, no wider than a channel needs. */

@@ -13,9 +13,10 @@ import { RNG_DOMAIN, seedKey } from "../rng/philox.ts";
 import { Tensor } from "../tensor.ts";
 import type { ForwardContext, Layer, ParamSpec } from "./layer.ts";
 import { activationDims } from "./layer.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/dropout.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/dropout.wgsl", source, philoxShader);
+const shader = wgsl("shaders/dropout.wgsl", source, invocationShader, philoxShader);
 const UNIFORMS = uniformStruct("Params", {
   n: "u32",
   seedLo: "u32",

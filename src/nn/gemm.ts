@@ -25,10 +25,16 @@ import { ceilDiv, foldWorkgroups } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import { gemmSumShader } from "./gemm_sum.ts";
 import { registerCore, type RegisterForm, type RegisterTile } from "./gemm_register.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/gemm.wgsl" with { type: "text" };
 
 /** The workgroup-memory GEMM core. */
-export const gemmShader: ShaderSource = wgsl("shaders/gemm.wgsl", source, gemmSumShader);
+export const gemmShader: ShaderSource = wgsl(
+  "shaders/gemm.wgsl",
+  source,
+  invocationShader,
+  gemmSumShader,
+);
 
 /** Tile of C per workgroup and depth of a staged slice (the constants of gemm.wgsl). */
 export const GEMM_TILE = { rows: 64, cols: 64, depth: 16 } as const;

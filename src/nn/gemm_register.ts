@@ -7,12 +7,14 @@
  */
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { gemmSumShader } from "./gemm_sum.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/gemm_register.wgsl" with { type: "text" };
 
 /** The static part of the register core: bindings, packing kernels and the split sum. */
 export const registerCoreShader: ShaderSource = wgsl(
   "shaders/gemm_register.wgsl",
   source,
+  invocationShader,
   gemmSumShader,
 );
 
@@ -46,19 +48,15 @@ function productKernel(
   const lines: string[] = [];
   const add = (s: string) => lines.push(s);
   add(`@compute @workgroup_size(${wg})`);
-  add(`fn ${entry}(`);
-  add(`  @builtin(workgroup_id) wid: vec3<u32>,`);
-  add(`  @builtin(num_workgroups) nwg: vec3<u32>,`);
-  add(`  @builtin(local_invocation_index) li: u32,`);
-  add(`) {`);
+  add(`fn ${entry}(inv: Invocation) {`);
   add(`  let s = gemm_shape();`);
   add(`  let r = gemmReg;`);
-  add(`  let b = r.blockBase + (wid.x + wid.y * nwg.x) * ${wg}u + li;`);
+  add(`  let b = r.blockBase + invocation_index(inv, ${wg}u);`);
   add(`  if (b >= r.blocks) {`);
   add(`    return;`);
   add(`  }`);
-  add(`  let z = wid.z / r.splitCount;`);
-  add(`  let split = r.splitBase + wid.z % r.splitCount;`);
+  add(`  let z = inv.wid.z / r.splitCount;`);
+  add(`  let split = r.splitBase + inv.wid.z % r.splitCount;`);
   add(`  let kBegin = max(split * s.kChunk, r.k0);`);
   add(`  let kEnd = min(min(s.k, (split + 1u) * s.kChunk), r.k0 + r.kLen);`);
   add(`  let mq = (b % r.blocksM) * ${am}u;`);

@@ -4,7 +4,8 @@
  * @module
  */
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/gemm_sum.wgsl" with { type: "text" };
 
 /** The shape struct and split-K sum of both cores. */
-export const gemmSumShader: ShaderSource = wgsl("shaders/gemm_sum.wgsl", source);
+export const gemmSumShader: ShaderSource = wgsl("shaders/gemm_sum.wgsl", source, invocationShader);

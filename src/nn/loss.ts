@@ -14,9 +14,10 @@ import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { reduceRows } from "../ops/reduce.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/loss.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/loss.wgsl", source);
+const shader = wgsl("shaders/loss.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", {
   rows: "u32",
   batch: "u32",

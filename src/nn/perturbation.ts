@@ -11,6 +11,7 @@ import { ceilDiv } from "../gpu/workgroups.ts";
 import { philoxShader } from "../ops/random.ts";
 import { seedKey } from "../rng/philox.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import biasSource from "../../shaders/bias_table.wgsl" with { type: "text" };
 import noneSource from "../../shaders/perturb_none.wgsl" with { type: "text" };
 import fullSource from "../../shaders/perturb_full.wgsl" with { type: "text" };
@@ -126,7 +127,7 @@ export function perturbedBiases(
   const table = Tensor.empty(gpu, [p.points, outputs]);
   gpu.dispatch({
     kernel: {
-      shader: wgsl("shaders/bias_table.wgsl", biasSource, perturbationShader(p)),
+      shader: wgsl("shaders/bias_table.wgsl", biasSource, invocationShader, perturbationShader(p)),
       entryPoint: "biasTable",
     },
     bindings: withPerturbation([null, source, table], p),

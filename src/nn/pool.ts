@@ -12,9 +12,10 @@ import { reduceRows } from "../ops/reduce.ts";
 import { Tensor } from "../tensor.ts";
 import type { ForwardContext, Layer, ParamSpec } from "./layer.ts";
 import { activationDims } from "./layer.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/pool.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/pool.wgsl", source);
+const shader = wgsl("shaders/pool.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", {
   n: "u32",
   h: "u32",

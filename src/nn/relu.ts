@@ -8,9 +8,10 @@ import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import type { ForwardContext, Layer, ParamSpec } from "./layer.ts";
 import { activationDims } from "./layer.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/activation.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/activation.wgsl", source);
+const shader = wgsl("shaders/activation.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", { n: "u32" });
 const WG = 256;
 

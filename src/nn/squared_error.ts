@@ -7,9 +7,10 @@ import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/squared_error.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/squared_error.wgsl", source);
+const shader = wgsl("shaders/squared_error.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", {
   rows: "u32",
   batch: "u32",

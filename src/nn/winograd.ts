@@ -12,6 +12,7 @@ import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import type { FieldValues } from "../gpu/uniforms.ts";
 import { GEMM_SHAPE, gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import {
   type Perturbation,
   perturbationShader,
@@ -23,7 +24,7 @@ import source from "../../shaders/winograd.wgsl" with { type: "text" };
 
 /** winograd.wgsl assembled with a GEMM core and a perturbation variant. */
 function winogradShader(core: ShaderSource, p?: Perturbation): ShaderSource {
-  return wgsl("shaders/winograd.wgsl", source, core, perturbationShader(p));
+  return wgsl("shaders/winograd.wgsl", source, invocationShader, core, perturbationShader(p));
 }
 
 /** One convolution of `batch` images: input [C, H, W] to output [K, OH, OW], OH = H + 2 pad - 2. */

@@ -7,9 +7,10 @@ import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/elementwise.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/elementwise.wgsl", source);
+const shader = wgsl("shaders/elementwise.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", { n: "u32", a: "f32", b: "f32" });
 const WG = 256;
 

@@ -9,12 +9,13 @@ import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { RNG_DOMAIN, seedKey } from "../rng/philox.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import philoxSource from "../../shaders/philox.wgsl" with { type: "text" };
 import source from "../../shaders/random.wgsl" with { type: "text" };
 
 /** The Philox4x32-10 functions, for shaders that draw random numbers. */
 export const philoxShader: ShaderSource = wgsl("shaders/philox.wgsl", philoxSource);
-const shader = wgsl("shaders/random.wgsl", source, philoxShader);
+const shader = wgsl("shaders/random.wgsl", source, invocationShader, philoxShader);
 const UNIFORMS = uniformStruct("Params", {
   n: "u32",
   offset: "u32",

@@ -6,9 +6,11 @@ import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
+import { treeSumShader } from "../gpu/tree_sum.ts";
 import source from "../../shaders/reduce.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/reduce.wgsl", source);
+const shader = wgsl("shaders/reduce.wgsl", source, invocationShader, treeSumShader);
 const UNIFORMS = uniformStruct("Params", { n: "u32", rows: "u32", chunks: "u32", scale: "f32" });
 const WG = 128;
 const ITEMS = 32;

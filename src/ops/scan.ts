@@ -6,9 +6,10 @@ import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/scan.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/scan.wgsl", source);
+const shader = wgsl("shaders/scan.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", { n: "u32", rows: "u32", blocks: "u32" });
 const WG = 128;
 const ITEMS = 16;

@@ -7,9 +7,10 @@ import { uniformStruct } from "../gpu/uniforms.ts";
 import { wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
+import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/adam.wgsl" with { type: "text" };
 
-const shader = wgsl("shaders/adam.wgsl", source);
+const shader = wgsl("shaders/adam.wgsl", source, invocationShader);
 const UNIFORMS = uniformStruct("Params", {
   n: "u32",
   beta1: "f32",
