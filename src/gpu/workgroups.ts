@@ -1,7 +1,7 @@
 /**
  * Workgroup counts past maxComputeWorkgroupsPerDimension (65,535 on most adapters) are folded
- * into two dimensions; kernels rebuild the linear id with `workgroup_index` (shaders/invocation.wgsl) and ignore
- * ids at or past the count they were asked for.
+ * into two dimensions; kernels rebuild the linear id with `workgroup_index`
+ * (shaders/invocation.wgsl) and ignore ids at or past the count they were asked for.
  * @module
  */
 
