@@ -59,7 +59,7 @@ for (const [name, config, samples] of cases) {
   const model = new Sequential(gpu, config);
   model.initialize(1);
   const data: EvalData = {
-    dataset: synthetic({ size: samples, shape: [1, 28, 28], seed: 2 }),
+    dataset: synthetic({ samples: samples, shape: [1, 28, 28], seed: 2 }),
     loss: "cross-entropy",
   };
   const p: Points = { mode: "full", count: points, seed: 3, sigma: 0.01 };

@@ -45,8 +45,8 @@ export function lcg(n: number, seed: number): Float32Array {
 }
 
 /** A synthetic Fashion-MNIST-shaped dataset (28x28x1, 10 classes). */
-export function images28(size: number, seed = 2): Dataset {
-  return synthetic({ size, shape: [1, 28, 28], seed });
+export function images28(samples: number, seed = 2): Dataset {
+  return synthetic({ samples, shape: [1, 28, 28], seed });
 }
 
 /** A model with its parameters initialised (seeded). */

@@ -150,8 +150,12 @@ export class Tensor<D extends DType = "f32"> implements GpuBufferView, Disposabl
     return t;
   }
 
-  /** A view of `shape` starting `elementOffset` elements in, sharing this tensor's storage. */
-  view(shape: readonly number[], elementOffset = 0): Tensor<D> {
+  /**
+   * A view of `shape` starting `elementOffset` elements in, sharing this tensor's storage.
+   * @param elementOffset Where the view starts, in elements (default 0).
+   */
+  view(shape: readonly number[], elementOffset?: number): Tensor<D> {
+    elementOffset ??= 0;
     this.#live();
     const size = shapeSize(shape);
     if (elementOffset < 0 || elementOffset + size > this.size) {

@@ -174,17 +174,17 @@ Deno.test("CIFAR-10 binary files load, with errors naming the file for bad ones"
 });
 
 Deno.test("synthetic data, validation hold-out and epoch orders are seeded and reproducible", () => {
-  const a = synthetic({ size: 500, seed: 3 }), b = synthetic({ size: 500, seed: 3 });
+  const a = synthetic({ samples: 500, seed: 3 }), b = synthetic({ samples: 500, seed: 3 });
   assert.deepEqual(a.images, b.images);
   assert.deepEqual(a.labels, b.labels);
-  assert.notDeepEqual(synthetic({ size: 500, seed: 3, part: 1 }).labels, a.labels);
+  assert.notDeepEqual(synthetic({ samples: 500, seed: 3, part: 1 }).labels, a.labels);
   const split = holdOut(a, 100, 9);
   assert.equal(datasetSize(split.validation), 100);
   assert.equal(datasetSize(split.train), 400);
   assert.deepEqual(holdOut(a, 100, 9).validation.labels, split.validation.labels);
   assert.throws(() => holdOut(a, 500, 9), /validation size must be in \[1, 499\] \(.* has 500/);
   assert.throws(
-    () => holdOut(synthetic({ size: 1 }), 1, 0),
+    () => holdOut(synthetic({ samples: 1 }), 1, 0),
     /has 1 sample; holding out validation needs at least 2/,
   );
   const o1 = epochOrder(1000, 5, 0), o2 = epochOrder(1000, 5, 1);

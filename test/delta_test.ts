@@ -211,7 +211,7 @@ gpuTest(
   async (gpu) => {
     const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 10, layers: 2 }));
     model.initialize(9);
-    const data = synthetic({ size: 90, seed: 8 });
+    const data = synthetic({ samples: 90, seed: 8 });
     const o = { sigma: 0.05, points: 12, samples: 40, seed: 2 };
     for (const extra of [{}, { estimator: "antithetic" as const }, { reshuffleSeed: 5 }]) {
       const curve = await estimateDelta(model, data, { ...o, ...extra });
@@ -267,7 +267,7 @@ gpuTest(
     stats.forEach((e, i) =>
       gpu.write(e.binding.value, randomArray(e.binding.value.size, 60 + i, 0.5, 1.5))
     );
-    const data = synthetic({ size: 120, shape: [1, 28, 28], seed: 6 });
+    const data = synthetic({ samples: 120, shape: [1, 28, 28], seed: 6 });
     const o = { sigma: 0.01, points: 128, samples: 101, seed: 4 };
     const plain = await estimateDelta(model, data, o);
     const pairs = await estimateDelta(model, data, { ...o, estimator: "antithetic" });

@@ -91,7 +91,7 @@ Deno.test("chance accuracy: within 3 standard errors of 1/C is refused, unless n
 });
 
 gpuTest("training whose loss explodes stops within its first epoch", async (gpu) => {
-  const data = synthetic({ size: 2200, seed: 1 });
+  const data = synthetic({ samples: 2200, seed: 1 });
   const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 16, layers: 2 }));
   const epochs: number[] = [];
   await assert.rejects(
@@ -109,8 +109,8 @@ gpuTest("training whose loss explodes stops within its first epoch", async (gpu)
 });
 
 gpuTest("training that ends no better than guessing is refused", async (gpu) => {
-  const data = randomLabels(synthetic({ size: 1000, seed: 2 }), 1);
-  const validation = randomLabels(synthetic({ size: 300, seed: 2, part: 1 }), 2);
+  const data = randomLabels(synthetic({ samples: 1000, seed: 2 }), 1);
+  const validation = randomLabels(synthetic({ samples: 300, seed: 2, part: 1 }), 2);
   const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 16, layers: 1 }));
   await assert.rejects(
     () => train(model, data, { epochs: 2, adam: { lr: 3e-3 }, validation, progress: quietSink }),

@@ -14,7 +14,7 @@ import { Sequential } from "../src/nn/sequential.ts";
 import type { Gpu } from "../src/gpu/gpu.ts";
 import { gpuTest } from "./helpers.ts";
 
-const data = synthetic({ size: 64, seed: 3 });
+const data = synthetic({ samples: 64, seed: 3 });
 const evalData = { dataset: data, loss: "cross-entropy" as const };
 
 function model(gpu: Gpu): Sequential {

@@ -207,7 +207,7 @@ gpuTest(
 
 /** The one-hidden-layer ReLU MLP on 8x8 synthetic images, initialised (not trained). */
 async function reluMlp(gpu: Gpu) {
-  const dataset = synthetic({ size: 128, seed: 1 });
+  const dataset = synthetic({ samples: 128, seed: 1 });
   const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 16, layers: 1 }));
   model.initialize(3);
   await gpu.flush();
@@ -378,7 +378,7 @@ gpuTest(
 gpuTest(
   "small CNN without batch norm: HVPs are symmetric within their own consistency error",
   async (gpu) => {
-    const dataset = synthetic({ size: 16, seed: 2 });
+    const dataset = synthetic({ samples: 16, seed: 2 });
     const model = new Sequential(
       gpu,
       cnn({ inputShape: [1, 8, 8], channels: 4, convLayers: 1, headChannels: 2 }),
@@ -428,7 +428,7 @@ gpuTest(
     await assert.rejects(() => Curvature.create(ok, { relativeStep: 0 }), /relativeStep/);
     const curvature = await Curvature.create(ok);
     const data: EvalData = {
-      dataset: synthetic({ size: 5, shape: [1, 4, 4] }),
+      dataset: synthetic({ samples: 5, shape: [1, 4, 4] }),
       loss: "cross-entropy",
     };
     const set = curvature.samples(data, [0, 1]);

@@ -72,7 +72,7 @@ gpuTest(
   "the loss surface equals the mean loss at w* + a u + b v (and w* at the centre)",
   async (gpu) => {
     const model = await trainedLike(gpu);
-    const data: EvalData = { dataset: synthetic({ size: 40, seed: 5 }), loss: "cross-entropy" };
+    const data: EvalData = { dataset: synthetic({ samples: 40, seed: 5 }), loss: "cross-entropy" };
     const options = { seed: 3, resolution: 5, range: [-0.5, 0.5] as [number, number] };
     const surface = await lossSurface(model, data, options);
     assert.equal(surface.values.length, 25);
@@ -102,7 +102,7 @@ gpuTest(
 
 gpuTest("integrand maps are (L_{k+1} - L_k)^2 times the Gaussian density", async (gpu) => {
   const model = await trainedLike(gpu);
-  const data: EvalData = { dataset: synthetic({ size: 12, seed: 6 }), loss: "cross-entropy" };
+  const data: EvalData = { dataset: synthetic({ samples: 12, seed: 6 }), loss: "cross-entropy" };
   const options = { seed: 8, resolution: 3, range: [-0.2, 0.2] as [number, number] };
   const sigma = 0.15;
   const maps = await integrandMaps(model, data, [1, 5, 11], sigma, options);
@@ -127,7 +127,7 @@ gpuTest("integrand maps are (L_{k+1} - L_k)^2 times the Gaussian density", async
 
 gpuTest("width: positive, grows with the rise that defines the edge, reproducible", async (gpu) => {
   const model = await trainedLike(gpu);
-  const data: EvalData = { dataset: synthetic({ size: 64, seed: 7 }), loss: "cross-entropy" };
+  const data: EvalData = { dataset: synthetic({ samples: 64, seed: 7 }), loss: "cross-entropy" };
   const narrow = await landscapeWidth(model, data, {
     seed: 2,
     directions: 3,
@@ -158,7 +158,7 @@ gpuTest("width: positive, grows with the rise that defines the edge, reproducibl
 
 gpuTest("estimateDelta: full and subspace modes; the subspace dimension matters", async (gpu) => {
   const model = await trainedLike(gpu, false);
-  const data = synthetic({ size: 200, seed: 8 });
+  const data = synthetic({ samples: 200, seed: 8 });
   const common = { sigma: 0.05, points: 64, samples: 60, seed: 1 };
   const full = await estimateDelta(model, data, common);
   assert.equal(full.k.length, 59);

@@ -74,7 +74,10 @@ for (const [name, config] of MODELS) {
     `${name}: the fused perturbed evaluation equals materialised weights (full, subspace, grid)`,
     async (gpu) => {
       const model = await makeModel(gpu, config);
-      const data: EvalData = { dataset: synthetic({ size: 37, seed: 2 }), loss: "cross-entropy" };
+      const data: EvalData = {
+        dataset: synthetic({ samples: 37, seed: 2 }),
+        loss: "cross-entropy",
+      };
       for (const [mode, points, owned] of pointSets(gpu, model.params.values.size)) {
         const fused = await lossMatrix(model, data, points, {
           maxPointsPerChunk: 2,
@@ -103,7 +106,7 @@ gpuTest(
   "antithetic points 2p and 2p + 1 are w* ± sigma * eps_p: the plus points are plain point p",
   async (gpu) => {
     const model = await makeModel(gpu, MODELS[0][1]);
-    const data: EvalData = { dataset: synthetic({ size: 23, seed: 4 }), loss: "cross-entropy" };
+    const data: EvalData = { dataset: synthetic({ samples: 23, seed: 4 }), loss: "cross-entropy" };
     const plain = await lossMatrix(model, data, { mode: "full", count: 4, seed: 7, sigma: 0.2 });
     const pairs = await lossMatrix(
       model,
@@ -139,7 +142,7 @@ gpuTest(
   "the loss matrix does not depend on how points and samples are chunked, and repeats exactly",
   async (gpu) => {
     const model = await makeModel(gpu, MODELS[1][1]);
-    const data: EvalData = { dataset: synthetic({ size: 50, seed: 3 }), loss: "cross-entropy" };
+    const data: EvalData = { dataset: synthetic({ samples: 50, seed: 3 }), loss: "cross-entropy" };
     const points: Points = { mode: "full", count: 7, seed: 99, sigma: 0.1 };
     const a = await lossMatrix(model, data, points);
     const b = await lossMatrix(model, data, points, {

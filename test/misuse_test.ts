@@ -49,7 +49,7 @@ gpuTest("a disposed tensor, or a view of one, throws on every use", async (gpu) 
 });
 
 gpuTest("a disposed Sequential throws an error naming it", async (gpu) => {
-  const data = synthetic({ size: 64, shape: [1, 4, 4], seed: 1 });
+  const data = synthetic({ samples: 64, shape: [1, 4, 4], seed: 1 });
   const model = new Sequential(gpu, mlp({ inputShape: [1, 4, 4], hidden: 8, layers: 1 }));
   model.initialize(1);
   model.dispose();
@@ -99,7 +99,7 @@ const mismatch = (what: RegExp) => (e: unknown) =>
 gpuTest(
   "train, evaluate and the estimators refuse a model whose class count or input shape does not fit the data",
   async (gpu) => {
-    const data = synthetic({ size: 64, shape: [1, 4, 4], seed: 1 }); // 10 classes
+    const data = synthetic({ samples: 64, shape: [1, 4, 4], seed: 1 }); // 10 classes
     const delta = { sigma: 0.01, points: 4, samples: 8, seed: 1 };
     const evalData = { dataset: data, loss: "cross-entropy" as const };
     const fiveClasses = new Sequential(gpu, mlp({ inputShape: [1, 4, 4], hidden: 8, classes: 5 }));
@@ -139,7 +139,7 @@ gpuTest(
 );
 
 gpuTest("the estimators refuse a model that was never initialised or loaded", async (gpu) => {
-  const data = synthetic({ size: 64, shape: [1, 4, 4], seed: 1 });
+  const data = synthetic({ samples: 64, shape: [1, 4, 4], seed: 1 });
   const config = mlp({ inputShape: [1, 4, 4], hidden: 8, layers: 1 });
   const delta = { sigma: 0.01, points: 4, samples: 8, seed: 1 };
   using model = new Sequential(gpu, config);

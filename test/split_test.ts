@@ -80,9 +80,9 @@ async function delta(ck: string, out: string) {
 
 Deno.test("a split record round-trips through metadata; a damaged one names the file", () => {
   const data = {
-    train: synthetic({ size: 30, part: 0 }),
-    validation: synthetic({ size: 5, part: 0 }),
-    test: synthetic({ size: 7, part: 1 }),
+    train: synthetic({ samples: 30, part: 0 }),
+    validation: synthetic({ samples: 5, part: 0 }),
+    test: synthetic({ samples: 7, part: 1 }),
   };
   const split = trainingSplit("synthetic", 4, data, 35);
   assert.deepEqual(split, {
@@ -111,7 +111,7 @@ Deno.test("a split record round-trips through metadata; a damaged one names the 
 Deno.test("a split's source indices pick exactly the samples loadData splits off", async () => {
   const loaded = await loadData({ data: "synthetic", seed: 5, validation: 300 });
   const split = trainingSplit("synthetic", 5, loaded);
-  const file = synthetic({ size: 2400, seed: 5, part: 0 });
+  const file = synthetic({ samples: 2400, seed: 5, part: 0 });
   for (const part of ["train", "validation"] as const) {
     const picked = select(file, sourceIndices(split, part));
     assert.deepEqual(picked.images, loaded[part].images, part);

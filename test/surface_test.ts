@@ -1,12 +1,39 @@
 import assert from "node:assert/strict";
 
-/** The names a module exports (values and types), as `deno doc` lists them. */
-async function exportedNames(file: string): Promise<Set<string>> {
+// deno doc's JSON, as far as these tests read it.
+interface DocParam {
+  kind: string;
+  name?: string;
+  left?: { name?: string };
+}
+interface DocFunction {
+  params: DocParam[];
+}
+interface DocDeclaration {
+  kind: string;
+  def: {
+    params?: DocParam[];
+    methods?: { name: string; functionDef: DocFunction }[];
+    properties?: { name: string; optional: boolean; jsDoc?: { doc?: string } }[];
+  };
+}
+interface DocSymbol {
+  name: string;
+  declarations: DocDeclaration[];
+}
+
+/** The symbols a module exports (values and types), as `deno doc` describes them. */
+async function exportedSymbols(file: string): Promise<DocSymbol[]> {
   const out = await new Deno.Command(Deno.execPath(), { args: ["doc", "--json", file] }).output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   const doc = JSON.parse(new TextDecoder().decode(out.stdout));
-  const [module] = Object.values(doc.nodes) as { symbols: { name: string }[] }[];
-  return new Set(module.symbols.map((s) => s.name));
+  const [module] = Object.values(doc.nodes) as { symbols: DocSymbol[] }[];
+  return module.symbols;
+}
+
+/** The names a module exports. */
+async function exportedNames(file: string): Promise<Set<string>> {
+  return new Set((await exportedSymbols(file)).map((s) => s.name));
 }
 
 /** The local modules `file` imports, directly or not. */
@@ -29,6 +56,38 @@ Deno.test("mod.ts is the research API: few names, no GPU internals", async () =>
   for (const research of ["Gpu", "mlp", "Sequential", "train", "estimateDelta", "fitRate"]) {
     assert.ok(names.has(research), `mod.ts lacks ${research}`);
   }
+});
+
+Deno.test("mod.ts: no parameter with a default reads as required in deno doc", async () => {
+  const defaulted: string[] = [];
+  for (const symbol of await exportedSymbols(new URL("mod.ts", root).pathname)) {
+    for (const decl of symbol.declarations) {
+      const functions: [string, DocParam[]][] = decl.kind === "function"
+        ? [[symbol.name, decl.def.params ?? []]]
+        : decl.kind === "class"
+        ? (decl.def.methods ?? []).map((m) => [`${symbol.name}.${m.name}`, m.functionDef.params])
+        : [];
+      for (const [name, params] of functions) {
+        for (const p of params) if (p.kind === "assign") defaulted.push(`${name}(${p.left?.name})`);
+      }
+    }
+  }
+  assert.deepEqual(defaulted, [], "write these as optional parameters with a documented default");
+});
+
+Deno.test("mod.ts: every optional option states its default", async () => {
+  const silent: string[] = [];
+  for (const symbol of await exportedSymbols(new URL("mod.ts", root).pathname)) {
+    if (!symbol.name.endsWith("Options")) continue;
+    for (const decl of symbol.declarations) {
+      for (const p of decl.def.properties ?? []) {
+        if (p.optional && !/default/i.test(p.jsDoc?.doc ?? "")) {
+          silent.push(`${symbol.name}.${p.name}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(silent, [], "optional options whose JSDoc does not say their default");
 });
 
 Deno.test("kernels.ts carries the engine's internals", async () => {

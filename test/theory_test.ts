@@ -122,7 +122,7 @@ gpuTest(
   "softmax regression (smooth cross-entropy): at small σ the closed form agrees with Monte " +
     "Carlo for k = 4 and 16, beyond the a² term alone",
   async (gpu) => {
-    const dataset = synthetic({ size: 64, seed: 1 });
+    const dataset = synthetic({ samples: 64, seed: 1 });
     // The mlp builder with no hidden layer: Flatten -> Dense(64 -> 10), 650 parameters.
     const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], layers: 0 }));
     model.initialize(3);
@@ -151,7 +151,7 @@ gpuTest(
   "ReLU MLP: the verdict reports disagreement at σ = 0.3, where terms beyond the pointwise " +
     "second-order model (higher orders, activation kinks) dominate",
   async (gpu) => {
-    const dataset = synthetic({ size: 64, seed: 1 });
+    const dataset = synthetic({ samples: 64, seed: 1 });
     const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 16, layers: 1 }));
     model.initialize(3);
     const r = await theoryCheck(model, { dataset, loss: "cross-entropy" }, {
@@ -171,7 +171,7 @@ gpuTest(
 );
 
 gpuTest("the theory check rejects batch norm models and bad arguments", async (gpu) => {
-  const dataset = synthetic({ size: 8, shape: [1, 4, 4] });
+  const dataset = synthetic({ samples: 8, shape: [1, 4, 4] });
   const data: EvalData = { dataset, loss: "cross-entropy" };
   const bn = new Sequential(
     gpu,

@@ -122,7 +122,7 @@ for (const c of fixtures.cases) {
 }
 
 gpuTest("training learns, keeps the best validation epoch, and evaluates it", async (gpu) => {
-  const all = synthetic({ size: 1200, noise: 1.0, seed: 4 });
+  const all = synthetic({ samples: 1200, noise: 1.0, seed: 4 });
   const { train: data, validation } = holdOut(all, 200, 1);
   const model = new Sequential(
     gpu,
@@ -157,7 +157,7 @@ gpuTest("training learns, keeps the best validation epoch, and evaluates it", as
 gpuTest(
   "training with the same seed gives the same losses; NaN input stops it with a clear error",
   async (gpu) => {
-    const data = synthetic({ size: 300, seed: 1 });
+    const data = synthetic({ samples: 300, seed: 1 });
     const config = mlp({ inputShape: [1, 8, 8], hidden: 16, layers: 1, dropout: 0.2 });
     const run = async () => {
       const model = new Sequential(gpu, config);

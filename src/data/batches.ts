@@ -15,7 +15,7 @@ export interface Batch {
   /** Labels [B]. */
   labels: Tensor<"u32">;
   /** B, the number of samples. */
-  size: number;
+  samples: number;
 }
 
 /** The order of epoch `epoch` (seeded permutation, or 0..n-1 when not shuffling). */
@@ -46,7 +46,7 @@ export function uploadBatch(gpu: Gpu, d: Dataset, indices: ArrayLike<number>): B
   return {
     images: Tensor.from(gpu, images, [1, indices.length, ...d.shape]),
     labels: Tensor.from(gpu, labels),
-    size: indices.length,
+    samples: indices.length,
   };
 }
 

@@ -60,8 +60,12 @@ export function normalizeBytes(bytes: Uint8Array, mean = 0.5, std = 0.5): Float3
   return out;
 }
 
-/** The samples at `indices`, in that order, as a new dataset. */
-export function select(d: Dataset, indices: ArrayLike<number>, name = d.name): Dataset {
+/**
+ * The samples at `indices`, in that order, as a new dataset.
+ * @param name The new dataset's name (default `d.name`).
+ */
+export function select(d: Dataset, indices: ArrayLike<number>, name?: string): Dataset {
+  name ??= d.name;
   const len = sampleLength(d);
   const images = new Float32Array(indices.length * len);
   const labels = new Uint8Array(indices.length);

@@ -41,13 +41,15 @@ export interface NamedBytes {
 /**
  * One part from IDX images and labels already in memory (e.g. fetched by a browser); the
  * names identify the files in errors.
+ * @param classes Number of classes the labels must lie below (default 10).
  */
 export async function idxPair(
   images: NamedBytes,
   labels: NamedBytes,
   name: string,
-  classes = 10,
+  classes?: number,
 ): Promise<Dataset> {
+  classes ??= 10;
   const img = parseIdx(images.name, await maybeGunzip(images.name, images.bytes), 3);
   const lab = parseIdx(labels.name, await maybeGunzip(labels.name, labels.bytes), 1);
   const [count, h, w] = img.sizes;

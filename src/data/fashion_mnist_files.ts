@@ -54,7 +54,12 @@ export async function readIdxPair(
   );
 }
 
-/** Loads the train and test parts. */
+/**
+ * Loads the train and test parts from `dir` if given; otherwise from the full set of Debian's
+ * dataset-fashion-mnist package ({@link SYSTEM_FASHION_MNIST}) when it is installed, else from
+ * the subset shipped with the project ({@link EMBEDDED_FASHION_MNIST}). `dir` in the result
+ * says which was read.
+ */
 export async function loadFashionMnist(
   dir?: string,
 ): Promise<{ train: Dataset; test: Dataset; dir: string }> {

@@ -53,8 +53,8 @@ export async function loadData(options: DataOptions = {}): Promise<LoadedData> {
       break;
     case "synthetic":
       parts = {
-        train: synthetic({ size: 2400, seed, part: 0 }),
-        test: synthetic({ size: 600, seed, part: 1 }),
+        train: synthetic({ samples: 2400, seed, part: 0 }),
+        test: synthetic({ samples: 600, seed, part: 1 }),
         dir: "generated",
       };
       break;

@@ -9,7 +9,7 @@ import type { Dataset } from "./dataset.ts";
 /** Options of {@link synthetic}. */
 export interface SyntheticOptions {
   /** Number of samples. */
-  size: number;
+  samples: number;
   /** Per-sample shape [C, H, W] (default [1, 8, 8]). */
   shape?: number[];
   /** Number of classes (default 10). */
@@ -18,7 +18,7 @@ export interface SyntheticOptions {
   noise?: number;
   /** Seed of prototypes and samples (default 0). */
   seed?: number;
-  /** Which draw of the same distribution (e.g. 0 train, 1 test). */
+  /** Which draw of the same distribution (default 0; e.g. 0 train, 1 test). */
   part?: number;
 }
 
@@ -28,15 +28,15 @@ function gaussian(rng: PhiloxStream): number {
 
 /** A deterministic synthetic dataset. */
 export function synthetic(
-  { size, shape = [1, 8, 8], classes = 10, noise = 0.5, seed = 0, part = 0 }: SyntheticOptions,
+  { samples, shape = [1, 8, 8], classes = 10, noise = 0.5, seed = 0, part = 0 }: SyntheticOptions,
 ): Dataset {
   const len = shape.reduce((a, b) => a * b, 1);
   const protoRng = new PhiloxStream(seed, 1000, RNG_DOMAIN.data);
   const prototypes = Float32Array.from({ length: classes * len }, () => gaussian(protoRng));
   const rng = new PhiloxStream(seed, 1001 + part, RNG_DOMAIN.data);
-  const images = new Float32Array(size * len);
-  const labels = new Uint8Array(size);
-  for (let i = 0; i < size; i++) {
+  const images = new Float32Array(samples * len);
+  const labels = new Uint8Array(samples);
+  for (let i = 0; i < samples; i++) {
     const c = rng.nextInt(classes);
     labels[i] = c;
     for (let j = 0; j < len; j++) {

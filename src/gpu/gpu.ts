@@ -57,13 +57,16 @@ export type EngineLimit = typeof ENGINE_LIMITS[number];
 
 /** Options for {@link Gpu.create}. */
 export interface GpuOptions {
-  /** Print the adapter and its main limits. */
+  /** Print the adapter and its main limits (default false). */
   verbose?: boolean;
   /** Where verbose lines go (default: stderr). */
   log?: (line: string) => void;
   /** Which adapter to prefer when there are several (default high-performance). */
   powerPreference?: GPUPowerPreference;
-  /** Caps below the adapter's limits, enforced by the engine (e.g. to test limit handling). */
+  /**
+   * Caps below the adapter's limits, enforced by the engine (e.g. to test limit handling);
+   * default none: the adapter's maxima.
+   */
   limits?: Partial<Record<EngineLimit, number>>;
 }
 
@@ -157,8 +160,12 @@ export class Gpu implements Disposable {
     });
   }
 
-  /** Acquires an adapter and a device with the adapter's own limits (the defaults are lower). */
-  static async create(options: GpuOptions = {}): Promise<Gpu> {
+  /**
+   * Acquires an adapter and a device with the adapter's own limits (the defaults are lower).
+   * @param options Logging, adapter preference and limit caps (default: none of them).
+   */
+  static async create(options?: GpuOptions): Promise<Gpu> {
+    options ??= {};
     const adapter = await findAdapter(options.powerPreference);
     if (!adapter) throw new NoAdapterError();
     const requiredLimits: Record<string, number> = {};

@@ -44,7 +44,10 @@ export interface DeltaOptions {
   counting?: "samples" | "batches";
   /** Batch size when counting batches (default 64). */
   batchSize?: number;
-  /** Reshuffle the data order independently for every point (the authors' code), seeded. */
+  /**
+   * Reshuffle the data order independently for every point (the authors' code), seeded;
+   * default none: every point takes the samples in one order.
+   */
   reshuffleSeed?: number;
 }
 
@@ -274,7 +277,11 @@ export async function differenceRows(
   }
 }
 
-/** Δk from a loss matrix [T, n] on the GPU (one readback of the differences). */
-export async function deltaCurve(losses: Tensor, options: DeltaOptions = {}): Promise<DeltaCurve> {
+/**
+ * Δk from a loss matrix [T, n] on the GPU (one readback of the differences).
+ * @param options How k counts and orders the data (default: plain points, k counts samples).
+ */
+export async function deltaCurve(losses: Tensor, options?: DeltaOptions): Promise<DeltaCurve> {
+  options ??= {};
   return curveFromDifferences(await differenceRows(losses, options), losses.shape[0], options);
 }

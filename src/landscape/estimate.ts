@@ -43,11 +43,11 @@ export interface EstimateOptions extends DeltaOptions {
   seed: number;
   /** "full" (default) or "subspace". */
   mode?: "full" | "subspace";
-  /** Subspace dimension (subspace mode). */
+  /** Subspace dimension (subspace mode; default 2). */
   dim?: number;
   /** Direction normalisation (subspace mode); the seed defaults to `seed`. */
   directions?: Partial<DirectionOptions>;
-  /** Chunking and progress of the evaluation. */
+  /** Chunking and progress of the evaluation (default: {@link LossMatrixOptions}' defaults). */
   evaluation?: LossMatrixOptions;
 }
 

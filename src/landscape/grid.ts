@@ -27,7 +27,7 @@ export interface GridOptions extends DirectionOptions {
   resolution?: number;
   /** Coefficient range on both axes (default [-1, 1]). */
   range?: [number, number];
-  /** Chunking and progress of the evaluation. */
+  /** Chunking and progress of the evaluation (default: {@link LossMatrixOptions}' defaults). */
   evaluation?: LossMatrixOptions;
 }
 

@@ -101,8 +101,8 @@ export interface UploadedBatch {
   inputs: Tensor;
   /** Labels [B] (cross-entropy) or targets [B, outputs] (squared error). */
   targets: Tensor<"u32"> | Tensor;
-  /** B. */
-  size: number;
+  /** B, the number of samples. */
+  samples: number;
 }
 
 /**
@@ -116,7 +116,7 @@ export class SampleSet {
     /** Which loss scores the samples. */
     readonly loss: EvalData["loss"],
     /** Number of samples. */
-    readonly size: number,
+    readonly samples: number,
   ) {}
 
   /** Uploads samples `indices` of `data` (indices into its dataset, in that order). */
@@ -157,7 +157,7 @@ export class SampleSet {
         part.forEach((j, i) => t.set(data.targets.subarray(j * width, (j + 1) * width), i * width));
         targets = Tensor.from(gpu, t, [part.length, width]);
       }
-      batches.push({ inputs, targets, size: part.length });
+      batches.push({ inputs, targets, samples: part.length });
     }
     return new SampleSet(batches, data.loss, indices.length);
   }
@@ -267,8 +267,8 @@ export class Curvature {
    */
   recordGradient(set: SampleSet, out: Tensor, losses?: Tensor): void {
     this.#checkVector(out, "gradient output");
-    if (losses && losses.size !== set.size) {
-      throw new RangeError(`losses must hold ${set.size} values, got [${losses.shape}]`);
+    if (losses && losses.size !== set.samples) {
+      throw new RangeError(`losses must hold ${set.samples} values, got [${losses.shape}]`);
     }
     const gpu = this.model.gpu;
     const ctx: ForwardContext = { gpu, training: true, seed: 0, step: 0 };
@@ -288,16 +288,16 @@ export class Curvature {
         perSample = squaredError(prediction, batch.targets as Tensor);
         dPrediction = squaredErrorBackward(prediction, batch.targets as Tensor);
       }
-      if (losses) gpu.copy(perSample, losses.view([batch.size], at));
+      if (losses) gpu.copy(perSample, losses.view([batch.samples], at));
       this.model.backward(ctx, dPrediction);
       for (const t of [prediction, perSample, dPrediction]) t.dispose();
-      at += batch.size;
+      at += batch.samples;
       if (set.batches.length === 1) {
         gpu.copy(grads, out);
         return;
       }
       // The mean over the set = sum over batches of (batch size / set size) x batch mean.
-      const part = scale(grads, batch.size / set.size);
+      const part = scale(grads, batch.samples / set.samples);
       if (acc) {
         const next = add(acc, part);
         acc.dispose();

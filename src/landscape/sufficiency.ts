@@ -18,7 +18,8 @@ import {
 /** Options of {@link sufficiency}. */
 export interface SufficiencyOptions {
   /** A rate fit of the same curve ({@link fitRate}), used to extrapolate when the measured
-   * range does not reach the threshold; without one that case is reported as not reached. */
+   * range does not reach the threshold; by default none, and that case is reported as not
+   * reached. */
   fit?: RateFit;
   /** Bootstrap replicates for the interval of a measured crossing (default 200; 0 skips it). */
   bootstrap?: number;
@@ -170,12 +171,14 @@ function resampledPerK(curve: DeltaCurve, counts: Uint32Array, s: number, e: num
  * Cost: the bootstrap recomputes single-k Δ inside each replicate's crossing window, about
  * T x (k in two bins) per replicate: at T = 256 and 200 replicates, ~1 s for a crossing near
  * k = 12,000 of 20,000 and ~5 s near 60,000 of 100,000 (2-core Xeon).
+ * @param options A rate fit to extrapolate with and the bootstrap (default: no fit).
  */
 export function sufficiency(
   curve: DeltaCurve,
   threshold: number,
-  options: SufficiencyOptions = {},
+  options?: SufficiencyOptions,
 ): Sufficiency {
+  options ??= {};
   if (!(threshold > 0) || !Number.isFinite(threshold)) {
     throw new RangeError(`threshold must be a positive finite Δ, got ${threshold}`);
   }

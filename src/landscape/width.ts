@@ -28,7 +28,7 @@ export interface WidthOptions extends DirectionOptions {
   maxRadius?: number;
   /** Probes per ray (default 24). */
   steps?: number;
-  /** Chunking and progress of the evaluation. */
+  /** Chunking and progress of the evaluation (default: {@link LossMatrixOptions}' defaults). */
   evaluation?: LossMatrixOptions;
 }
 

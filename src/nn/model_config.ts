@@ -30,15 +30,15 @@ export interface ModelConfig {
 export interface MlpOptions {
   /** Per-sample input shape, flattened by the first layer (e.g. [1, 28, 28]). */
   inputShape: number[];
-  /** Width of every hidden layer (paper: 128). */
+  /** Width of every hidden layer (default 128, as the paper). */
   hidden?: number;
-  /** Number of hidden layers (paper: 4). */
+  /** Number of hidden layers (default 4, as the paper). */
   layers?: number;
   /** Number of output classes (default 10). */
   classes?: number;
   /** Insert BatchNorm after each ReLU (default false). */
   batchNorm?: boolean;
-  /** Dropout probability after each hidden block; 0 leaves dropout out. */
+  /** Dropout probability after each hidden block; 0 (the default) leaves dropout out. */
   dropout?: number;
 }
 
@@ -67,21 +67,21 @@ export function mlp(
 export interface CnnOptions {
   /** Per-sample input shape [C, H, W]. */
   inputShape: number[];
-  /** Channels of every hidden convolution (paper: 64). */
+  /** Channels of every hidden convolution (default 64, as the paper). */
   channels?: number;
-  /** Number of Conv -> ReLU -> BatchNorm -> Dropout blocks (paper: 4). */
+  /** Number of Conv -> ReLU -> BatchNorm -> Dropout blocks (default 4, as the paper). */
   convLayers?: number;
-  /** Square kernel size (paper: 3). */
+  /** Square kernel size (default 3, as the paper). */
   kernel?: number;
-  /** Padding of the blocks' convolutions (paper: 1). */
+  /** Padding of the blocks' convolutions (default 1, as the paper). */
   padding?: number;
-  /** Channels of the last, unpadded convolution before the classifier (authors: 16). */
+  /** Channels of the last, unpadded convolution before the classifier (default 16, as the authors' code). */
   headChannels?: number;
   /** Number of output classes (default 10). */
   classes?: number;
   /** Insert BatchNorm after each ReLU (default false). */
   batchNorm?: boolean;
-  /** Dropout probability after each block; 0 leaves dropout out. */
+  /** Dropout probability after each block; 0 (the default) leaves dropout out. */
   dropout?: number;
 }
 

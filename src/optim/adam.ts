@@ -25,7 +25,7 @@ const UNIFORMS = uniformStruct("Params", {
 
 /** Adam's hyper-parameters (PyTorch defaults except the paper's learning rate). */
 export interface AdamOptions {
-  /** Learning rate (paper: 3e-4). */
+  /** Learning rate (default 3e-4, as the paper). */
   lr?: number;
   /** Decay of the first moment (default 0.9). */
   beta1?: number;
@@ -33,7 +33,7 @@ export interface AdamOptions {
   beta2?: number;
   /** Added to the denominator (default 1e-8). */
   eps?: number;
-  /** L2 penalty added to the gradient, as torch.optim.Adam's weight_decay. */
+  /** L2 penalty added to the gradient, as torch.optim.Adam's weight_decay (default 0). */
   weightDecay?: number;
 }
 

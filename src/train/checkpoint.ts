@@ -29,23 +29,32 @@ export interface CheckpointInfo {
 const OPT_M = "optimizer.m";
 const OPT_V = "optimizer.v";
 
-/** Saves `model` (and optionally Adam's moments) to `path`, atomically. */
+/**
+ * Saves `model` (and optionally Adam's moments) to `path`, atomically.
+ * @param info Metadata stored with the weights (default none).
+ * @param optimizer Adam, whose step and moments are stored too (default: weights only).
+ */
 export async function saveCheckpoint(
   path: string,
   model: Sequential,
-  info: CheckpointInfo = {},
+  info?: CheckpointInfo,
   optimizer?: Adam,
 ): Promise<void> {
   const bytes = await checkpointBytes(model, info, optimizer);
   await writeAtomic(path, bytes);
 }
 
-/** The safetensors bytes of a checkpoint of `model` (and optionally Adam's moments). */
+/**
+ * The safetensors bytes of a checkpoint of `model` (and optionally Adam's moments).
+ * @param info Metadata stored with the weights (default none).
+ * @param optimizer Adam, whose step and moments are stored too (default: weights only).
+ */
 export async function checkpointBytes(
   model: Sequential,
-  info: CheckpointInfo = {},
+  info?: CheckpointInfo,
   optimizer?: Adam,
 ): Promise<Uint8Array> {
+  info ??= {};
   const entries = model.params.entries;
   const extra = optimizer ? [optimizer.m, optimizer.v] : [];
   const [values, stats, ...moments] = await readTensors([

@@ -24,14 +24,14 @@ export { DivergenceError } from "./divergence.ts";
 export interface TrainOptions {
   /** Passes over the training data. */
   epochs: number;
-  /** Samples per step (paper: 64); each epoch uses whole batches only. */
+  /** Samples per step (default 64, as the paper); each epoch uses whole batches only. */
   batchSize?: number;
-  /** Adam's settings (paper: lr 3e-4). */
+  /** Adam's settings (default: {@link AdamOptions}' defaults, lr 3e-4 as the paper). */
   adam?: AdamOptions;
-  /** Seed of the initialisation, the batch order and the dropout masks. */
+  /** Seed of the initialisation, the batch order and the dropout masks (default 0). */
   seed?: number;
   /**
-   * Data for picking the best epoch; without it the last epoch is kept. A best accuracy on it
+   * Data for picking the best epoch; without it (the default) the last epoch is kept. A best accuracy on it
    * no better than chance throws a DivergenceError.
    */
   validation?: Dataset;
@@ -39,15 +39,15 @@ export interface TrainOptions {
   readEvery?: number;
   /** Where progress goes (default stderr). */
   progress?: ProgressSink;
-  /** Called after every epoch (e.g. to write a checkpoint). */
+  /** Called after every epoch (e.g. to write a checkpoint); default none. */
   onEpoch?: (result: EpochResult, state: { model: Sequential; adam: Adam }) => void | Promise<void>;
-  /** Start from the model's current parameters instead of initialising them. */
+  /** Start from the model's current parameters instead of initialising them (default false). */
   keepParameters?: boolean;
-  /** Adam state to continue from (resuming). */
+  /** Adam state to continue from (resuming); default a fresh optimizer. */
   adamState?: { step: number; m: Float32Array; v: Float32Array };
-  /** First epoch to run (resuming), 0-based. */
+  /** First epoch to run (resuming), 0-based (default 0). */
   startEpoch?: number;
-  /** Stop after this many steps in total (for short checks). */
+  /** Stop after this many steps in total (for short checks); default no limit. */
   maxSteps?: number;
   /** Reshuffle the samples every epoch (default true); false keeps the data order. */
   shuffle?: boolean;
@@ -87,12 +87,16 @@ export interface TrainResult {
   stepLosses: Float32Array;
 }
 
-/** Mean cross-entropy and accuracy of `model` on `data` in eval mode (one readback). */
+/**
+ * Mean cross-entropy and accuracy of `model` on `data` in eval mode (one readback).
+ * @param batchSize Samples per forward pass (default 500); the result does not depend on it.
+ */
 export async function evaluate(
   model: Sequential,
   data: Dataset,
-  batchSize = 500,
+  batchSize?: number,
 ): Promise<Evaluation> {
+  batchSize ??= 500;
   assertModelFits(model, data);
   const gpu = model.gpu;
   const n = datasetSize(data);
