@@ -7,9 +7,9 @@
  * ```ts
  * import { Gpu, mlp, Sequential, synthetic, train } from "./mod.ts";
  * const gpu = await Gpu.create();
- * const data = synthetic({ samples: 512, inputDims: [8], classes: 4 });
- * const model = new Sequential(gpu, mlp({ inputs: 8, hidden: [32], classes: 4 }));
- * await train(model, data.train, { epochs: 1 });
+ * const data = synthetic({ samples: 512, shape: [1, 8, 8] });
+ * const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 32, layers: 2 }));
+ * await train(model, data, { epochs: 1 });
  * ```
  * @module
  */
