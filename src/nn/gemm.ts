@@ -346,67 +346,83 @@ export function planRegister(
   }
 }
 
-function recordRegister(
-  gpu: Gpu,
-  call: GemmCall,
-  p: Uniforms,
-  splits: number,
-  kChunk: number,
-  plan: RegisterPlan,
-  { form, packB, directA }: Layouts,
-): Tensor | null {
-  const { m, n, k, slices } = call;
-  const aSlices = call.sharedA ? 1 : slices;
-  const bSlices = call.sharedB ? 1 : slices;
-  const { tile, splitsPer, rows, cols } = plan;
-  const shader = call.shader(registerCore(tile, form));
-  const constants = { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 };
-  const kernel = (entryPoint: string) => ({ shader, entryPoint, constants });
-  const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const maxWorkgroups = maxPerDim * maxPerDim;
-  const packConstants = (which: number) => ({ ...constants, GEMM_PACK_B: which });
-  // The core's GemmRegister struct, fields a dispatch does not use left 0.
-  const reg = (f: Partial<Record<RegisterField, number>>) =>
-    GEMM_REGISTER.write({ ...REGISTER_ZERO, ...f });
-  // Packs rows [0, height) of `width` vec4s of A (which 0) or B (1) for `count` slices, in
-  // dispatches of at most maxWorkgroups workgroups.
-  const pack = (
-    which: number,
-    out: Tensor,
-    height: number,
-    width: number,
-    count: number,
-    piece: Partial<Record<RegisterField, number>>,
-  ) => {
-    const rowsPer = Math.max(1, Math.floor(maxWorkgroups * 64 / width));
-    for (let r0 = 0; r0 < height; r0 += rowsPer) {
-      const packCount = Math.min(rowsPer, height - r0) * width;
-      const [x, y] = foldWorkgroups(ceilDiv(packCount, 64), maxPerDim);
-      gpu.dispatch({
-        kernel: { shader, entryPoint: "gemmPack", constants: packConstants(which) },
-        bindings: withAt(call.loadBindings, {
-          16: out,
-          17: reg({
-            ...piece,
-            packWidth: width,
-            packSlice: height * width,
-            packRow: r0,
-            packCount,
-          }),
-        }),
-        params: p,
-        workgroups: [x, y, count],
-      });
-    }
-  };
-  // B in the layer's layout is packed once, whole, for every piece (or was packed before).
-  const bTexels = packB ? packB.rows * packB.width : 0;
-  const bSize = Math.max(1, bSlices * bTexels) * 4;
-  const given = packB && call.register?.packedB?.size === bSize ? call.register.packedB : null;
-  const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
-  if (wholeB && packB && !given) pack(1, wholeB, packB.rows, packB.width, bSlices, {});
+/** What every dispatch of one register product shares. */
+interface RegisterRun {
+  gpu: Gpu;
+  call: GemmCall;
+  /** The layer's uniform struct, at binding 0 of every dispatch. */
+  p: Uniforms;
+  shader: ShaderSource;
+  constants: Record<string, number>;
+  aSlices: number;
+  bSlices: number;
+  /** Workgroups one dispatch may launch (the per-dimension limit, squared). */
+  maxWorkgroups: number;
+}
 
-  const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
+/** The core's GemmRegister struct, fields a dispatch does not use left 0. */
+function registerFields(f: Partial<Record<RegisterField, number>>): Uniforms {
+  return GEMM_REGISTER.write({ ...REGISTER_ZERO, ...f });
+}
+
+/**
+ * Packs rows [0, height) of `width` vec4s of A (which 0) or B (1) for `count` slices into
+ * `out`, in dispatches of at most maxWorkgroups workgroups.
+ */
+function recordPack(
+  run: RegisterRun,
+  which: number,
+  out: Tensor,
+  height: number,
+  width: number,
+  count: number,
+  piece: Partial<Record<RegisterField, number>>,
+): void {
+  const maxPerDim = run.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const rowsPer = Math.max(1, Math.floor(run.maxWorkgroups * 64 / width));
+  for (let r0 = 0; r0 < height; r0 += rowsPer) {
+    const packCount = Math.min(rowsPer, height - r0) * width;
+    const [x, y] = foldWorkgroups(ceilDiv(packCount, 64), maxPerDim);
+    run.gpu.dispatch({
+      kernel: {
+        shader: run.shader,
+        entryPoint: "gemmPack",
+        constants: { ...run.constants, GEMM_PACK_B: which },
+      },
+      bindings: withAt(run.call.loadBindings, {
+        16: out,
+        17: registerFields({
+          ...piece,
+          packWidth: width,
+          packSlice: height * width,
+          packRow: r0,
+          packCount,
+        }),
+      }),
+      params: run.p,
+      workgroups: [x, y, count],
+    });
+  }
+}
+
+/** One piece of a register product: a range of splits of K, of rows and of columns of C. */
+interface RegisterPiece {
+  /** GemmRegister fields of the piece. */
+  fields: Record<RegisterField, number>;
+  /** k0 = 0 and kLen = K, all of M: A as the layer may have packed it. */
+  whole: boolean;
+}
+
+/** The pieces of a product the plan cuts it into, in order. */
+function* registerPieces(
+  call: GemmCall,
+  kChunk: number,
+  splits: number,
+  plan: RegisterPlan,
+  slices: { aSlices: number; bSlices: number; direct: boolean; bTexels: number | null },
+): Generator<RegisterPiece> {
+  const { m, n, k } = call;
+  const { tile, splitsPer, rows, cols } = plan;
   for (let s0 = 0; s0 < splits; s0 += splitsPer) {
     const splitCount = Math.min(splitsPer, splits - s0);
     const k0 = s0 * kChunk;
@@ -417,14 +433,14 @@ function recordRegister(
         const nCols = Math.min(cols, ceilDiv(n - n0, tile.tn) * tile.tn);
         const aRow = mRows / 4, bRow = nCols / 4;
         const blocksM = mRows / tile.tm;
-        const blocks = blocksM * (nCols / tile.tn);
-        const piece = {
+        const fields = {
+          ...REGISTER_ZERO,
           aRow,
           bRow,
-          aSlice: aSlices === 1 || directA ? 0 : kLen * aRow,
-          bSlice: bSlices === 1 ? 0 : wholeB ? bTexels : kLen * bRow,
+          aSlice: slices.aSlices === 1 || slices.direct ? 0 : kLen * aRow,
+          bSlice: slices.bSlices === 1 ? 0 : slices.bTexels ?? kLen * bRow,
           blocksM,
-          blocks,
+          blocks: blocksM * (nCols / tile.tn),
           m0,
           n0,
           k0,
@@ -432,45 +448,104 @@ function recordRegister(
           splitBase: s0,
           splitCount,
         };
-        const givenA = !directA && m0 === 0 && mRows === m && k0 === 0 && kLen === k &&
-            call.register?.packedA?.size === aSlices * k * m
-          ? call.register.packedA
-          : null;
-        const packedA = directA || givenA
-          ? null
-          : Tensor.empty(gpu, [Math.max(1, aSlices * kLen * aRow) * 4]);
-        if (packedA) pack(0, packedA, kLen, aRow, aSlices, piece);
-        const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
-        if (packedB) pack(1, packedB, kLen, bRow, bSlices, piece);
-        const extra: Record<number, Binding> = {
-          14: packedA ?? givenA ?? directA!,
-          15: packedB ?? wholeB!,
-        };
-        if (partials) extra[10] = partials;
-        const blocksPer = maxWorkgroups * tile.wg;
-        for (let blockBase = 0; blockBase < blocks; blockBase += blocksPer) {
-          const [x, y] = foldWorkgroups(
-            ceilDiv(Math.min(blocksPer, blocks - blockBase), tile.wg),
-            maxPerDim,
-          );
-          gpu.dispatch({
-            kernel: kernel(partials ? "gemmPartial" : "gemm"),
-            bindings: withAt(partials ? [] : call.storeBindings, {
-              ...extra,
-              17: reg({ ...piece, blockBase }),
-            }),
-            params: p,
-            workgroups: [x, y, slices * splitCount],
-          });
-        }
-        packedA?.dispose();
-        packedB?.dispose();
+        yield { fields, whole: m0 === 0 && mRows === m && k0 === 0 && kLen === k };
       }
     }
   }
+}
+
+/** Launches the product kernels of one piece over its blocks of C. */
+function recordProduct(
+  run: RegisterRun,
+  tile: RegisterTile,
+  piece: Record<RegisterField, number>,
+  operands: Record<number, Binding>,
+  partials: Tensor | null,
+): void {
+  const maxPerDim = run.gpu.limits.maxComputeWorkgroupsPerDimension;
+  const blocksPer = run.maxWorkgroups * tile.wg;
+  for (let blockBase = 0; blockBase < piece.blocks; blockBase += blocksPer) {
+    const [x, y] = foldWorkgroups(
+      ceilDiv(Math.min(blocksPer, piece.blocks - blockBase), tile.wg),
+      maxPerDim,
+    );
+    run.gpu.dispatch({
+      kernel: {
+        shader: run.shader,
+        entryPoint: partials ? "gemmPartial" : "gemm",
+        constants: run.constants,
+      },
+      bindings: withAt(partials ? [] : run.call.storeBindings, {
+        ...operands,
+        ...(partials ? { 10: partials } : {}),
+        17: registerFields({ ...piece, blockBase }),
+      } as Record<number, Binding>),
+      params: run.p,
+      workgroups: [x, y, run.call.slices * piece.splitCount],
+    });
+  }
+}
+
+/**
+ * Records a product on the register core: B packed once in the layer's layout (or as the
+ * caller passed it), then for every piece of the plan A and B packed (unless given or read in
+ * place) and the product kernels, and the split sum. Returns B packed when the caller keeps it.
+ */
+function recordRegister(
+  gpu: Gpu,
+  call: GemmCall,
+  p: Uniforms,
+  splits: number,
+  kChunk: number,
+  plan: RegisterPlan,
+  { form, packB, directA }: Layouts,
+): Tensor | null {
+  const { m, n, k, slices } = call;
+  const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const run: RegisterRun = {
+    gpu,
+    call,
+    p,
+    shader: call.shader(registerCore(plan.tile, form)),
+    constants: { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 },
+    aSlices: call.sharedA ? 1 : slices,
+    bSlices: call.sharedB ? 1 : slices,
+    maxWorkgroups: maxPerDim * maxPerDim,
+  };
+  const { aSlices, bSlices } = run;
+  // B in the layer's layout is packed once, whole, for every piece (or was packed before).
+  const bTexels = packB ? packB.rows * packB.width : 0;
+  const bSize = Math.max(1, bSlices * bTexels) * 4;
+  const given = packB && call.register?.packedB?.size === bSize ? call.register.packedB : null;
+  const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
+  if (wholeB && packB && !given) recordPack(run, 1, wholeB, packB.rows, packB.width, bSlices, {});
+
+  const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
+  const pieces = registerPieces(call, kChunk, splits, plan, {
+    aSlices,
+    bSlices,
+    direct: directA !== undefined,
+    bTexels: wholeB ? bTexels : null,
+  });
+  for (const { fields: piece, whole } of pieces) {
+    const { aRow, bRow, kLen } = piece;
+    const givenA = !directA && whole && call.register?.packedA?.size === aSlices * k * m
+      ? call.register.packedA
+      : null;
+    const packedA = directA || givenA
+      ? null
+      : Tensor.empty(gpu, [Math.max(1, aSlices * kLen * aRow) * 4]);
+    if (packedA) recordPack(run, 0, packedA, kLen, aRow, aSlices, piece);
+    const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
+    if (packedB) recordPack(run, 1, packedB, kLen, bRow, bSlices, piece);
+    const operands = { 14: packedA ?? givenA ?? directA!, 15: packedB ?? wholeB! };
+    recordProduct(run, plan.tile, piece, operands, partials);
+    packedA?.dispose();
+    packedB?.dispose();
+  }
   if (partials) {
     gpu.dispatch({
-      kernel: kernel("gemmSum"),
+      kernel: { shader: run.shader, entryPoint: "gemmSum", constants: run.constants },
       bindings: withAt(call.storeBindings, { 10: partials }),
       params: p,
       workgroups: ceilDiv(slices * m * n, 256),
