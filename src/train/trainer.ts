@@ -14,7 +14,9 @@ import { correctCount, softmaxCrossEntropy, softmaxCrossEntropyBackward } from "
 import type { Sequential } from "../nn/sequential.ts";
 import { Adam, type AdamOptions } from "../optim/adam.ts";
 import { reduceRows } from "../ops/reduce.ts";
-import { readTensors, Tensor } from "../tensor.ts";
+import { readTensors, type Tensor } from "../tensor.ts";
+import { BestParameters } from "./best_parameters.ts";
+import { StepLog } from "./step_log.ts";
 import { Progress, type ProgressSink, stderrSink } from "./progress.ts";
 import { LossWatch, requireAboveChance } from "./divergence.ts";
 
@@ -119,26 +121,31 @@ export async function evaluate(
   return { loss: loss / n, accuracy: correct / n };
 }
 
-/** Trains `model` on `data`; the model ends holding the best-validation parameters. */
-export async function train(
-  model: Sequential,
-  data: Dataset,
-  options: TrainOptions,
-): Promise<TrainResult> {
+/** TrainOptions with their defaults, checked against the data. */
+interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  readEvery: number;
+  progress: ProgressSink;
+  startEpoch: number;
+  maxSteps: number;
+  shuffle: boolean;
+  /** Whole batches per epoch. */
+  perEpoch: number;
+}
+
+function trainSettings(data: Dataset, options: TrainOptions): TrainSettings {
   const {
     epochs,
     batchSize = 64,
     seed = 0,
-    validation,
     readEvery = 50,
     progress = stderrSink(),
     startEpoch = 0,
     maxSteps = Infinity,
     shuffle = true,
   } = options;
-  assertModelFits(model, data);
-  if (validation) assertModelFits(model, validation);
-  const gpu = model.gpu;
   const n = datasetSize(data);
   const perEpoch = Math.floor(n / batchSize);
   if (!Number.isInteger(epochs) || epochs < 1) {
@@ -147,104 +154,135 @@ export async function train(
   if (perEpoch < 1) {
     throw new RangeError(`${n} training samples do not fill one batch of ${batchSize}`);
   }
-  if (!options.keepParameters) model.initialize(seed);
+  return { epochs, batchSize, seed, readEvery, progress, startEpoch, maxSteps, shuffle, perEpoch };
+}
+
+/** Records one Adam step on the samples `indices`, logging its loss and correct count. */
+function recordStep(
+  model: Sequential,
+  adam: Adam,
+  data: Dataset,
+  indices: Uint32Array,
+  seed: number,
+  log: StepLog,
+): boolean {
+  const gpu = model.gpu;
+  const ctx: ForwardContext = { gpu, training: true, seed, step: adam.step };
+  const batch = uploadBatch(gpu, data, indices);
+  const logits = model.forward(ctx, batch.images);
+  const { losses, mean } = softmaxCrossEntropy(logits, batch.labels);
+  const correct = correctCount(logits, batch.labels);
+  const dlogits = softmaxCrossEntropyBackward(logits, batch.labels);
+  model.backward(ctx, dlogits);
+  adam.update();
+  const full = log.record(mean, correct);
+  for (const t of [batch.images, batch.labels, logits, losses, mean, correct, dlogits]) {
+    t.dispose();
+  }
+  return full;
+}
+
+/** What the epochs share: the model, its optimizer, the data and the logs. */
+interface TrainRun {
+  model: Sequential;
+  adam: Adam;
+  data: Dataset;
+  o: TrainSettings;
+  log: StepLog;
+  watch: LossWatch;
+  /** Training loss of every step so far. */
+  stepLosses: number[];
+}
+
+/** Runs one epoch's steps (up to maxSteps in all); its bar is left open for the validation. */
+async function runEpoch(run: TrainRun, epoch: number): Promise<[EpochResult, Progress]> {
+  const { model, adam, data, o, log, watch, stepLosses } = run;
+  const bar = new Progress(`epoch ${epoch + 1}/${o.epochs}`, o.perEpoch, "steps", o.progress);
+  let lossSum = 0, correctSum = 0, done = 0;
+  const drain = async () => {
+    const first = adam.step - log.pending;
+    const { losses, correct } = await log.read();
+    losses.forEach((loss, i) => {
+      watch.observe(epoch, first + i, loss);
+      lossSum += loss;
+      correctSum += correct[i];
+      stepLosses.push(loss);
+    });
+    done += losses.length;
+    bar.update(done, `loss ${(lossSum / Math.max(done, 1)).toFixed(4)}`);
+  };
+  const order = epochOrder(datasetSize(data), o.seed, epoch, o.shuffle);
+  for (const indices of batchIndices(order, o.batchSize, true)) {
+    if (stepLosses.length + log.pending >= o.maxSteps) break;
+    if (recordStep(model, adam, data, indices, o.seed, log)) await drain();
+  }
+  if (log.pending > 0) await drain();
+  const result: EpochResult = {
+    epoch,
+    steps: done,
+    trainLoss: lossSum / Math.max(done, 1),
+    trainAccuracy: correctSum / Math.max(done * o.batchSize, 1),
+    seconds: bar.elapsed,
+  };
+  return [result, bar];
+}
+
+/** The line that closes an epoch's progress bar. */
+function epochSummary(result: EpochResult): string {
+  const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const v = result.validation;
+  return `train loss ${result.trainLoss.toFixed(4)}, accuracy ${percent(result.trainAccuracy)}` +
+    (v ? `; validation loss ${v.loss.toFixed(4)}, accuracy ${percent(v.accuracy)}` : "");
+}
+
+/** Trains `model` on `data`; the model ends holding the best-validation parameters. */
+export async function train(
+  model: Sequential,
+  data: Dataset,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  const { validation } = options;
+  assertModelFits(model, data);
+  if (validation) assertModelFits(model, validation);
+  const o = trainSettings(data, options);
+  if (!options.keepParameters) model.initialize(o.seed);
   const adam = new Adam(model.params.values, model.params.grads, options.adam);
   if (options.adamState) {
     adam.restore(options.adamState.step, options.adamState.m, options.adamState.v);
   }
-  const lossLog = Tensor.zeros(gpu, [readEvery]);
-  const correctLog = Tensor.zeros(gpu, [readEvery], "u32");
-  const best = {
-    values: Tensor.empty(gpu, model.params.values.shape),
-    stats: Tensor.empty(gpu, model.params.stats.shape),
-  };
-  const saveBest = () => {
-    gpu.copy(model.params.values, best.values);
-    gpu.copy(model.params.stats, best.stats);
-  };
-  const results: EpochResult[] = [];
-  const stepLosses: number[] = [];
-  let bestEpoch = -1, bestScore = [-Infinity, -Infinity];
-  let step = adam.step;
+  using log = new StepLog(model.gpu, o.readEvery);
+  using best = new BestParameters(model);
   const watch = new LossWatch(data.classes, adam.options.lr);
+  const run: TrainRun = { model, adam, data, o, log, watch, stepLosses: [] };
+  const results: EpochResult[] = [];
   try {
-    for (let epoch = startEpoch; epoch < epochs && stepLosses.length < maxSteps; epoch++) {
-      const bar = new Progress(`epoch ${epoch + 1}/${epochs}`, perEpoch, "steps", progress);
-      let lossSum = 0, correctSum = 0, pending = 0, done = 0;
-      const drain = async () => {
-        const [losses, correct] = await readTensors([lossLog, correctLog]);
-        for (let i = 0; i < pending; i++) {
-          watch.observe(epoch, step - pending + i, losses[i]);
-          lossSum += losses[i];
-          correctSum += correct[i];
-          stepLosses.push(losses[i]);
-        }
-        done += pending;
-        pending = 0;
-        bar.update(done, `loss ${(lossSum / Math.max(done, 1)).toFixed(4)}`);
-      };
-      const order = epochOrder(n, seed, epoch, shuffle);
-      for (const idx of batchIndices(order, batchSize, true)) {
-        if (stepLosses.length + pending >= maxSteps) break;
-        const ctx: ForwardContext = { gpu, training: true, seed, step };
-        const batch = uploadBatch(gpu, data, idx);
-        const logits = model.forward(ctx, batch.images);
-        const { losses, mean } = softmaxCrossEntropy(logits, batch.labels);
-        const correct = correctCount(logits, batch.labels);
-        const dlogits = softmaxCrossEntropyBackward(logits, batch.labels);
-        model.backward(ctx, dlogits);
-        adam.update();
-        gpu.copy(mean, lossLog.view([1], pending));
-        gpu.copy(correct, correctLog.view([1], pending));
-        for (const t of [batch.images, batch.labels, logits, losses, mean, correct, dlogits]) {
-          t.dispose();
-        }
-        step++;
-        if (++pending === readEvery) await drain();
-      }
-      if (pending > 0) await drain();
-      const result: EpochResult = {
-        epoch,
-        steps: done,
-        trainLoss: lossSum / Math.max(done, 1),
-        trainAccuracy: correctSum / Math.max(done * batchSize, 1),
-        seconds: bar.elapsed,
-      };
+    for (
+      let epoch = o.startEpoch;
+      epoch < o.epochs && run.stepLosses.length < o.maxSteps;
+      epoch++
+    ) {
+      const [result, bar] = await runEpoch(run, epoch);
       if (validation) result.validation = await evaluate(model, validation);
-      const score = result.validation
-        ? [result.validation.accuracy, -result.validation.loss]
-        : [epoch, 0];
-      if (score[0] > bestScore[0] || (score[0] === bestScore[0] && score[1] > bestScore[1])) {
-        bestScore = score;
-        bestEpoch = epoch;
-        saveBest();
-      }
+      // Without validation the last epoch is the best.
       const v = result.validation;
-      bar.finish(
-        `train loss ${result.trainLoss.toFixed(4)}, accuracy ${
-          (100 * result.trainAccuracy).toFixed(2)
-        }%` +
-          (v
-            ? `; validation loss ${v.loss.toFixed(4)}, accuracy ${(100 * v.accuracy).toFixed(2)}%`
-            : ""),
-      );
+      best.consider(epoch, v ? [v.accuracy, -v.loss] : [epoch, 0]);
+      bar.finish(epochSummary(result));
       results.push(result);
       await options.onEpoch?.(result, { model, adam });
     }
-    if (bestEpoch >= 0) {
-      gpu.copy(best.values, model.params.values);
-      gpu.copy(best.stats, model.params.stats);
-      await gpu.flush();
-    }
-    if (validation && bestEpoch >= 0) {
-      requireAboveChance(bestScore[0], datasetSize(validation), validation.classes, {
+    await best.restore();
+    if (validation && best.epoch >= 0) {
+      requireAboveChance(best.score[0], datasetSize(validation), validation.classes, {
         epochs: results[results.length - 1].epoch + 1,
         lr: adam.options.lr,
       });
     }
-    return { epochs: results, bestEpoch, stepLosses: Float32Array.from(stepLosses) };
+    return {
+      epochs: results,
+      bestEpoch: best.epoch,
+      stepLosses: Float32Array.from(run.stepLosses),
+    };
   } finally {
-    for (const t of [lossLog, correctLog, best.values, best.stats]) t.dispose();
     adam.dispose();
   }
 }
