@@ -9,7 +9,7 @@ gpuTest(
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "own data cli " });
     try {
-      const d = synthetic({ size: 300, seed: 5, part: 0 });
+      const d = synthetic({ samples: 300, seed: 5, part: 0 });
       await Deno.writeFile(`${dir}/x.npy`, encodeNpy([300, 1, 8, 8], d.images));
       await Deno.writeFile(`${dir}/y.npy`, encodeNpy([300], d.labels, "uint8"));
       const data = ["--data", "npy", "--x", `${dir}/x.npy`, "--y", `${dir}/y.npy`];

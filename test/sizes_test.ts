@@ -107,7 +107,7 @@ Deno.test({
     const gpu = await Gpu.create({ limits: { maxStorageBufferBindingSize: 16 * MiB } });
     const model = new Sequential(gpu, mlp({ inputShape: [1, 8, 8], hidden: 8, layers: 1 }));
     model.initialize(0);
-    const data = synthetic({ size: 64, seed: 1 });
+    const data = synthetic({ samples: 64, seed: 1 });
     const evalData = { dataset: data, loss: "cross-entropy" as const };
     try {
       await assert.rejects(

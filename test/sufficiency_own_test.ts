@@ -21,7 +21,7 @@ const MODEL = [
 gpuTest("sufficiency on .npy data with a model spec answers for the user's samples", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sufficiency own " });
   try {
-    const d = synthetic({ size: 60, seed: 2, part: 0 });
+    const d = synthetic({ samples: 60, seed: 2, part: 0 });
     await Deno.writeFile(`${dir}/x.npy`, encodeNpy([60, 1, 8, 8], d.images));
     await Deno.writeFile(`${dir}/y.npy`, encodeNpy([60], d.labels, "int64"));
     const r = await cli(

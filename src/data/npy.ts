@@ -97,12 +97,16 @@ export function parseNpy(file: string, bytes: Uint8Array): NpyArray {
   return { dtype: NAMES[kind], shape, data };
 }
 
-/** The bytes of a .npy file (version 1) holding `data` with `shape` as float32 or uint8. */
+/**
+ * The bytes of a .npy file (version 1) holding `data` with `shape` as float32 or uint8.
+ * @param dtype The element type written (default "float32").
+ */
 export function encodeNpy(
   shape: number[],
   data: ArrayLike<number>,
-  dtype: "float32" | "uint8" | "int64" = "float32",
+  dtype?: "float32" | "uint8" | "int64",
 ): Uint8Array {
+  dtype ??= "float32";
   const descr = { float32: "<f4", uint8: "|u1", int64: "<i8" }[dtype];
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(", ");
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;

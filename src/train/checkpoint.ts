@@ -115,11 +115,13 @@ export interface CheckpointSource {
 /**
  * Loads a checkpoint written by {@link saveCheckpoint}, or a PyTorch state dict with the model
  * `source` gives, onto `gpu`; with `source.expected`, its model must be that one.
+ * @param source The model to expect and the renaming of the file's tensors (default: the
+ * model the file's config describes, under its own keys).
  */
 export async function loadCheckpoint(
   gpu: Gpu,
   path: string,
-  source: CheckpointSource = {},
+  source?: CheckpointSource,
 ): Promise<LoadedCheckpoint> {
   let bytes: Uint8Array;
   try {
@@ -243,13 +245,16 @@ function readOptimizer(
  * identifies it in errors. Everything is checked before a result comes back: the format, the
  * config, one tensor of the right shape per parameter and nothing else, and finite values
  * (a diverged training run's NaN weights would otherwise give NaN landscapes).
+ * @param source The model to expect and the renaming of the file's tensors (default: the
+ * model the file's config describes, under its own keys).
  */
 export function checkpointFromBytes(
   gpu: Gpu,
   name: string,
   bytes: Uint8Array,
-  source: CheckpointSource = {},
+  source?: CheckpointSource,
 ): LoadedCheckpoint {
+  source ??= {};
   const path = name;
   const decoded = decodeSafetensors(path, bytes);
   const { metadata } = decoded;
