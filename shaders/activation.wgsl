@@ -20,8 +20,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> bdx: array<f32>;
 
 @compute @workgroup_size(WG)
-fn reluForward(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn reluForward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     let v = fx[i];
     fy[i] = select(v, 0.0, v <= 0.0);
@@ -29,8 +29,8 @@ fn reluForward(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn reluBackward(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn reluBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     bdx[i] = select(bdy[i], 0.0, bx[i] <= 0.0);
   }
@@ -45,8 +45,8 @@ fn reluBackward(inv: Invocation) {
 @group(0) @binding(3) var<storage, read_write> bdx4: array<vec4<f32>>;
 
 @compute @workgroup_size(WG)
-fn reluForward4(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn reluForward4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     let v = fx4[i];
     fy4[i] = select(v, vec4<f32>(0.0), v <= vec4<f32>(0.0));
@@ -54,8 +54,8 @@ fn reluForward4(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn reluBackward4(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn reluBackward4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     bdx4[i] = select(bdy4[i], vec4<f32>(0.0), bx4[i] <= vec4<f32>(0.0));
   }

@@ -27,8 +27,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
 @compute @workgroup_size(WG)
-fn step(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn step(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i >= p.n) {
     return;
   }

@@ -113,8 +113,8 @@ fn xhat4(c: u32, v: vec4<f32>) -> vec4<f32> {
 // Partial sums of x (SQUARES = 0), or of (x - mean)^2 with mean = sums[c] / n (SQUARES = 1):
 // out[c * chunks + k] for chunk k of channel c.
 @compute @workgroup_size(WG)
-fn partialSum(inv: Invocation) {
-  let w = workgroup_index(inv);
+fn partialSum(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wg);
   if (w >= p.channels * p.chunks) {
     return;
   }
@@ -122,19 +122,19 @@ fn partialSum(inv: Invocation) {
   let mean = centre(c);
   var v = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, inv.lid);
+    let j = chunkValue(w, k, lid);
     if (j < p.batch * p.spatial) {
       v += moment(x[channelElement(c, j)] - mean);
     }
   }
-  storePartials(inv.lid, w, v, 0.0, false);
+  storePartials(lid, w, v, 0.0, false);
 }
 
 // One invocation per channel: batch mean and biased variance to coefficients [4, C] (out), and
 // the running statistics updated as PyTorch does (unbiased variance) to running [2, C].
 @compute @workgroup_size(WG)
-fn trainCoefficients(inv: Invocation) {
-  let c = invocation_index(inv, WG);
+fn trainCoefficients(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let c = invocation_index(wg, WG, lid);
   let C = p.channels;
   if (c >= C) {
     return;
@@ -152,8 +152,8 @@ fn trainCoefficients(inv: Invocation) {
 
 // One invocation per (point g, channel c): running statistics, gamma and beta of point g.
 @compute @workgroup_size(WG)
-fn evalCoefficients(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn evalCoefficients(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   let C = p.channels;
   if (i >= p.groups * C) {
     return;
@@ -172,8 +172,8 @@ fn evalCoefficients(inv: Invocation) {
 
 // y[g, b, c, s] = (x[g or 0, b, c, s] - mean[c]) * scale[g, c] + shift[g, c].
 @compute @workgroup_size(WG)
-fn normalize(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn normalize(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   let C = p.channels;
   let perGroup = p.batch * C * p.spatial;
   if (i >= p.groups * perGroup) {
@@ -189,8 +189,8 @@ fn normalize(inv: Invocation) {
 
 // Partial sums of dy (out[c * chunks + k]) and of dy * xhat (out[(C + c) * chunks + k]).
 @compute @workgroup_size(WG)
-fn partialBackward(inv: Invocation) {
-  let w = workgroup_index(inv);
+fn partialBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wg);
   let C = p.channels;
   if (w >= C * p.chunks) {
     return;
@@ -199,7 +199,7 @@ fn partialBackward(inv: Invocation) {
   var sdy = 0.0;
   var sdyx = 0.0;
   for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, inv.lid);
+    let j = chunkValue(w, k, lid);
     if (j < p.batch * p.spatial) {
       let e = channelElement(c, j);
       let g = dy[e];
@@ -207,13 +207,13 @@ fn partialBackward(inv: Invocation) {
       sdyx += g * xhat(c, x[e]);
     }
   }
-  storePartials(inv.lid, w, sdy, sdyx, true);
+  storePartials(lid, w, sdy, sdyx, true);
 }
 
 // dx = gamma * invstd * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n); sums = [2, C].
 @compute @workgroup_size(WG)
-fn backwardInput(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn backwardInput(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   let C = p.channels;
   if (i >= p.batch * C * p.spatial) {
     return;
@@ -250,8 +250,8 @@ fn spread4(v: vec4<f32>, c: u32) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn normalize4(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn normalize4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   let C = p.channels;
   let perGroup = p.batch * C * p.spatial / 4u;
   if (i >= p.groups * perGroup) {
@@ -267,8 +267,8 @@ fn normalize4(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn backwardInput4(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn backwardInput4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   let C = p.channels;
   if (i >= p.batch * C * p.spatial / 4u) {
     return;
@@ -294,8 +294,8 @@ fn sum4(v: vec4<f32>) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn partialSum4(inv: Invocation) {
-  let w = workgroup_index(inv);
+fn partialSum4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wg);
   if (w >= p.channels * p.chunks) {
     return;
   }
@@ -303,17 +303,17 @@ fn partialSum4(inv: Invocation) {
   let mean = centre(c);
   var v = vec4<f32>(0.0);
   for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, inv.lid);
+    let j = chunkValue(w, k, lid);
     if (j < p.batch * p.spatial / 4u) {
       v += moment4(x4[channelElement4(c, j)] - mean);
     }
   }
-  storePartials(inv.lid, w, sum4(v), 0.0, false);
+  storePartials(lid, w, sum4(v), 0.0, false);
 }
 
 @compute @workgroup_size(WG)
-fn partialBackward4(inv: Invocation) {
-  let w = workgroup_index(inv);
+fn partialBackward4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let w = workgroup_index(wg);
   let C = p.channels;
   if (w >= C * p.chunks) {
     return;
@@ -322,7 +322,7 @@ fn partialBackward4(inv: Invocation) {
   var sdy = vec4<f32>(0.0);
   var sdyx = vec4<f32>(0.0);
   for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, inv.lid);
+    let j = chunkValue(w, k, lid);
     if (j < p.batch * p.spatial / 4u) {
       let e = channelElement4(c, j);
       let g = dy4[e];
@@ -330,5 +330,5 @@ fn partialBackward4(inv: Invocation) {
       sdyx += g * xhat4(c, x4[e]);
     }
   }
-  storePartials(inv.lid, w, sum4(sdy), sum4(sdyx), true);
+  storePartials(lid, w, sum4(sdy), sum4(sdyx), true);
 }

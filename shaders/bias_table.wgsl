@@ -14,9 +14,9 @@ struct BiasTable {
 @group(0) @binding(3) var<storage, read_write> biasOut: array<f32>;
 
 @compute @workgroup_size(64)
-fn biasTable(inv: Invocation) {
+fn biasTable(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let p = biasTableParams;
-  let i = invocation_index(inv, 64u);
+  let i = invocation_index(wg, 64u, lid);
   if (i >= p.points * p.outputs) {
     return;
   }

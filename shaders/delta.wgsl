@@ -24,8 +24,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> permuted: array<f32>; // [T, n]
 
 @compute @workgroup_size(WG)
-fn differences(inv: Invocation) {
-  let e = invocation_index(inv, WG);
+fn differences(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let e = invocation_index(wg, WG, lid);
   let m = p.n - 1u;
   if (e >= p.rows * m) {
     return;
@@ -37,8 +37,8 @@ fn differences(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn permute(inv: Invocation) {
-  let e = invocation_index(inv, WG);
+fn permute(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let e = invocation_index(wg, WG, lid);
   if (e >= p.rows * p.n) {
     return;
   }

@@ -25,8 +25,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 
 @compute @workgroup_size(WG)
-fn apply(inv: Invocation) {
-  let block = invocation_index(inv, WG);
+fn apply(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let block = invocation_index(wg, WG, lid);
   // p.n >= 1 (the host skips empty tensors); this form cannot overflow.
   if (block > (p.n - 1u) / 4u) {
     return;

@@ -48,24 +48,24 @@ fn binary(u: f32, v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn map1(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn map1(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     y1[i] = unary(x1[i]);
   }
 }
 
 @compute @workgroup_size(WG)
-fn map2(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn map2(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     z2[i] = binary(x2[i], y2[i]);
   }
 }
 
 @compute @workgroup_size(WG)
-fn fill(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn fill(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i < p.n) {
     y0[i] = p.a;
   }

@@ -84,20 +84,20 @@ fn gemm_reg_bcol(z: u32, nq: u32) -> u32 {
 // Packing: one invocation per vec4 of rows packRow .. of the piece, slice wid.z, in
 // workgroups of 64 folded past 65,535.
 @compute @workgroup_size(64)
-fn gemmPack(inv: Invocation) {
+fn gemmPack(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let r = gemmReg;
-  let t = invocation_index(inv, 64u);
+  let t = invocation_index(wg, 64u, lid);
   if (t >= r.packCount) {
     return;
   }
   let row = r.packRow + t / r.packWidth;
   let q = t % r.packWidth;
-  let at = inv.wid.z * r.packSlice + row * r.packWidth + q;
+  let at = wg.id.z * r.packSlice + row * r.packWidth + q;
   if (GEMM_PACK_B == 0u) {
-    gemmPackOut[at] = gemm_a4(inv.wid.z, r.m0 / 4u + q, r.k0 + row);
+    gemmPackOut[at] = gemm_a4(wg.id.z, r.m0 / 4u + q, r.k0 + row);
   } else if (GEMM_B_CUSTOM != 0u) {
-    gemmPackOut[at] = gemm_b_pack(inv.wid.z, row, q);
+    gemmPackOut[at] = gemm_b_pack(wg.id.z, row, q);
   } else {
-    gemmPackOut[at] = gemm_b4(inv.wid.z, r.k0 + row, r.n0 / 4u + q);
+    gemmPackOut[at] = gemm_b4(wg.id.z, r.k0 + row, r.n0 / 4u + q);
   }
 }

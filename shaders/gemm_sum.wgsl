@@ -15,9 +15,9 @@ struct GemmShape {
 
 // One invocation per element of C (all slices), in workgroups of 256, folded past 65,535.
 @compute @workgroup_size(256)
-fn gemmSum(inv: Invocation) {
+fn gemmSum(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let s = gemm_shape();
-  let e = invocation_index(inv, 256u);
+  let e = invocation_index(wg, 256u, lid);
   let mn = s.m * s.n;
   let z = e / mn;
   let rem = e % mn;

@@ -43,8 +43,8 @@ fn sumExp(base: u32, m: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn forward(inv: Invocation) {
-  let r = invocation_index(inv, WG);
+fn forward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let r = invocation_index(wg, WG, lid);
   if (r >= p.rows) {
     return;
   }
@@ -60,8 +60,8 @@ fn forward(inv: Invocation) {
 
 // Gradient of the mean loss over B rows (G = 1): (softmax - onehot) / B.
 @compute @workgroup_size(WG)
-fn backward(inv: Invocation) {
-  let r = invocation_index(inv, WG);
+fn backward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let r = invocation_index(wg, WG, lid);
   if (r >= p.rows) {
     return;
   }
@@ -80,9 +80,8 @@ fn backward(inv: Invocation) {
 // Counts rows whose argmax (lowest index among ties) equals the label, per group. Workgroup t
 // takes WG rows of one group: group t / chunks, rows (t % chunks) * WG + lid.
 @compute @workgroup_size(WG)
-fn correct(inv: Invocation) {
-  let lid = inv.lid;
-  let t = workgroup_index(inv);
+fn correct(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let t = workgroup_index(wg);
   let chunks = (p.batch + WG - 1u) / WG;
   if (t >= p.rows / p.batch * chunks) {
     return;

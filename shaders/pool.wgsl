@@ -66,16 +66,16 @@ fn windowMax(o: u32) -> MaxAt {
 }
 
 @compute @workgroup_size(WG)
-fn maxForward(inv: Invocation) {
-  let o = invocation_index(inv, WG);
+fn maxForward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let o = invocation_index(wg, WG, lid);
   if (o < p.n) {
     fy[o] = windowMax(o).value;
   }
 }
 
 @compute @workgroup_size(WG)
-fn maxForwardSave(inv: Invocation) {
-  let o = invocation_index(inv, WG);
+fn maxForwardSave(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let o = invocation_index(wg, WG, lid);
   if (o < p.n) {
     let m = windowMax(o);
     fy[o] = m.value;
@@ -84,8 +84,8 @@ fn maxForwardSave(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn avgForward(inv: Invocation) {
-  let o = invocation_index(inv, WG);
+fn avgForward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let o = invocation_index(wg, WG, lid);
   if (o >= p.n) {
     return;
   }
@@ -115,8 +115,8 @@ fn windows(c: u32, count: u32) -> vec2<u32> {
 }
 
 @compute @workgroup_size(WG)
-fn maxBackward(inv: Invocation) {
-  let e = invocation_index(inv, WG);
+fn maxBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let e = invocation_index(wg, WG, lid);
   if (e >= p.n) {
     return;
   }
@@ -139,8 +139,8 @@ fn maxBackward(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn avgBackward(inv: Invocation) {
-  let e = invocation_index(inv, WG);
+fn avgBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let e = invocation_index(wg, WG, lid);
   if (e >= p.n) {
     return;
   }
@@ -161,8 +161,8 @@ fn avgBackward(inv: Invocation) {
 
 // Global average pooling: y[plane] = mean of its h * w values.
 @compute @workgroup_size(WG)
-fn globalForward(inv: Invocation) {
-  let plane = invocation_index(inv, WG);
+fn globalForward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let plane = invocation_index(wg, WG, lid);
   if (plane >= p.n) {
     return;
   }
@@ -177,8 +177,8 @@ fn globalForward(inv: Invocation) {
 
 // Global average pooling backward: dx[plane, i] = dy[plane] / (h * w), one invocation per input.
 @compute @workgroup_size(WG)
-fn globalBackward(inv: Invocation) {
-  let e = invocation_index(inv, WG);
+fn globalBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let e = invocation_index(wg, WG, lid);
   if (e < p.n) {
     adx[e] = ady[e / (p.h * p.w)] * p.scale;
   }

@@ -17,8 +17,8 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-fn blockOf(inv: Invocation) -> u32 {
-  return p.offset / 4u + invocation_index(inv, WG);
+fn blockOf(wg: Workgroup, lid: u32) -> u32 {
+  return p.offset / 4u + invocation_index(wg, WG, lid);
 }
 
 fn store(block: u32, values: vec4<f32>) {
@@ -31,16 +31,16 @@ fn store(block: u32, values: vec4<f32>) {
 }
 
 @compute @workgroup_size(WG)
-fn fillUniform(inv: Invocation) {
-  let block = blockOf(inv);
+fn fillUniform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let block = blockOf(wg, lid);
   let bits = philox_block(vec2<u32>(p.seedLo, p.seedHi), p.stream, p.domain, block);
   let u = vec4<f32>(philox_unit(bits.x), philox_unit(bits.y), philox_unit(bits.z), philox_unit(bits.w));
   store(block, p.a + (p.b - p.a) * u);
 }
 
 @compute @workgroup_size(WG)
-fn fillNormal(inv: Invocation) {
-  let block = blockOf(inv);
+fn fillNormal(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let block = blockOf(wg, lid);
   let bits = philox_block(vec2<u32>(p.seedLo, p.seedHi), p.stream, p.domain, block);
   store(block, p.a + p.b * philox_gaussian4(bits));
 }

@@ -35,9 +35,8 @@ fn tree_combine(u: f32, v: f32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(inv: Invocation) {
-  let lid = inv.lid;
-  let g = workgroup_index(inv);
+fn main(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let g = workgroup_index(wg);
   if (g >= p.rows * p.chunks) {
     return;
   }

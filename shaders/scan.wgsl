@@ -29,9 +29,8 @@ var<workgroup> tile: array<f32, WG * ITEMS>;
 var<workgroup> totals: array<f32, WG>;
 
 @compute @workgroup_size(WG)
-fn blocks(inv: Invocation) {
-  let lid = inv.lid;
-  let g = workgroup_index(inv);
+fn blocks(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let g = workgroup_index(wg);
   if (g >= p.rows * p.blocks) {
     return;
   }
@@ -83,9 +82,8 @@ fn blocks(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn offsets(inv: Invocation) {
-  let lid = inv.lid;
-  let g = workgroup_index(inv);
+fn offsets(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let g = workgroup_index(wg);
   if (g >= p.rows * p.blocks) {
     return;
   }

@@ -18,8 +18,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward [G, B]; backward [B, O]
 
 @compute @workgroup_size(WG)
-fn forward(inv: Invocation) {
-  let r = invocation_index(inv, WG);
+fn forward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let r = invocation_index(wg, WG, lid);
   if (r >= p.rows) {
     return;
   }
@@ -33,8 +33,8 @@ fn forward(inv: Invocation) {
 }
 
 @compute @workgroup_size(WG)
-fn backward(inv: Invocation) {
-  let i = invocation_index(inv, WG);
+fn backward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, WG, lid);
   if (i >= p.batch * p.outputs) {
     return;
   }

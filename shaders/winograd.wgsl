@@ -67,8 +67,8 @@ fn winograd_gather4(at: u32, step: u32) -> vec4<f32> {
 
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)
-fn weightTransform(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   let K = p.m;
   let C = p.k;
   if (i >= p.points * K * C) {
@@ -118,8 +118,8 @@ fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
 // One invocation per (tile, four channels): B^T d B for each channel, its 16 values stored
 // as vec4s over the channels (the layout the products read).
 @compute @workgroup_size(64)
-fn inputTransform(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn inputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   let T = p.n;
   let C4 = p.k / 4u;
   if (i >= p.groups * T * C4) {
@@ -153,8 +153,8 @@ fn inputTransform(inv: Invocation) {
 // One invocation per (k, tile): the 2 x 2 outputs A^T M A, bias added, rows and columns past
 // the output dropped.
 @compute @workgroup_size(64)
-fn outputTransform(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn outputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   let K = p.m;
   let T = p.n;
   if (i >= p.points * K * T) {
@@ -218,8 +218,8 @@ fn winograd_dy4(nb: u32, k: u32, row: u32, col: u32) -> vec4<f32> {
 
 // One invocation per (tile, four output channels).
 @compute @workgroup_size(64)
-fn gradientTransform(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn gradientTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   let T = p.k;
   let K4 = p.m / 4u;
   if (i >= T * K4) {
@@ -254,8 +254,8 @@ fn gradientTransform(inv: Invocation) {
 
 // One invocation per (k, c): the 3 x 3 gradient A'^T M A'.
 @compute @workgroup_size(64)
-fn weightGradient(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn weightGradient(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   let K = p.m;
   let C = p.n;
   if (i >= K * C) {
@@ -280,8 +280,8 @@ fn weightGradient(inv: Invocation) {
 
 // One invocation per (image, k): the sum of dy over the image's OH x OW outputs, into dst.
 @compute @workgroup_size(64)
-fn outputSums(inv: Invocation) {
-  let i = invocation_index(inv, 64u);
+fn outputSums(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
   if (i >= p.batch * p.m) {
     return;
   }
@@ -295,8 +295,8 @@ fn outputSums(inv: Invocation) {
 
 // One invocation per k: db[k] = sum over images of binding 1's [batch, K] per-channel sums.
 @compute @workgroup_size(64)
-fn biasGradient(inv: Invocation) {
-  let k = invocation_index(inv, 64u);
+fn biasGradient(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let k = invocation_index(wg, 64u, lid);
   if (k >= p.m) {
     return;
   }
