@@ -49,7 +49,9 @@ const root = new URL("../", import.meta.url);
 
 Deno.test("mod.ts is the research API: few names, no GPU internals", async () => {
   const names = await exportedNames(new URL("mod.ts", root).pathname);
-  assert.ok(names.size >= 40 && names.size <= 70, `mod.ts exports ${names.size} names`);
+  // About 60 research names (models, training, data, checkpoints, Δk and its analyses); the
+  // bound leaves room for new analyses and catches a return of the engine's ~150 internals.
+  assert.ok(names.size >= 40 && names.size <= 90, `mod.ts exports ${names.size} names`);
   for (const internal of ["BufferPool", "PipelineCache", "GEMM_TILE", "K_CHUNK", "Params"]) {
     assert.ok(!names.has(internal), `${internal} belongs in kernels.ts, not mod.ts`);
   }

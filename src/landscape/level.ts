@@ -52,12 +52,14 @@ function estimate(sum: number, sum2: number, n: number): Estimate {
  * The weighted means of Δ_k, a_k² and the landscape term over k in [kFrom, kTo]. Given `out`
  * (one value per draw), it receives each draw's own mean of the landscape term (of Δ, without
  * terms): what heavy-tail statistics of the mean look at.
+ * @param options The range of k and its weights (default: every k, equal weights).
  */
 export function termMeans(
   curve: DeltaCurve,
-  options: TermMeanOptions = {},
+  options?: TermMeanOptions,
   out?: Float64Array,
 ): TermMeans {
+  options ??= {};
   const m = curve.k.length, points = curve.points, r = drawRows(curve.estimator);
   const kFrom = options.kFrom ?? curve.k[0], kTo = options.kTo ?? curve.k[m - 1];
   const weight = options.weight ?? (() => 1);
@@ -112,9 +114,12 @@ export function termMeans(
   };
 }
 
-/** The level of a curve: the mean of k² Δ_k (and of k² times each term) over k >= kMin. */
-export function curveLevel(curve: DeltaCurve, kMin = 10, out?: Float64Array): TermMeans {
-  return termMeans(curve, { kFrom: kMin, weight: (k) => k * k }, out);
+/**
+ * The level of a curve: the mean of k² Δ_k (and of k² times each term) over k >= kMin.
+ * @param kMin The first k averaged (default 10).
+ */
+export function curveLevel(curve: DeltaCurve, kMin?: number, out?: Float64Array): TermMeans {
+  return termMeans(curve, { kFrom: kMin ?? 10, weight: (k) => k * k }, out);
 }
 
 /** Which term of Δ is larger in magnitude around k: their means over k/1.25 .. 1.25 k. */

@@ -258,7 +258,10 @@ export interface RateOptions {
    * the one before it and a single k counts as little as it is.
    */
   method?: "binned" | "per-k";
-  /** Downweight outlying bins (or k) by Tukey's bisquare instead of plain least squares. */
+  /**
+   * Downweight outlying bins (or k) by Tukey's bisquare instead of plain least squares
+   * (default false).
+   */
   robust?: boolean;
 }
 
@@ -480,11 +483,13 @@ export interface RateVariant {
  * robust weights, same tail and bootstrap seed. Their spread shows how much p depends on the
  * method: a curve with one k carrying an unusually large loss moves the binned and per-k fits
  * apart, and the robust ones less.
+ * @param options Tail, bins and bootstrap shared by the four fits (default: fitRate's defaults).
  */
 export function rateSensitivity(
   curve: DeltaCurve,
-  options: Omit<RateOptions, "method" | "robust"> = {},
+  options?: Omit<RateOptions, "method" | "robust">,
 ): { variants: RateVariant[]; spread: number } {
+  options ??= {};
   const variants: RateVariant[] = [];
   for (const robust of [false, true]) {
     for (const method of ["binned", "per-k"] as const) {
