@@ -15,8 +15,11 @@ async function checkoutWithSpace(): Promise<{ root: string; parent: string }> {
   const root = join(parent, "landscape copy");
   await Deno.mkdir(join(root, "data"), { recursive: true });
   await Deno.symlink(join(REPO, "data", "fashion-mnist"), join(root, "data", "fashion-mnist"));
-  for (const f of ["src", "shaders", "web", "test", "mod.ts", "deno.json", "deno.lock"]) {
-    await copy(join(REPO, f), join(root, f));
+  // Everything at the top but the data (linked), git's folder and outputs, so a new top-level
+  // module is never missing from the copy.
+  const skip = new Set([".git", "data", "runs", "out", "dist", "node_modules"]);
+  for await (const e of Deno.readDir(REPO)) {
+    if (!skip.has(e.name)) await copy(join(REPO, e.name), join(root, e.name));
   }
   return { root, parent };
 }
