@@ -9,6 +9,7 @@ import { gpuTest } from "./helpers.ts";
 import type { BadInput } from "./bad_inputs/case.ts";
 import { estimatorCases } from "./bad_inputs/estimator.ts";
 import { experimentEstimatorCases } from "./bad_inputs/experiment_estimator.ts";
+import { replicateCases } from "./bad_inputs/replicates.ts";
 import { optionCases } from "./bad_inputs/options.ts";
 import { serveCases } from "./bad_inputs/serve.ts";
 import { splitCases } from "./bad_inputs/split.ts";
@@ -39,6 +40,7 @@ const CORPUS: BadInput[] = [
   ...ownDataCases,
   ...torchStateCases,
   ...experimentEstimatorCases,
+  ...replicateCases,
 ];
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -135,7 +135,7 @@ gpuTest(
       const [v] = mlpVariants(preset, loaded.train.shape);
       const refused = diverged(
         "chance accuracy",
-        /^model mlp-bn-dropout \(MLP 2 x 16, batch norm \+ dropout\): training ended at chance accuracy.*; no experiment is run on it$/,
+        /^model mlp-bn-dropout-seed0 \(MLP 2 x 16, batch norm \+ dropout, seed 0\): training ended at chance accuracy.*; no experiment is run on it$/,
       );
       await assert.rejects(() => trainedModel(run, v, random), refused);
       assert.deepEqual(await files(dir), [], "no checkpoint, no step record");
@@ -169,7 +169,7 @@ gpuTest("an experiment run whose models diverge stops without a report", async (
     assert.equal(r.code, 1, r.out);
     assert.match(
       r.out,
-      /error: model mlp-bn-dropout \(.*\): training diverged: the median loss over the last 20 steps/,
+      /error: model mlp-bn-dropout-seed0 \(.*\): training diverged: the median loss over the last 20 steps/,
     );
     const written = await files(out);
     assert.ok(!written.some((f) => /^(report|results|models|steps)/.test(f)), `${written}`);

@@ -40,6 +40,7 @@ gpuTest(
           "fig6/integrand_k1.png",
           "fig2/widths.png",
           "fig4/widths.csv",
+          "fig4/width_means.csv",
         ]
       ) {
         assert.ok(await exists(`${out}/${f}`), `${f} exists`);
@@ -55,7 +56,10 @@ gpuTest(
           "cnn1-plain",
         ]
       ) {
-        assert.ok(await exists(`${out}/models/${id}.safetensors`), `checkpoint ${id}`);
+        for (const seed of [0, 1]) { // the tiny preset trains 2 seeds of each model
+          const file = `${out}/models/${id}-seed${seed}.safetensors`;
+          assert.ok(await exists(file), `checkpoint ${id}, seed ${seed}`);
+        }
       }
       for (const fig of ["fig2", "fig3"]) { // landscapes are files of their models
         for (
@@ -63,13 +67,17 @@ gpuTest(
             ? ["cnn2-bn-dropout", "cnn2-bn", "cnn2-plain"]
             : ["mlp-bn-dropout", "mlp-bn", "mlp-plain"]
         ) {
-          const rows = await csv(`${out}/landscapes/landscape_${id}.csv`);
+          // The maps are of the first seed's model.
+          assert.ok(!(await exists(`${out}/landscapes/landscape_${id}-seed1.csv`)));
+          const rows = await csv(`${out}/landscapes/landscape_${id}-seed0.csv`);
           assert.equal(rows.length, 25);
           assert.ok(rows.every((r) => Number.isFinite(csvNumber(r.loss))));
           assert.ok(
-            (await Deno.readTextFile(`${out}/landscapes/landscape_${id}.svg`)).startsWith("<svg"),
+            (await Deno.readTextFile(`${out}/landscapes/landscape_${id}-seed0.svg`)).startsWith(
+              "<svg",
+            ),
           );
-          const png = await Deno.readFile(`${out}/landscapes/landscape_${id}.png`);
+          const png = await Deno.readFile(`${out}/landscapes/landscape_${id}-seed0.png`);
           assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
         }
       }
@@ -116,13 +124,36 @@ gpuTest(
         assert.ok(Math.abs(data + land - delta) <= 1e-12 * delta, "data + landscape = Δ");
         assert.ok(csvNumber(r.variance_ratio) > 0);
       }
+      // Widths: a row per model and seed, and the mean over seeds with its CI.
       const widths2 = await csv(`${out}/fig2/widths.csv`);
-      assert.equal(
-        claim("fig2-bn-narrows").numbers.width_bn,
-        csvNumber(widths2.find((r) => r.model === "cnn2-bn")!.width),
+      assert.deepEqual(
+        widths2.map((r) => `${r.model} ${r.seed}`),
+        ["cnn2-bn-dropout", "cnn2-bn", "cnn2-plain"].flatMap((m) => [`${m} 0`, `${m} 1`]),
       );
-      const widths4 = await csv(`${out}/fig4/widths.csv`);
+      const means2 = await csv(`${out}/fig2/width_means.csv`);
+      const bn = means2.find((r) => r.model === "cnn2-bn")!;
+      const bnSeeds = widths2.filter((r) => r.model === "cnn2-bn").map((r) => csvNumber(r.width));
+      assert.ok(Math.abs(csvNumber(bn.width) - (bnSeeds[0] + bnSeeds[1]) / 2) < 1e-12);
+      assert.ok(
+        csvNumber(bn.ci_lo) < csvNumber(bn.width) && csvNumber(bn.width) < csvNumber(bn.ci_hi),
+      );
+      const narrows = claim("fig2-bn-narrows");
+      assert.equal(narrows.numbers["width_cnn2-bn"], csvNumber(bn.width));
+      const neither = csvNumber(means2.find((r) => r.model === "cnn2-plain")!.width);
+      const effect = narrows.numbers["effect_cnn2-plain_vs_cnn2-bn"];
+      assert.ok(Math.abs(effect - (neither - csvNumber(bn.width))) < 1e-12);
+      assert.ok(narrows.numbers["ci_lo_cnn2-plain_vs_cnn2-bn"] < effect);
+      assert.ok(narrows.numbers["detectable_cnn2-plain_vs_cnn2-bn"] > 0);
+      assert.match(narrows.measured, /95% CI .*; smallest difference detectable at 80% power /);
+      for (const id of ["fig2-bn-narrows", "fig2-dropout-widens", "fig3-widest", "fig4-depth"]) {
+        assert.ok(["holds", "contradicted", "inconclusive"].includes(claim(id).verdict), id);
+      }
+      const widths4 = await csv(`${out}/fig4/width_means.csv`);
       assert.equal(claim("fig4-depth").numbers["width_cnn1-plain"], csvNumber(widths4[0].width));
+      assert.match(
+        md,
+        /\| batch norm, no dropout \| mean of 2 \| +\| +\| \*\*[\d.]+\*\* \(95% CI /,
+      );
       const summary5 = await csv(`${out}/fig5/summary.csv`);
       assert.equal(claim("fig5-sigma").numbers.level_low, csvNumber(summary5[0].level));
       assert.equal(
@@ -150,17 +181,17 @@ gpuTest(
       const second = await cli("all", "--preset", "tiny", "--out", out);
       assert.equal(second.code, 0);
       assert.ok(!/finished in/.test(second.out), "nothing recomputed");
-      assert.match(second.out, /train-mlp-plain: done earlier, skipped/);
+      assert.match(second.out, /train-mlp-plain-seed1: done earlier, skipped/);
       assert.equal(await Deno.readTextFile(`${out}/fig3/widths.csv`), before);
       // Changing a size reruns only the steps it affects.
       const third = await cli("fig6", "--preset", "tiny", "--out", out, "--integrand-grid", "3");
       assert.match(third.out, /fig6-integrand: finished/);
-      assert.match(third.out, /train-mlp-bn-dropout: done earlier, skipped/);
       // The estimator is part of every Δk curve step's key.
       const plain = await cli("fig5", "--preset", "tiny", "--out", out, "--estimator", "plain");
       assert.equal(plain.code, 0, plain.out);
       assert.match(plain.out, /fig5-sigma-0\.001: recomputing, options changed \(estimator/);
       assert.match(await Deno.readTextFile(`${out}/report.md`), /16 plain Monte-Carlo points/);
+      assert.match(third.out, /train-mlp-bn-dropout-seed0: done earlier, skipped/);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -17,30 +17,31 @@ function steps(out: string): { recomputed: Map<string, string>; skipped: Set<str
   return { recomputed, skipped };
 }
 
-/** Every step of `all` that reads the checkpoint of `model`. */
+/** Every step of `all` that reads the checkpoint of `model` (an id with its seed). */
 function dependents(model: string): string[] {
   const byModel: Record<string, string[]> = {
-    "mlp-bn-dropout": [
-      "rate-mlp-bn-dropout",
-      "rate-mlp-bn-dropout-fixed-order",
-      "landscape-mlp-bn-dropout",
-      "width-mlp-bn-dropout",
+    "mlp-bn-dropout-seed0": [
+      "rate-mlp-bn-dropout-seed0",
+      "rate-mlp-bn-dropout-seed0-fixed-order",
+      "landscape-mlp-bn-dropout-seed0",
+      "width-mlp-bn-dropout-seed0",
       "fig5-sigma-0.001",
       "fig5-sigma-0.03",
       "fig5-dim-1",
       "fig5-dim-4",
       "fig6-integrand",
     ],
-    "mlp-bn": ["landscape-mlp-bn", "width-mlp-bn"],
-    "mlp-plain": [
-      "rate-mlp-plain",
+    "mlp-bn-seed0": ["landscape-mlp-bn-seed0", "width-mlp-bn-seed0"],
+    "mlp-plain-seed0": [
+      "rate-mlp-plain-seed0",
       "rate-theory-k5",
       "rate-theory-k20",
-      "landscape-mlp-plain",
-      "width-mlp-plain",
+      "landscape-mlp-plain-seed0",
+      "width-mlp-plain-seed0",
     ],
   };
-  return byModel[model];
+  // The other seeds' models are measured by their widths (the maps are the first seed's).
+  return byModel[model] ?? [`width-${model}`];
 }
 
 gpuTest(
@@ -56,7 +57,11 @@ gpuTest(
       const more = await cli("all", ...TINY, "--epochs", "3", "--out", out);
       assert.equal(more.code, 0, more.out);
       const { recomputed, skipped } = steps(more.out);
-      for (const model of ["mlp-bn-dropout", "mlp-bn", "mlp-plain"]) {
+      const mlps = ["mlp-bn-dropout", "mlp-bn", "mlp-plain"].flatMap((m) => [
+        `${m}-seed0`,
+        `${m}-seed1`,
+      ]);
+      for (const model of mlps) {
         assert.equal(recomputed.get(`train-${model}`), "options changed (epochs 2 → 3)");
         for (const step of dependents(model)) {
           assert.equal(
@@ -66,8 +71,8 @@ gpuTest(
           );
         }
       }
-      const cnn = [...skipped].filter((s) => /cnn/.test(s));
-      assert.equal(cnn.length, 12, "train, landscape and width of 4 CNNs are kept");
+      const cnn = new Set([...skipped].filter((s) => /cnn/.test(s)));
+      assert.equal(cnn.size, 20, "train and width of 4 CNNs x 2 seeds, and 4 maps are kept");
       assert.ok(![...recomputed.keys()].some((s) => /cnn/.test(s)), "no CNN step recomputed");
       assert.equal(JSON.parse(await Deno.readTextFile(`${out}/run.json`)).preset.epochs, 3);
       assert.notEqual(await Deno.readTextFile(`${out}/results/rate.json`), rate);
@@ -85,13 +90,13 @@ gpuTest(
     const out = await Deno.makeTempDir();
     try {
       assert.equal((await cli("rate", ...TINY, "--out", out)).code, 0);
-      const curve = await Deno.readFile(`${out}/curves/rate-mlp-plain.csv`);
+      const curve = await Deno.readFile(`${out}/curves/rate-mlp-plain-seed0.csv`);
       const rate = await Deno.readTextFile(`${out}/results/rate.json`);
       const figure = await Deno.readFile(`${out}/rate/delta.png`);
-      const checkpoint = await Deno.readFile(`${out}/models/mlp-bn-dropout.safetensors`);
+      const checkpoint = await Deno.readFile(`${out}/models/mlp-bn-dropout-seed0.safetensors`);
 
       // The issue's case: a curve cut to 500 bytes was read back as a 4-row curve.
-      await Deno.truncate(`${out}/curves/rate-mlp-plain.csv`, 500);
+      await Deno.truncate(`${out}/curves/rate-mlp-plain-seed0.csv`, 500);
       const record = await Deno.readTextFile(`${out}/steps/rate-theory-k5.json`);
       await Deno.writeTextFile(`${out}/steps/rate-theory-k5.json`, record.slice(0, 100));
       const edited = JSON.parse(await Deno.readTextFile(`${out}/steps/rate-theory-k20.json`));
@@ -99,14 +104,14 @@ gpuTest(
       await Deno.writeTextFile(`${out}/steps/rate-theory-k20.json`, JSON.stringify(edited));
       const damaged = checkpoint.slice();
       damaged[damaged.length - 1] ^= 0xff;
-      await Deno.writeFile(`${out}/models/mlp-bn-dropout.safetensors`, damaged);
+      await Deno.writeFile(`${out}/models/mlp-bn-dropout-seed0.safetensors`, damaged);
 
       const again = await cli("rate", ...TINY, "--out", out);
       assert.equal(again.code, 0, again.out);
       const { recomputed, skipped } = steps(again.out);
       assert.match(
-        recomputed.get("rate-mlp-plain") ?? "",
-        /^its output curves\/rate-mlp-plain\.csv is damaged or was edited/,
+        recomputed.get("rate-mlp-plain-seed0") ?? "",
+        /^its output curves\/rate-mlp-plain-seed0\.csv is damaged or was edited/,
       );
       assert.equal(
         recomputed.get("rate-theory-k5"),
@@ -117,15 +122,19 @@ gpuTest(
         /rate-theory-k20\.json is damaged \(its checksum/,
       );
       assert.match(
-        recomputed.get("train-mlp-bn-dropout") ?? "",
-        /^its output models\/mlp-bn-dropout\.safetensors is damaged/,
+        recomputed.get("train-mlp-bn-dropout-seed0") ?? "",
+        /^its output models\/mlp-bn-dropout-seed0\.safetensors is damaged/,
       );
       // Retraining gives the same bytes, so the steps that read the checkpoint stand.
-      assert.deepEqual(await Deno.readFile(`${out}/models/mlp-bn-dropout.safetensors`), checkpoint);
-      assert.ok(
-        skipped.has("rate-mlp-bn-dropout") && skipped.has("rate-mlp-bn-dropout-fixed-order"),
+      assert.deepEqual(
+        await Deno.readFile(`${out}/models/mlp-bn-dropout-seed0.safetensors`),
+        checkpoint,
       );
-      assert.deepEqual(await Deno.readFile(`${out}/curves/rate-mlp-plain.csv`), curve);
+      assert.ok(
+        skipped.has("rate-mlp-bn-dropout-seed0") &&
+          skipped.has("rate-mlp-bn-dropout-seed0-fixed-order"),
+      );
+      assert.deepEqual(await Deno.readFile(`${out}/curves/rate-mlp-plain-seed0.csv`), curve);
       assert.equal(await Deno.readTextFile(`${out}/results/rate.json`), rate);
       assert.deepEqual(await Deno.readFile(`${out}/rate/delta.png`), figure);
 
@@ -133,7 +142,7 @@ gpuTest(
       const other = await cli("fig6", ...TINY, "--validation", "100", "--out", out);
       assert.equal(other.code, 0, other.out);
       assert.match(
-        steps(other.out).recomputed.get("train-mlp-bn-dropout") ?? "",
+        steps(other.out).recomputed.get("train-mlp-bn-dropout-seed0") ?? "",
         /^data changed \(train 2200 → 2300, validation 200 → 100, sha256 \w{12}… → \w{12}…\)$/,
       );
       const kernels = JSON.parse(await Deno.readTextFile(`${out}/run.json`)).kernels;
@@ -150,7 +159,7 @@ gpuTest(
       );
       assert.equal(core.code, 0, core.out);
       assert.equal(
-        steps(core.out).recomputed.get("train-mlp-bn-dropout"),
+        steps(core.out).recomputed.get("train-mlp-bn-dropout-seed0"),
         `kernels changed (${kernels} → ${otherCore})`,
       );
     } finally {

@@ -257,7 +257,8 @@ gpuTest(
       for await (const f of Deno.readDir(`${single}/landscapes`)) {
         if (f.name.endsWith(".csv")) csvs.push(`landscapes/${f.name}`);
       }
-      csvs.push("fig2/widths.csv", "fig3/widths.csv", "fig4/widths.csv", "report.json");
+      csvs.push("fig2/widths.csv", "fig3/widths.csv", "fig4/widths.csv", "fig4/width_means.csv");
+      csvs.push("report.json");
       assert.ok(csvs.length > 15, `${csvs.length} files compared`);
       await same(single, sharded, csvs);
 

@@ -128,7 +128,7 @@ gpuTest(
       const r = await cli("all", "--preset", "tiny", "--train-only", "--epochs", "1", "--out", out);
       assert.equal(r.code, 0, r.out);
       const split = trainingSplit("synthetic", 0, await loadData({ data: "synthetic" }));
-      for (const id of ["mlp-bn", "cnn2-plain"]) {
+      for (const id of ["mlp-bn-seed0", "cnn2-plain-seed1"]) {
         const path = join(out, "models", `${id}.safetensors`);
         const { model, info } = await loadCheckpoint(gpu, path);
         model.dispose();

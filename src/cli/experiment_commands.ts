@@ -74,6 +74,13 @@ const LIMITS: Partial<
   theoryPoints: { min: 2, integer: true },
   threshold: { min: 0, integer: false, exclusive: true },
   seed: { min: 0, integer: true },
+  seeds: { min: 1, integer: true },
+};
+
+/** Help of the preset fields whose name alone would mislead. */
+const HELP: Partial<Record<NumericKey | ListKey, string>> = {
+  seeds: "override the preset's seeds: replicates, each compared model trained with this many " +
+    "seeds (--seed, --seed + 1, ...)",
 };
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -81,7 +88,7 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 function presetOption(key: NumericKey | ListKey): Option<number | number[] | undefined> {
   const lim = LIMITS[key] ?? { min: 0, integer: false };
   const isList = Array.isArray(PRESETS.default[key]);
-  const help = `override the preset's ${kebab(key).replaceAll("-", " ")}`;
+  const help = HELP[key] ?? `override the preset's ${kebab(key).replaceAll("-", " ")}`;
   return {
     type: "string",
     help,
@@ -229,6 +236,8 @@ export function experimentSummary(name: ExperimentName | "all" | "report"): stri
 async function runOne(run: Run, name: ExperimentName, data: DataSplits): Promise<void> {
   const p = run.preset;
   const shape = data.train.shape;
+  // Every seed of the experiment's models first, so a run of one experiment holds its replicates.
+  await trainModels(run, [name], data);
   let result: RunResults[keyof RunResults];
   switch (name) {
     case "fig2":

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DataSplits } from "../data/dataset.ts";
-import { experimentVariants, trainedModel, trainingStep } from "../experiments/models.ts";
+import { experimentVariants, trainingOf, trainingStep } from "../experiments/models.ts";
 import type { Run } from "../experiments/run.ts";
 import { writeAtomic } from "../report/atomic.ts";
 import type { Shard } from "../landscape/shard.ts";
@@ -42,14 +42,14 @@ function variantsOf(run: Run, names: readonly string[], data: DataSplits) {
   return [...seen.values()];
 }
 
-/** Trains (or finds trained) every model the experiments `names` use; returns how many. */
+/** Trains (or finds trained) every model, every seed, the experiments `names` use; returns how many. */
 export async function trainModels(
   run: Run,
   names: readonly string[],
   data: DataSplits,
 ): Promise<number> {
   const variants = variantsOf(run, names, data);
-  for (const v of variants) (await trainedModel(run, v, data)).model.dispose();
+  for (const v of variants) (await trainingOf(run, v, data)).model?.dispose();
   return variants.length;
 }
 

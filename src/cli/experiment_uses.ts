@@ -10,6 +10,8 @@ import type { ExperimentName } from "./experiment_commands.ts";
 type Key = keyof Preset;
 
 const TRAIN: Key[] = ["batchSize", "lr", "seed"];
+// The models an experiment compares are trained with every seed; Fig. 6 maps the first one's.
+const REPLICATED: Key[] = ["seeds"];
 const MLP: Key[] = [...TRAIN, "epochs", "mlpHidden", "mlpLayers", "dropout"];
 const CNN: Key[] = [...TRAIN, "cnnEpochs", "cnnChannels", "cnnHeadChannels", "cnnPool"];
 const LANDSCAPE: Key[] = [
@@ -26,6 +28,7 @@ const LANDSCAPE: Key[] = [
 export const PRESET_USES: Record<ExperimentName, readonly Key[]> = {
   rate: [
     ...MLP,
+    ...REPLICATED,
     "points",
     "samples",
     "sigma",
@@ -36,11 +39,11 @@ export const PRESET_USES: Record<ExperimentName, readonly Key[]> = {
     "theoryPoints",
     "estimator",
   ],
-  fig2: [...CNN, "cnnLayers", "dropout", ...LANDSCAPE],
-  fig3: [...MLP, ...LANDSCAPE],
+  fig2: [...CNN, ...REPLICATED, "cnnLayers", "dropout", ...LANDSCAPE],
+  fig3: [...MLP, ...REPLICATED, ...LANDSCAPE],
   // Fig. 4 compares CNNs without batch norm or dropout at --depths.
-  fig4: [...CNN, "depths", ...LANDSCAPE],
-  fig5: [...MLP, "points", "samples", "sigmas", "dims", "dimSigma", "estimator"],
+  fig4: [...CNN, ...REPLICATED, "depths", ...LANDSCAPE],
+  fig5: [...MLP, ...REPLICATED, "points", "samples", "sigmas", "dims", "dimSigma", "estimator"],
   fig6: [...MLP, "integrandGrid", "integrandKs", "integrandSigma", "integrandRange"],
 };
 

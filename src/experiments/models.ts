@@ -1,6 +1,7 @@
 /**
- * The models the experiments compare, trained once per run and kept as checkpoints
- * (models/<id>.safetensors); a finished training step is loaded, not repeated.
+ * The models the experiments compare, each trained with the preset's seeds (replicates) once
+ * per run and kept as checkpoints (models/<model>-seed<seed>.safetensors); a finished training
+ * step is loaded, not repeated.
  * @module
  */
 import { datasetSize, type DataSplits, downsample } from "../data/dataset.ts";
@@ -13,13 +14,17 @@ import { DivergenceError, requireAboveChance } from "../train/divergence.ts";
 import type { Preset } from "./presets.ts";
 import type { Run, StepSpec } from "./run.ts";
 
-/** A model of an experiment. */
+/** A model of an experiment, trained with one seed. */
 export interface Variant {
-  /** File-safe id, e.g. "mlp-bn-dropout". */
+  /** File-safe id of this trained model, e.g. "mlp-bn-dropout-seed0". */
   id: string;
+  /** The model its seeds share, e.g. "mlp-bn-dropout". */
+  model: string;
+  /** Its training seed (initialisation, batch order, dropout). */
+  seed: number;
   /** Legend label, e.g. "batch norm + dropout". */
   label: string;
-  /** Full description for figure titles, e.g. "CNN, 4 conv layers, batch norm + dropout". */
+  /** Full description for figure titles, e.g. "CNN, 4 conv layers, batch norm + dropout, seed 0". */
   title: string;
   config: ModelConfig;
   /** Image pooling factor of its data. */
@@ -51,12 +56,33 @@ export function variantData(data: DataSplits, pool: number): DataSplits {
   };
 }
 
-/** Fig. 3: the MLP with batch norm and dropout, batch norm only, neither. */
+/** The training seeds of the replicates: seed, seed + 1, ... (`seeds` of them). */
+export function replicateSeeds(p: Preset): number[] {
+  return Array.from({ length: p.seeds }, (_, r) => p.seed + r);
+}
+
+/** The same model trained with `seed`. */
+export function withSeed(v: Variant, seed: number): Variant {
+  const suffix = `, seed ${v.seed}`;
+  const title = v.title.endsWith(suffix) ? v.title.slice(0, -suffix.length) : v.title;
+  return { ...v, ...seeded(v.model, title, seed) };
+}
+
+/** Every replicate of each variant: the models trained with the preset's seeds. */
+export function replicates(p: Preset, variants: Variant[]): Variant[] {
+  return variants.flatMap((v) => replicateSeeds(p).map((seed) => withSeed(v, seed)));
+}
+
+/** The id, seed and title of `model` trained with `seed`. */
+function seeded(model: string, title: string, seed: number) {
+  return { id: `${model}-seed${seed}`, model, seed, title: `${title}, seed ${seed}` };
+}
+
+/** Fig. 3: the MLP with batch norm and dropout, batch norm only, neither (first seed). */
 export function mlpVariants(p: Preset, inputShape: number[]): Variant[] {
   return STYLES.map((s) => ({
-    id: `mlp-${s.suffix}`,
+    ...seeded(`mlp-${s.suffix}`, `MLP ${p.mlpLayers} x ${p.mlpHidden}, ${s.label}`, p.seed),
     label: s.label,
-    title: `MLP ${p.mlpLayers} x ${p.mlpHidden}, ${s.label}`,
     pool: 1,
     config: mlp({
       inputShape,
@@ -73,7 +99,7 @@ function cnnShape(p: Preset, inputShape: number[]): number[] {
   return [c, h / p.cnnPool, w / p.cnnPool];
 }
 
-/** Fig. 2: the CNN with batch norm and dropout, batch norm only, neither. */
+/** Fig. 2: the CNN with batch norm and dropout, batch norm only, neither (first seed). */
 export function cnnVariants(p: Preset, inputShape: number[]): Variant[] {
   return STYLES.map((s) => cnnVariant(p, inputShape, p.cnnLayers, s, s.label));
 }
@@ -85,12 +111,14 @@ function cnnVariant(
   s: typeof STYLES[number],
   label: string,
 ): Variant {
+  const kind = s === STYLES[2] ? "no batch norm or dropout" : s.label;
   return {
-    id: `cnn${layers}-${s.suffix}`,
+    ...seeded(
+      `cnn${layers}-${s.suffix}`,
+      `CNN, ${layers} conv layers of ${p.cnnChannels} channels, ${kind}`,
+      p.seed,
+    ),
     label,
-    title: `CNN, ${layers} conv layers of ${p.cnnChannels} channels, ${
-      s === STYLES[2] ? "no batch norm or dropout" : s.label
-    }`,
     pool: p.cnnPool,
     config: cnn({
       inputShape: cnnShape(p, inputShape),
@@ -103,7 +131,7 @@ function cnnVariant(
   };
 }
 
-/** Fig. 4: the CNN without batch norm and dropout at several depths. */
+/** Fig. 4: the CNN without batch norm and dropout at several depths (first seed). */
 export function depthVariants(p: Preset, inputShape: number[]): Variant[] {
   return p.depths.map((d) => cnnVariant(p, inputShape, d, STYLES[2], `${d} conv layers`));
 }
@@ -123,26 +151,30 @@ export function trainingStep(run: Run, v: Variant, data: DataSplits): StepSpec {
       epochs: v.config.name === "cnn" ? p.cnnEpochs : p.epochs,
       lr: p.lr,
       batchSize: p.batchSize,
-      seed: p.seed,
+      seed: v.seed,
       data: data.train.name,
     },
     writes: [checkpointFile(v)],
   };
 }
 
-/** The model variants an experiment trains, by experiment name. */
+/**
+ * The trained models an experiment uses, by experiment name: every seed of the models it
+ * compares (Figs. 2-4, the rate, Fig. 5); Fig. 6 maps the first seed's model.
+ */
 export function experimentVariants(name: string, p: Preset, inputShape: number[]): Variant[] {
   const mlps = mlpVariants(p, inputShape);
   switch (name) {
     case "rate":
-      return [mlps[0], mlps[2]];
+      return replicates(p, [mlps[0], mlps[2]]);
     case "fig2":
-      return cnnVariants(p, inputShape);
+      return replicates(p, cnnVariants(p, inputShape));
     case "fig3":
-      return mlps;
+      return replicates(p, mlps);
     case "fig4":
-      return depthVariants(p, inputShape);
+      return replicates(p, depthVariants(p, inputShape));
     case "fig5":
+      return replicates(p, [mlps[0]]);
     case "fig6":
       return [mlps[0]];
     default:
@@ -151,18 +183,18 @@ export function experimentVariants(name: string, p: Preset, inputShape: number[]
 }
 
 /**
- * The trained model of a variant: trains it (once per run) or loads its checkpoint. A model
- * that diverged or ends (or, trained earlier, ended) at chance accuracy throws a
- * DivergenceError naming it: no experiment draws a verdict from it.
+ * Trains variant `v` unless its training step finished earlier: the record of its training and
+ * the model when it was trained now (else undefined: its checkpoint holds it). A model that
+ * diverged or ends (or, trained earlier, ended) at chance accuracy throws a DivergenceError
+ * naming it: no experiment draws a verdict from it.
  */
-export async function trainedModel(
+export async function trainingOf(
   run: Run,
   v: Variant,
   data: DataSplits,
-): Promise<{ model: Sequential; trained: Trained }> {
+): Promise<{ model?: Sequential; trained: Trained }> {
   const p = run.preset;
   const epochs = v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
-  const file = `${run.dir}/${checkpointFile(v)}`;
   const d = variantData(data, v.pool);
   let model: Sequential | undefined;
   const trained = await run.step<Trained>(`train-${v.id}`, trainingStep(run, v, data), async () => {
@@ -171,7 +203,7 @@ export async function trainedModel(
       epochs,
       batchSize: p.batchSize,
       adam: { lr: p.lr },
-      seed: p.seed,
+      seed: v.seed,
       validation: d.validation,
     }).catch((e) => {
       model!.dispose();
@@ -182,7 +214,7 @@ export async function trainedModel(
       id: v.id,
       epoch: String(result.bestEpoch + 1),
       testAccuracy: String(test.accuracy),
-      seed: String(p.seed),
+      seed: String(v.seed),
       ...splitMetadata(trainingSplit(p.data, p.seed, data, p.trainLimit)),
     });
     const best = result.epochs[result.bestEpoch];
@@ -204,8 +236,20 @@ export async function trainedModel(
     model?.dispose();
     throw named(e, v);
   }
-  model ??= (await loadCheckpoint(run.gpu, file)).model;
   return { model, trained };
+}
+
+/** The trained model of a variant: trains it (once per run) or loads its checkpoint. */
+export async function trainedModel(
+  run: Run,
+  v: Variant,
+  data: DataSplits,
+): Promise<{ model: Sequential; trained: Trained }> {
+  const { model, trained } = await trainingOf(run, v, data);
+  return {
+    model: model ?? (await loadCheckpoint(run.gpu, `${run.dir}/${checkpointFile(v)}`)).model,
+    trained,
+  };
 }
 
 /** A divergence of variant `v`'s training, saying so and that no verdict comes from it. */

@@ -62,12 +62,18 @@ export interface Preset {
   theoryPoints: number;
   /** Sufficiency threshold on Δk (reported with the rate). */
   threshold: number;
+  /** Seed of the data order, the noise and the first replicate's training. */
   seed: number;
   /**
    * How the Δk curves (rate, Fig. 5) draw their points: antithetic pairs w* ± σε (each run
    * reports the variance ratio it measured against plain points), or plain points.
    */
   estimator: Estimator;
+  /**
+   * Replicates: each model of Figs. 2-4, the rate and Fig. 5 is trained with this many seeds
+   * (seed, seed + 1, ...), so comparisons see the noise of training, not only that of the rays.
+   */
+  seeds: number;
 }
 
 const base: Preset = {
@@ -116,6 +122,7 @@ const base: Preset = {
   // Antithetic pairs cut the variance 25-55x at σ = 0.001 and never lost measurably up to
   // σ = 0.1 (README, bench/antithetic_bench.ts); runs report the ratio they measured.
   estimator: "antithetic",
+  seeds: 3,
 };
 
 /** The named presets. */
@@ -142,6 +149,7 @@ export const PRESETS: Record<string, Preset> = {
     integrandGrid: 51,
     theoryProbes: 128,
     theoryPoints: 1024,
+    seeds: 5,
   },
   tiny: {
     ...base,
@@ -170,5 +178,6 @@ export const PRESETS: Record<string, Preset> = {
     theoryKs: [5, 20],
     theoryProbes: 8,
     theoryPoints: 64,
+    seeds: 2,
   },
 };

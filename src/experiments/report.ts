@@ -7,6 +7,7 @@
 import { type Block, toHtml, toMarkdown } from "../report/document.ts";
 import type { IntegrandResult, RateResult, SweepResult } from "./convergence.ts";
 import type { LandscapeFigure, LandscapeResult } from "./landscapes.ts";
+import { compareSeeds, type Comparison, jointVerdict } from "./compare.ts";
 import type { Run } from "./run.ts";
 import { writeAtomic } from "../report/atomic.ts";
 import { loadResults } from "./results.ts";
@@ -31,8 +32,11 @@ export interface RunResults {
   rate?: RateResult;
 }
 
-/** How a claim fared. */
-export type Verdict = "holds" | "does not hold" | "inconclusive";
+/**
+ * How a claim fared. Claims tested on replicated models (Figs. 2-4) are "contradicted" when the
+ * 95% CI of the effect lies on the wrong side of zero.
+ */
+export type Verdict = "holds" | "does not hold" | "contradicted" | "inconclusive";
 
 /** One claim of the paper beside this run's measurement. */
 export interface Claim {
@@ -49,9 +53,64 @@ function byStyle(f: LandscapeFigure, suffix: string): LandscapeResult | undefine
   return f.variants.find((v) => v.id.endsWith(`-${suffix}`));
 }
 
-/** Verdict of "a is larger than b" at two standard errors. */
-function larger(zv: number): Verdict {
-  return zv > 2 ? "holds" : zv < -2 ? "does not hold" : "inconclusive";
+/** A model's width over seeds: mean (95% CI, seeds). */
+function widthText(m: LandscapeResult): string {
+  const w = m.width, ci = w.interval;
+  return `${m.label} ${fmt(w.mean)} (${
+    ci ? `95% CI ${fmt(ci[0])} to ${fmt(ci[1])}, ` : ""
+  }${w.seeds} seed${w.seeds === 1 ? "" : "s"})`;
+}
+
+/** The power line of a comparison. */
+function powerText(c: Comparison, seeds: number): string {
+  const need = !Number.isFinite(c.seedsNeeded)
+    ? "no number of seeds would detect it"
+    : c.seedsNeeded <= seeds
+    ? `it needs ${c.seedsNeeded} seeds per model (this run has ${seeds})`
+    : `it would need ${c.seedsNeeded} seeds per model (this run has ${seeds})`;
+  return `smallest difference detectable at 80% power ${fmt(c.detectable)}; ${need}`;
+}
+
+/**
+ * Claim "each first model is wider than its second" over seeds (Welch's t test on the seeds'
+ * widths, each at least as noisy as its rays): holds when every difference's 95% CI lies
+ * above 0, contradicted when one lies below.
+ */
+function widthClaim(
+  id: string,
+  paper: string,
+  pairs: [LandscapeResult, LandscapeResult][],
+  figure: string,
+): Claim {
+  const seedValues = (m: LandscapeResult) =>
+    m.seeds.map((s) => ({ value: s.width.radius, se: s.width.se }));
+  const cs = pairs.map(([a, b]) => compareSeeds(seedValues(a), seedValues(b)));
+  const seeds = Math.min(...pairs.flat().map((m) => m.width.seeds));
+  const models = [...new Set(pairs.flat())];
+  const measured = `width ${models.map(widthText).join(", ")}; ` + pairs.map(([a, b], i) => {
+    const c = cs[i];
+    return `${a.label} minus ${b.label}: ${fmt(c.effect)} (95% CI ${fmt(c.interval[0])} to ${
+      fmt(c.interval[1])
+    }, ${c.verdict}); ${powerText(c, seeds)}`;
+  }).join("; ") + (cs.some((c) => c.note) ? `; ${cs.find((c) => c.note)!.note}` : "");
+  const numbers: Record<string, number> = {};
+  for (const m of models) numbers[`width_${m.id}`] = m.width.mean;
+  pairs.forEach(([a, b], i) => {
+    const key = `${a.id}_vs_${b.id}`, c = cs[i];
+    numbers[`effect_${key}`] = c.effect;
+    numbers[`ci_lo_${key}`] = c.interval[0];
+    numbers[`ci_hi_${key}`] = c.interval[1];
+    numbers[`detectable_${key}`] = c.detectable;
+    numbers[`seeds_needed_${key}`] = c.seedsNeeded;
+  });
+  return {
+    id,
+    paper,
+    measured,
+    verdict: jointVerdict(cs),
+    numbers,
+    source: `${figure}/widths.csv, ${figure}/width_means.csv`,
+  };
 }
 
 /** The paper's claims evaluated on a run's results. */
@@ -61,73 +120,39 @@ export function claims(r: RunResults): Claim[] {
   if (r.fig2) {
     const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(r.fig2!, s));
     if (bd && bn && plain) {
-      const zn = z(plain.width.radius, plain.width.se, bn.width.radius, bn.width.se);
-      out.push({
-        id: "fig2-bn-narrows",
-        paper: "CNN: batch normalization narrows the landscape (Fig. 2)",
-        measured: `width ${fmt(bn.width.radius)} ± ${fmt(bn.width.se)} with batch norm vs ${
-          fmt(plain.width.radius)
-        } ± ${fmt(plain.width.se)} without either (z = ${fmt(zn)})`,
-        verdict: larger(zn),
-        numbers: { width_bn: bn.width.radius, width_plain: plain.width.radius, z: zn },
-        source: "fig2/widths.csv",
-      });
-      const zd = z(bd.width.radius, bd.width.se, bn.width.radius, bn.width.se);
-      out.push({
-        id: "fig2-dropout-widens",
-        paper: "CNN: adding dropout after batch norm widens the landscape again (Fig. 2)",
-        measured: `width ${fmt(bd.width.radius)} ± ${
-          fmt(bd.width.se)
-        } with batch norm + dropout vs ${fmt(bn.width.radius)} ± ${
-          fmt(bn.width.se)
-        } with batch norm only (z = ${fmt(zd)})`,
-        verdict: larger(zd),
-        numbers: { width_bn_dropout: bd.width.radius, width_bn: bn.width.radius, z: zd },
-        source: "fig2/widths.csv",
-      });
+      out.push(widthClaim(
+        "fig2-bn-narrows",
+        "CNN: batch normalization narrows the landscape (Fig. 2)",
+        [[plain, bn]],
+        "fig2",
+      ));
+      out.push(widthClaim(
+        "fig2-dropout-widens",
+        "CNN: adding dropout after batch norm widens the landscape again (Fig. 2)",
+        [[bd, bn]],
+        "fig2",
+      ));
     }
   }
   if (r.fig3) {
     const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(r.fig3!, s));
     if (bd && bn && plain) {
-      const z1 = z(bd.width.radius, bd.width.se, bn.width.radius, bn.width.se);
-      const z2 = z(bd.width.radius, bd.width.se, plain.width.radius, plain.width.se);
-      out.push({
-        id: "fig3-widest",
-        paper: "MLP: batch norm + dropout together give the widest landscape (Fig. 3)",
-        measured: `width ${fmt(bd.width.radius)} ± ${fmt(bd.width.se)} (batch norm + dropout) vs ${
-          fmt(bn.width.radius)
-        } (batch norm) and ${fmt(plain.width.radius)} (neither); z = ${fmt(z1)}, ${fmt(z2)}`,
-        verdict: z1 > 2 && z2 > 2 ? "holds" : z1 < -2 || z2 < -2 ? "does not hold" : "inconclusive",
-        numbers: {
-          width_bn_dropout: bd.width.radius,
-          width_bn: bn.width.radius,
-          width_plain: plain.width.radius,
-          z_bn: z1,
-          z_plain: z2,
-        },
-        source: "fig3/widths.csv",
-      });
+      out.push(widthClaim(
+        "fig3-widest",
+        "MLP: batch norm + dropout together give the widest landscape (Fig. 3)",
+        [[bd, bn], [bd, plain]],
+        "fig3",
+      ));
     }
   }
   if (r.fig4 && r.fig4.variants.length >= 2) {
     const v = r.fig4.variants;
-    const zs = v.slice(1).map((b, i) =>
-      z(b.width.radius, b.width.se, v[i].width.radius, v[i].width.se)
-    );
-    out.push({
-      id: "fig4-depth",
-      paper: "CNN: more conv layers give a significantly wider landscape (Fig. 4)",
-      measured: v.map((x) => `${x.label}: ${fmt(x.width.radius)} ± ${fmt(x.width.se)}`).join("; ") +
-        `; successive z = ${zs.map(fmt).join(", ")}`,
-      verdict: zs.every((x) => x > 2)
-        ? "holds"
-        : zs.some((x) => x < -2)
-        ? "does not hold"
-        : "inconclusive",
-      numbers: Object.fromEntries(v.map((x) => [`width_${x.id}`, x.width.radius])),
-      source: "fig4/widths.csv",
-    });
+    out.push(widthClaim(
+      "fig4-depth",
+      "CNN: more conv layers give a significantly wider landscape (Fig. 4)",
+      v.slice(1).map((deeper, i) => [deeper, v[i]]),
+      "fig4",
+    ));
   }
   if (r.fig5) out.push(...sweepClaims(r.fig5));
   if (r.fig6 && r.fig6.maps.length >= 2) {
@@ -153,26 +178,47 @@ export function claims(r: RunResults): Claim[] {
 }
 
 function landscapeBlocks(f: LandscapeFigure): Block[] {
+  const rows = f.variants.flatMap((v) => [
+    ...v.seeds.map((s) => [
+      v.label,
+      String(s.seed),
+      `${(100 * s.trained.testAccuracy).toFixed(2)}%`,
+      fmt(s.centerLoss),
+      `${fmt(s.width.radius)} ± ${fmt(s.width.se)}`,
+      `${s.width.rays - s.width.censored}/${s.width.rays}`,
+    ]),
+    [
+      v.label,
+      `mean of ${v.width.seeds}`,
+      "",
+      "",
+      v.width.interval
+        ? `**${fmt(v.width.mean)}** (95% CI ${fmt(v.width.interval[0])} to ${
+          fmt(v.width.interval[1])
+        })`
+        : `**${fmt(v.width.mean)}**`,
+      `SD between seeds ${fmt(v.width.between)}, SE within a seed ${fmt(v.width.within)}`,
+    ],
+  ]);
   return [
     { kind: "heading", level: 2, text: f.title },
     {
+      kind: "paragraph",
+      text: "Each model is trained with every seed; its width is measured on each (± its SE " +
+        "over rays) and compared over seeds. The maps show the first seed's model.",
+    },
+    {
       kind: "table",
-      header: ["model", "test accuracy", "loss at w*", "width", "rays at the edge"],
-      rows: f.variants.map((v) => [
-        v.label,
-        `${(100 * v.trained.testAccuracy).toFixed(2)}%`,
-        fmt(v.centerLoss),
-        `${fmt(v.width.radius)} ± ${fmt(v.width.se)}`,
-        `${v.width.rays - v.width.censored}/${v.width.rays}`,
-      ]),
+      header: ["model", "seed", "test accuracy", "loss at w*", "width", "rays at the edge"],
+      rows,
     },
     ...f.variants.flatMap((v): Block[] => [
       {
         kind: "image",
-        path: `landscapes/landscape_${v.id}.png`,
+        path: `landscapes/landscape_${v.map.id}.png`,
         alt: `${v.label}: loss landscape`,
       },
-      { kind: "image", path: `landscapes/surface_${v.id}.png`, alt: `${v.label}: surface` },
+      { kind: "image", path: `landscapes/surface_${v.map.id}.png`, alt: `${v.label}: surface` },
     ]),
     { kind: "image", path: `${f.figure}/widths.png`, alt: `${f.title}: widths` },
   ];

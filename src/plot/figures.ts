@@ -318,21 +318,42 @@ export function surfaceFigure(
   };
 }
 
-/** One bar with an error bar. */
-export interface BarDatum {
+/** A model measured on several seeds: each seed's value with its SE, the mean with its CI. */
+export interface ReplicatedDatum {
   label: string;
-  value: number;
-  se?: number;
-  group?: string;
+  seeds: { seed: number; value: number; se?: number }[];
+  mean: number;
+  /** 95% CI of the mean (null with one seed). */
+  interval: [number, number] | null;
 }
 
-/** Horizontal bars with ±1 SE whiskers (labels stay readable however long). */
-export function barFigure(title: string, bars: BarDatum[], valueTitle: string): FigureSpec {
-  const values = bars.map((b) => ({
-    ...b,
-    lo: b.value - (b.se ?? 0),
-    hi: b.value + (b.se ?? 0),
-    group: b.group ?? b.label,
+/**
+ * One row per model: every seed as a dot with ±1 SE whiskers (its own noise), offset a little
+ * so seeds stay apart, and the mean over seeds as a black bar with its 95% CI.
+ */
+export function replicateFigure(
+  title: string,
+  models: ReplicatedDatum[],
+  valueTitle: string,
+): FigureSpec {
+  const maxSeeds = Math.max(1, ...models.map((m) => m.seeds.length));
+  const seeds = models.flatMap((m) =>
+    m.seeds.map((s, i) => ({
+      label: m.label,
+      seed: `seed ${s.seed}`,
+      offset: i + 1,
+      value: s.value,
+      lo: s.value - (s.se ?? 0),
+      hi: s.value + (s.se ?? 0),
+    }))
+  );
+  const means = models.map((m) => ({
+    label: m.label,
+    seed: "mean, 95% CI",
+    offset: 0,
+    value: m.mean,
+    lo: m.interval?.[0] ?? m.mean,
+    hi: m.interval?.[1] ?? m.mean,
   }));
   const y = {
     field: "label",
@@ -341,27 +362,54 @@ export function barFigure(title: string, bars: BarDatum[], valueTitle: string): 
     title: null,
     axis: { labelLimit: 400 },
   };
+  const yOffset = {
+    field: "offset",
+    type: "ordinal" as const,
+    scale: { domain: [...Array(maxSeeds + 1).keys()] },
+  };
+  const x = {
+    field: "value",
+    type: "quantitative" as const,
+    title: valueTitle,
+    scale: { zero: false },
+  };
+  const color = {
+    field: "seed",
+    type: "nominal" as const,
+    title: null,
+    legend: { orient: "bottom" as const },
+  };
   return {
     kind: "vega-lite",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title,
+      title: {
+        text: title,
+        subtitle: "dots: each seed, ±1 SE over its rays; black: the mean over seeds, 95% CI",
+      },
       width: 360,
-      height: 40 * bars.length,
+      height: 18 * (maxSeeds + 1) * models.length,
       config: CONFIG,
-      data: { values },
       layer: [
         {
-          mark: "bar",
-          encoding: {
-            y,
-            x: { field: "value", type: "quantitative", title: valueTitle },
-            color: { field: "group", type: "nominal", legend: null },
-          },
+          data: { values: seeds },
+          mark: { type: "rule", strokeWidth: 1 },
+          encoding: { y, yOffset, x: { ...x, field: "lo" }, x2: { field: "hi" }, color },
         },
         {
-          mark: { type: "rule", strokeWidth: 1.5 },
-          encoding: { y, x: { field: "lo", type: "quantitative" }, x2: { field: "hi" } },
+          data: { values: seeds },
+          mark: { type: "point", filled: true, size: 40 },
+          encoding: { y, yOffset, x, color },
+        },
+        {
+          data: { values: means },
+          mark: { type: "rule", strokeWidth: 4, color: "black" },
+          encoding: { y, yOffset, x: { ...x, field: "lo" }, x2: { field: "hi" } },
+        },
+        {
+          data: { values: means },
+          mark: { type: "tick", thickness: 3, color: "black", orient: "vertical" },
+          encoding: { y, yOffset, x },
         },
       ],
     },

@@ -7,7 +7,7 @@ export const resumeCases: BadInput[] = [
     name: "experiment shards before their models are trained",
     args: ["all", "--preset", "tiny", "--shard", "0/2", "--out", "{dir}/run"],
     error:
-      /the models mlp-bn-dropout, mlp-plain, .* are not trained in .*case dir\/run: train them once before the shards .*: deno task experiment all --train-only --preset tiny --out /,
+      /the models mlp-bn-dropout-seed0, mlp-bn-dropout-seed1, mlp-plain-seed0, .* are not trained in .*case dir\/run: train them once before the shards .*: deno task experiment all --train-only --preset tiny --out /,
     code: 2,
     gpu: true,
   },
@@ -19,7 +19,7 @@ export const resumeCases: BadInput[] = [
     },
     args: ["fig6", "--preset", "tiny", "--epochs", "3", "--shard", "0/2", "--out", "{dir}/run"],
     error:
-      /the models mlp-bn-dropout \(options changed \(epochs 2 → 3\)\) are not trained in .*: .*fig6 --train-only --preset tiny --epochs 3 --out /,
+      /the models mlp-bn-dropout-seed0 \(options changed \(epochs 2 → 3\)\) are not trained in .*: .*fig6 --train-only --preset tiny --epochs 3 --out /,
     code: 2,
     gpu: true,
   },
