@@ -200,3 +200,49 @@ gpuTest(
     }
   },
 );
+
+gpuTest(
+  "resume: report in a folder from before replicates leaves its one-seed widths out, naming --seeds",
+  async () => {
+    const out = await Deno.makeTempDir({ prefix: "old run " });
+    try {
+      const { PRESETS } = await import("../src/experiments/presets.ts");
+      const { seeds: _, ...old } = PRESETS.tiny; // a preset written before `seeds` existed
+      const width = { radius: 1, se: 0.1, censored: 0, rays: 4 };
+      const trained = {
+        testAccuracy: 1,
+        testLoss: 0.1,
+        bestEpoch: 2,
+        validationAccuracy: 1,
+        seconds: 1,
+      };
+      const variants = ["mlp-bn-dropout", "mlp-bn", "mlp-plain"].map((id) => ({
+        id,
+        label: id,
+        trained,
+        centerLoss: 0.1,
+        minLoss: 0.1,
+        maxLoss: 2,
+        width,
+      }));
+      await Deno.writeTextFile(`${out}/run.json`, JSON.stringify({ preset: old }));
+      await Deno.mkdir(`${out}/results`);
+      await Deno.writeTextFile(
+        `${out}/results/fig3.json`,
+        JSON.stringify({
+          origin: { options: old, context: {} },
+          result: { figure: "fig3", title: "Fig. 3", variants, files: [] },
+        }),
+      );
+      const r = await cli("report", "--out", out);
+      assert.equal(r.code, 0, r.out);
+      assert.match(
+        r.out,
+        /left out of the report: fig3: computed with other options \(--seeds none → 2\)/,
+      );
+      assert.deepEqual(JSON.parse(await Deno.readTextFile(`${out}/report.json`)).claims, []);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+);
