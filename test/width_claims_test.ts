@@ -94,6 +94,10 @@ Deno.test("Figs. 3-4 claims over seeds need every difference to hold; one revers
   const reversed = claim({ fig4: depth(high, mid, low) }, "fig4-depth");
   assert.equal(reversed.verdict, "contradicted");
   assert.equal(reversed.source, "fig4/widths.csv, fig4/width_means.csv");
+  assert.match(
+    reversed.measured,
+    /^width 2 conv layers 1\.12 .*, 4 conv layers .*, 6 conv layers /,
+  );
   // One seed per model: no verdict, and the claim says why.
   const single = claim({ fig4: depth([0.5], [1.5]) }, "fig4-depth");
   assert.equal(single.verdict, "inconclusive");

@@ -80,13 +80,14 @@ function widthClaim(
   id: string,
   paper: string,
   pairs: [LandscapeResult, LandscapeResult][],
-  figure: string,
+  figure: LandscapeFigure,
 ): Claim {
   const seedValues = (m: LandscapeResult) =>
     m.seeds.map((s) => ({ value: s.width.radius, se: s.width.se }));
   const cs = pairs.map(([a, b]) => compareSeeds(seedValues(a), seedValues(b)));
   const seeds = Math.min(...pairs.flat().map((m) => m.width.seeds));
-  const models = [...new Set(pairs.flat())];
+  // In the figure's order (pairs may name the deeper model first).
+  const models = figure.variants.filter((m) => pairs.some((pair) => pair.includes(m)));
   const measured = `width ${models.map(widthText).join(", ")}; ` + pairs.map(([a, b], i) => {
     const c = cs[i];
     return `${a.label} minus ${b.label}: ${fmt(c.effect)} (95% CI ${fmt(c.interval[0])} to ${
@@ -109,7 +110,7 @@ function widthClaim(
     measured,
     verdict: jointVerdict(cs),
     numbers,
-    source: `${figure}/widths.csv, ${figure}/width_means.csv`,
+    source: `${figure.figure}/widths.csv, ${figure.figure}/width_means.csv`,
   };
 }
 
@@ -124,13 +125,13 @@ export function claims(r: RunResults): Claim[] {
         "fig2-bn-narrows",
         "CNN: batch normalization narrows the landscape (Fig. 2)",
         [[plain, bn]],
-        "fig2",
+        r.fig2,
       ));
       out.push(widthClaim(
         "fig2-dropout-widens",
         "CNN: adding dropout after batch norm widens the landscape again (Fig. 2)",
         [[bd, bn]],
-        "fig2",
+        r.fig2,
       ));
     }
   }
@@ -141,7 +142,7 @@ export function claims(r: RunResults): Claim[] {
         "fig3-widest",
         "MLP: batch norm + dropout together give the widest landscape (Fig. 3)",
         [[bd, bn], [bd, plain]],
-        "fig3",
+        r.fig3,
       ));
     }
   }
@@ -151,7 +152,7 @@ export function claims(r: RunResults): Claim[] {
       "fig4-depth",
       "CNN: more conv layers give a significantly wider landscape (Fig. 4)",
       v.slice(1).map((deeper, i) => [deeper, v[i]]),
-      "fig4",
+      r.fig4,
     ));
   }
   if (r.fig5) out.push(...sweepClaims(r.fig5));
