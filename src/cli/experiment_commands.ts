@@ -316,18 +316,29 @@ async function recordedPreset(dir: string): Promise<Preset | undefined> {
   );
 }
 
-/** Runs experiments `names` (or only rewrites the report when empty); returns the exit code. */
-export async function experimentCommand(
+/** A run folder ready for its experiments: its device, run, data (none for `report`). */
+interface PreparedRun {
+  run: Run;
+  dir: string;
+  /** The command line as run.json records it. */
+  commandLine: string;
+  data: DataSplits | null;
+  /** When the command started (performance.now()). */
+  started: number;
+}
+
+/**
+ * Resolves the preset, checks data, sizes and (for a shard) trained models before anything is
+ * written, and describes the run in run.json (written with the first step record).
+ */
+async function prepareRun(
   command: string,
   names: ExperimentName[],
   o: Parsed<typeof experimentOptions>,
-): Promise<number> {
+  shard: ReturnType<typeof resolveShard>,
+): Promise<PreparedRun> {
   let preset = resolvePreset(o);
   checkData(preset);
-  const shard = resolveShard(o.shard as string | undefined);
-  if (shard && o["train-only"]) {
-    throw new CliError("--train-only runs once before the shards; give it without --shard");
-  }
   const dir = (o.out as string | undefined) ?? `runs/${preset.name}`;
   // `report` with no preset options reports the run with the options it recorded.
   if (names.length === 0 && presetArgs(o) === "") preset = (await recordedPreset(dir)) ?? preset;
@@ -356,75 +367,113 @@ export async function experimentCommand(
       `deno task experiment ${command} --train-only ${presetArgs(o)}--out ${dir}`,
     );
   }
-  const runJson = {
-    command: `deno task experiment ${Deno.args.join(" ")}`.trim(),
-    preset,
-    ...context,
-    adapter: gpu.adapter,
-    versions: {
-      engine: denoJson.version,
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      typescript: Deno.version.typescript,
-    },
-    updated: new Date().toISOString(),
-  };
-  run.describe("run.json", jsonText(runJson));
+  const commandLine = `deno task experiment ${Deno.args.join(" ")}`.trim();
+  run.describe(
+    "run.json",
+    jsonText({
+      command: commandLine,
+      preset,
+      ...context,
+      adapter: gpu.adapter,
+      versions: {
+        engine: denoJson.version,
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+        typescript: Deno.version.typescript,
+      },
+      updated: new Date().toISOString(),
+    }),
+  );
   if (loaded) {
     run.say(
       `${command}: ${preset.name} preset, ${loaded.train.labels.length} training samples from ${loaded.source}, writing ${dir}`,
     );
-    const data: DataSplits = {
-      train: loaded.train,
-      validation: loaded.validation,
-      test: loaded.test,
-    };
-    if (o["train-only"]) {
-      const count = await trainModels(run, names, data);
-      await run.flush();
-      run.say(
-        `${command}: ${count} models trained in ${dir}; now run the shards (--shard i/n), then merge`,
-      );
-      gpu.destroy();
-      return 0;
-    }
-    if (shard) {
-      const mine = assignedExperiments(names, shard);
-      run.say(
-        `${command}: shard ${shard.index}/${shard.count} runs ${mine.join(", ") || "nothing"}`,
-      );
-      for (const name of mine) await runOne(run, name, data);
-      await run.flush();
-      const path = await writeExperimentShard(
-        run,
-        command,
-        experimentConfig(run, names, data),
-        shard,
-        mine,
-      );
-      run.say(
-        `${command}: wrote ${path}; when all ${shard.count} shards are done: ` +
-          `deno task experiment merge --out ${dir}`,
-      );
-      gpu.destroy();
-      return 0;
-    }
-    for (const name of names) await runOne(run, name, data);
   }
-  await run.flush();
-  const { claims, left } = await writeReport(run, {
-    command: runJson.command,
-    adapter: gpu.adapter,
-    seconds: (performance.now() - started) / 1000,
-  });
-  for (const c of claims) run.say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
-  for (const l of left) run.say(`left out of the report: ${l}`);
-  run.say(
-    `${command}: wrote ${dir}/report.md and ${dir}/report.html in ${
-      ((performance.now() - started) / 1000).toFixed(0)
-    } s`,
+  const data = loaded
+    ? { train: loaded.train, validation: loaded.validation, test: loaded.test }
+    : null;
+  return { run, dir, commandLine, data, started };
+}
+
+/** `--train-only`: trains the models the experiments use, for the shards that follow. */
+async function trainOnly(
+  p: PreparedRun,
+  command: string,
+  names: ExperimentName[],
+  data: DataSplits,
+): Promise<void> {
+  const count = await trainModels(p.run, names, data);
+  await p.run.flush();
+  p.run.say(
+    `${command}: ${count} models trained in ${p.dir}; now run the shards (--shard i/n), then merge`,
   );
-  gpu.destroy();
+}
+
+/** `--shard i/n`: runs this shard's experiments and writes its part for merge. */
+async function runShard(
+  p: PreparedRun,
+  command: string,
+  names: ExperimentName[],
+  data: DataSplits,
+  shard: NonNullable<ReturnType<typeof resolveShard>>,
+): Promise<void> {
+  const mine = assignedExperiments(names, shard);
+  p.run.say(`${command}: shard ${shard.index}/${shard.count} runs ${mine.join(", ") || "nothing"}`);
+  for (const name of mine) await runOne(p.run, name, data);
+  await p.run.flush();
+  const config = experimentConfig(p.run, names, data);
+  const path = await writeExperimentShard(p.run, command, config, shard, mine);
+  p.run.say(
+    `${command}: wrote ${path}; when all ${shard.count} shards are done: ` +
+      `deno task experiment merge --out ${p.dir}`,
+  );
+}
+
+/** Prints each claim's verdict and each result the report left out. */
+function sayReport(
+  say: (line: string) => void,
+  { claims, left }: Awaited<ReturnType<typeof writeReport>>,
+): void {
+  for (const c of claims) say(`claim ${c.id}: ${c.verdict} (${c.measured})`);
+  for (const l of left) say(`left out of the report: ${l}`);
+}
+
+/** Writes the report from the run folder's results. */
+async function reportRun(p: PreparedRun, command: string): Promise<void> {
+  await p.run.flush();
+  const seconds = () => (performance.now() - p.started) / 1000;
+  const written = await writeReport(p.run, {
+    command: p.commandLine,
+    adapter: p.run.gpu.adapter,
+    seconds: seconds(),
+  });
+  sayReport(p.run.say, written);
+  p.run.say(
+    `${command}: wrote ${p.dir}/report.md and ${p.dir}/report.html in ${seconds().toFixed(0)} s`,
+  );
+}
+
+/** Runs experiments `names` (or only rewrites the report when empty); returns the exit code. */
+export async function experimentCommand(
+  command: string,
+  names: ExperimentName[],
+  o: Parsed<typeof experimentOptions>,
+): Promise<number> {
+  const shard = resolveShard(o.shard as string | undefined);
+  if (shard && o["train-only"]) {
+    throw new CliError("--train-only runs once before the shards; give it without --shard");
+  }
+  const p = await prepareRun(command, names, o, shard);
+  try {
+    if (p.data && o["train-only"]) await trainOnly(p, command, names, p.data);
+    else if (p.data && shard) await runShard(p, command, names, p.data, shard);
+    else {
+      if (p.data) { for (const name of names) await runOne(p.run, name, p.data); }
+      await reportRun(p, command);
+    }
+  } finally {
+    p.run.gpu.destroy();
+  }
   return 0;
 }
 
@@ -449,13 +498,12 @@ export async function writeMergedReport(
       seconds += JSON.parse(await Deno.readTextFile(`${dir}/steps/${e.name}`)).seconds ?? 0;
     }
   }
-  const { claims, left } = await writeReport(run, {
+  const written = await writeReport(run, {
     command: `deno task experiment merge --out ${dir}`,
     adapter: manifest.adapter,
     seconds,
   });
-  for (const c of claims) console.error(`claim ${c.id}: ${c.verdict} (${c.measured})`);
-  for (const l of left) console.error(`left out of the report: ${l}`);
+  sayReport((line) => console.error(line), written);
   console.error(`merge: wrote ${dir}/report.md and ${dir}/report.html`);
   return 0;
 }
