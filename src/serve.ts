@@ -128,7 +128,7 @@ export async function startServer(options: ServeOptions = {}): Promise<Server> {
       return text("not found", 404);
     },
   );
-  bundleWithMap(`${ROOT}/web/app.ts`, "app.js.map").then(app.resolve, app.reject);
+  bundleWithMap(`${ROOT}/web/app.ts`, "app.js.map", { minify: true }).then(app.resolve, app.reject);
   try {
     await app.promise;
   } catch (e) {

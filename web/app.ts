@@ -8,7 +8,8 @@
  * @module
  */
 import { Gpu } from "../mod.ts";
-import { deltaChart } from "./chart.ts";
+import { deltaFigure } from "../src/plot/figures.ts";
+import { showFigure } from "./figure_view.ts";
 import { type CheckResult, runChecks } from "./checks.ts";
 import { DEMO_SIZES, type DemoResult, runDemo } from "./demo.ts";
 import { escape, showResults } from "./results.ts";
@@ -96,11 +97,25 @@ async function start(): Promise<void> {
           : "no rate fit (too few points)") +
         `; ${r.seconds.toFixed(1)} s on ${escape(r.adapter)}.` +
         (r.finite ? "" : ` <span class="error">Some Δk values are not finite.</span>`);
-      $("demo-chart").innerHTML = deltaChart([{
-        label: `Δk, σ = ${DEMO_SIZES[size].sigma}`,
-        ...r.curve,
-        color: "#1f77b4",
-      }], r.fit ?? undefined);
+      // The report's Δk figure, with the demo's curve and fit.
+      const chart = $("demo-chart");
+      chart.innerHTML = "";
+      const k = r.curve.k;
+      await showFigure(
+        chart,
+        deltaFigure(
+          `Live demo: Δk against k (σ = ${DEMO_SIZES[size].sigma}) on ${r.adapter}`,
+          [{ label: `σ = ${DEMO_SIZES[size].sigma}`, ...r.curve }],
+          r.fit
+            ? [{
+              label: `fit p = ${r.fit.p.toFixed(2)}`,
+              ...r.fit,
+              kFrom: k[0],
+              kTo: k[k.length - 1],
+            }]
+            : [],
+        ),
+      );
     } catch (e) {
       state.demoError = (e as Error).message;
       $("demo-result").innerHTML = `<span class="error">${escape(state.demoError)}</span>`;

@@ -10,7 +10,7 @@ import { integrandMaps } from "../landscape/grid.ts";
 import { type SigmaLevel, type SigmaScaling, sigmaScaling } from "../landscape/sigma_scaling.ts";
 import { theoryCheck } from "../landscape/theory.ts";
 import { type CurveSeries, deltaFigure, type FitLine, heatmapFigure } from "../plot/figures.ts";
-import { writeFigure } from "../plot/render.ts";
+import { FIGURE_SPEC, writeFigure } from "../plot/render.ts";
 import { type Cell, writeCsv } from "../report/csv.ts";
 import { curveStep, type CurveSummary, termSeries } from "./curves.ts";
 import { checkpointFile, mlpVariants, trainedModel, type Variant } from "./models.ts";
@@ -202,7 +202,7 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
     seed: p.seed,
   };
   const writes = p.integrandKs.flatMap((k) =>
-    ["csv", "svg", "png"].map((ext) => `fig6/integrand_k${k}.${ext}`)
+    ["csv", "svg", "png", FIGURE_SPEC].map((ext) => `fig6/integrand_k${k}.${ext}`)
   );
   const spec = { params, reads: [checkpointFile(v)], writes };
   const maps = await run.step("fig6-integrand", spec, async () => {

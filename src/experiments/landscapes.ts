@@ -12,7 +12,7 @@ import { lossSurface } from "../landscape/grid.ts";
 import { landscapeWidth } from "../landscape/width.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { heatmapFigure, replicateFigure, surfaceFigure } from "../plot/figures.ts";
-import { writeFigure } from "../plot/render.ts";
+import { FIGURE_SPEC, writeFigure } from "../plot/render.ts";
 import { writeCsv } from "../report/csv.ts";
 import { type Replicated, summarizeSeeds } from "./compare.ts";
 import {
@@ -78,8 +78,10 @@ async function mapStep(
     `landscapes/landscape_${v.id}.csv`,
     `landscapes/landscape_${v.id}.svg`,
     `landscapes/landscape_${v.id}.png`,
+    `landscapes/landscape_${v.id}.${FIGURE_SPEC}`,
     `landscapes/surface_${v.id}.svg`,
     `landscapes/surface_${v.id}.png`,
+    `landscapes/surface_${v.id}.${FIGURE_SPEC}`,
   ];
   const spec = { params, reads: [checkpointFile(v)], writes };
   const stats = await run.step(`landscape-${v.id}`, spec, async () => {

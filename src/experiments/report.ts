@@ -178,6 +178,13 @@ export function claims(r: RunResults): Claim[] {
   return out;
 }
 
+/** What the landscape tables' "rays at the edge" column counts, in words. */
+export const RAYS_AT_THE_EDGE = "Width: along random directions from w* (each taken both ways, a " +
+  "ray), the distance at which the loss first rises by the preset's `rise` above its value at w*, " +
+  'averaged over the rays. "Rays at the edge" counts the rays that reached that rise within the ' +
+  "largest radius probed; a ray that never did counts as that radius, so with fewer rays at the " +
+  "edge the width is a lower bound.";
+
 function landscapeBlocks(f: LandscapeFigure): Block[] {
   const rows = f.variants.flatMap((v) => [
     ...v.seeds.map((s) => [
@@ -213,6 +220,7 @@ function landscapeBlocks(f: LandscapeFigure): Block[] {
       header: ["model", "seed", "test accuracy", "loss at w*", "width", "rays at the edge"],
       rows,
     },
+    { kind: "paragraph", text: RAYS_AT_THE_EDGE },
     ...f.variants.flatMap((v): Block[] => [
       {
         kind: "image",
@@ -222,6 +230,25 @@ function landscapeBlocks(f: LandscapeFigure): Block[] {
       { kind: "image", path: `landscapes/surface_${v.map.id}.png`, alt: `${v.label}: surface` },
     ]),
     { kind: "image", path: `${f.figure}/widths.png`, alt: `${f.title}: widths` },
+  ];
+}
+
+/** The steps this invocation ran or skipped, with their times, as a table. */
+function stepBlocks(log: ReportRun["log"], seconds: number): Block[] {
+  return [
+    { kind: "heading", level: 2, text: "Steps of this invocation" },
+    log.length
+      ? {
+        kind: "table",
+        header: ["step", "time"],
+        rows: [
+          ...log.map((
+            s,
+          ) => [s.name, s.skipped ? "skipped (done before)" : `${s.seconds.toFixed(1)} s`]),
+          ["total", `${seconds.toFixed(0)} s`],
+        ],
+      }
+      : { kind: "paragraph", text: `No step ran; total ${seconds.toFixed(0)} s.` },
   ];
 }
 
@@ -281,22 +308,19 @@ export function reportBlocks(
     ...(r.fig5 ? [...r.fig5.sigma, ...r.fig5.dim] : []),
   ];
   blocks.push(...diagnosticBlocks(curves, p));
-  blocks.push({
-    kind: "paragraph",
-    text: `Steps of this invocation: ${
-      run.log.map((s) => `${s.name} ${s.skipped ? "(skipped)" : `${s.seconds.toFixed(1)} s`}`).join(
-        ", ",
-      ) || "none"
-    }; ` +
-      `total ${meta.seconds.toFixed(0)} s.`,
-  });
+  blocks.push(...stepBlocks(run.log, meta.seconds));
   return blocks;
 }
 
 /** What the report reads of a run: its folder, preset and the steps this process ran. */
 export type ReportRun = Pick<Run, "dir" | "preset" | "context" | "path" | "log">;
 
-/** Writes report.md, report.html and report.json. */
+const REPORT_TITLE = "Loss-landscape convergence: run report";
+
+/** The report's blocks as JSON (`{ title, blocks }`), which the results page draws. */
+export const REPORT_DOCUMENT = "report.blocks.json";
+
+/** Writes report.md, report.html, report.json and the report's blocks (REPORT_DOCUMENT). */
 export async function writeReport(
   run: ReportRun,
   meta: { command: string; adapter: string; seconds: number },
@@ -306,8 +330,10 @@ export async function writeReport(
   const cs = claims(results);
   const files: [string, string][] = [
     ["report.md", toMarkdown(blocks)],
-    ["report.html", toHtml("Loss-landscape convergence: run report", blocks)],
+    ["report.html", toHtml(REPORT_TITLE, blocks)],
     ["report.json", JSON.stringify({ preset: run.preset.name, claims: cs }, null, 1) + "\n"],
+    // The results page draws the report from its blocks (with live figures).
+    [REPORT_DOCUMENT, JSON.stringify({ title: REPORT_TITLE, blocks }) + "\n"],
   ];
   for (const [name, text] of files) {
     const path = await run.path(name);

@@ -169,13 +169,13 @@ export function heatmapFigure(
   const lo = grid.axis[0], hi = grid.axis[n - 1];
   const half = n > 1 ? (hi - lo) / (n - 1) / 2 : 0.5;
   const tf = (v: number) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
-  const cells: { x: number; y: number; v: number; raw: number }[] = [];
+  const cells: { x: number; y: number; v: number; raw: number; a: number; b: number }[] = [];
   const contour = new Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const raw = grid.values[i * n + j];
       const v = Number.isFinite(raw) ? tf(raw) : NaN;
-      cells.push({ x: i * cell, y: (n - 1 - j) * cell, v, raw });
+      cells.push({ x: i * cell, y: (n - 1 - j) * cell, v, raw, a: grid.axis[i], b: grid.axis[j] });
       contour[(n - 1 - j) * n + i] = Number.isFinite(v)
         ? v
         : Math.max(...cells.map((c) => c.v).filter(Number.isFinite));
@@ -246,6 +246,8 @@ export function heatmapFigure(
               width: { value: cell + 0.3 },
               height: { value: cell + 0.3 },
               fill: { scale: "color", field: "v" },
+              // Hover values where a viewer shows tooltips (the results page).
+              tooltip: { signal: `{a: datum.a, b: datum.b, '${label}': datum.raw}` },
             },
           },
         },

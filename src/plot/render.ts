@@ -8,6 +8,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { writeAllAtomic } from "../report/atomic.ts";
+import { mathText } from "../report/math_text.ts";
 
 /** A Vega-Lite spec (compiled to Vega) or a Vega spec. */
 export type FigureSpec = { kind: "vega-lite"; spec: vl.TopLevelSpec } | {
@@ -97,20 +98,47 @@ export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
   return png;
 }
 
-/** A figure's files, `path`.svg and `path`.png, with their contents (nothing written yet). */
+/** Every string of a spec (titles, labels, legend entries) with its TeX-like math in Unicode. */
+function withMathText<T>(value: T): T {
+  if (typeof value === "string") return mathText(value) as T;
+  if (Array.isArray(value)) return value.map(withMathText) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, withMathText(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/** `path`.vg.json holds the {@link FigureSpec} of `path`.svg, for pages that draw it live. */
+export const FIGURE_SPEC = "vg.json";
+
+/**
+ * A figure's files, `path`.svg and `path`.png, and with `spec` its spec as `path`.vg.json,
+ * which the results page draws interactively with the same Vega (nothing written yet).
+ */
 export async function figureFiles(
   path: string,
   figure: FigureSpec,
+  { spec = false }: { spec?: boolean } = {},
 ): Promise<[string, string | Uint8Array][]> {
-  const svg = await renderSvg(figure);
-  return [[`${path}.svg`, svg], [`${path}.png`, await svgToPng(svg)]];
+  const shown = withMathText(figure);
+  const svg = await renderSvg(shown);
+  return [
+    [`${path}.svg`, svg],
+    [`${path}.png`, await svgToPng(svg)],
+    ...(spec ? [[`${path}.${FIGURE_SPEC}`, JSON.stringify(shown) + "\n"] as [string, string]] : []),
+  ];
 }
 
-/** Writes `path`.svg and `path`.png, both or neither (temporary files, then renames). */
+/**
+ * Writes a run folder's figure: `path`.svg, `path`.png and its spec `path`.vg.json, all or
+ * none (temporary files, then renames).
+ */
 export async function writeFigure(
   path: string,
   figure: FigureSpec,
 ): Promise<{ svg: string; png: string }> {
-  await writeAllAtomic(await figureFiles(path, figure));
+  await writeAllAtomic(await figureFiles(path, figure, { spec: true }));
   return { svg: `${path}.svg`, png: `${path}.png` };
 }

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { mathText } from "./math_text.ts";
+
 /** One block of a report. */
 export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
@@ -39,36 +41,68 @@ export function toMarkdown(blocks: Block[]): string {
   }).join("\n\n") + "\n";
 }
 
-/** Inline `code` and **bold** of paragraph text as HTML. */
-function inline(text: string): string {
-  return escapeHtml(text).replace(/`([^`]+)`/g, "<code>$1</code>").replace(
-    /\*\*([^*]+)\*\*/g,
-    "<strong>$1</strong>",
-  );
+/** A run folder's file named in text: a relative path with a known extension. */
+const FILE_NAME =
+  /(?<![\w/.-])((?:[\w.-]+\/)*[\w.-]+\.(?:csv|png|svg|json|md|html|safetensors))(?![\w/])/g;
+
+/** Verdicts of the paper's claims, coloured by class in HTML. */
+const VERDICTS: Record<string, string> = {
+  "holds": "holds",
+  "does not hold": "fails",
+  "inconclusive": "inconclusive",
+};
+
+/**
+ * Paragraph text as HTML: TeX-like math in Unicode, `code`, **bold** (a verdict in bold gets
+ * its class, `verdict holds|fails|inconclusive`), and the run's file names as links under
+ * `base`.
+ */
+function inline(text: string, base: string): string {
+  return escapeHtml(mathText(text))
+    .replace(FILE_NAME, `<a href="${base}$1">$1</a>`)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(
+      /\*\*([^*]+)\*\*/g,
+      (_, t: string) =>
+        VERDICTS[t]
+          ? `<strong class="verdict ${VERDICTS[t]}">${t}</strong>`
+          : `<strong>${t}</strong>`,
+    );
+}
+
+/**
+ * HTML of one block; file names and images are relative to `base` (e.g. "/run/" for a page that
+ * serves the run folder there). Figures carry `data-figure` (their path without extension), so
+ * a page can replace the picture with a live view of the same spec.
+ */
+export function blockHtml(b: Block, base = ""): string {
+  const text = (t: string) => inline(t, base);
+  switch (b.kind) {
+    case "heading":
+      return `<h${b.level}>${text(b.text)}</h${b.level}>`;
+    case "paragraph":
+      return `<p>${text(b.text)}</p>`;
+    case "table":
+      return `<table><thead><tr>${
+        b.header.map((h) => `<th>${text(h)}</th>`).join("")
+      }</tr></thead><tbody>` +
+        b.rows.map((r) => `<tr>${r.map((c) => `<td>${text(c)}</td>`).join("")}</tr>`).join("") +
+        "</tbody></table>";
+    case "image": {
+      const src = escapeHtml(base + b.path);
+      const svg = src.replace(/\.png$/, ".svg");
+      return `<figure data-figure="${escapeHtml(b.path.replace(/\.png$/, ""))}">` +
+        `<img src="${src}" alt="${escapeHtml(mathText(b.alt))}"><figcaption>${text(b.alt)} ` +
+        `(<a href="${src}">PNG</a>, <a href="${svg}">SVG</a>)</figcaption></figure>`;
+    }
+    case "code":
+      return `<pre><code>${escapeHtml(b.text)}</code></pre>`;
+  }
 }
 
 /** A self-contained HTML page of a document (images are linked relative to it). */
 export function toHtml(title: string, blocks: Block[]): string {
-  const body = blocks.map((b) => {
-    switch (b.kind) {
-      case "heading":
-        return `<h${b.level}>${inline(b.text)}</h${b.level}>`;
-      case "paragraph":
-        return `<p>${inline(b.text)}</p>`;
-      case "table":
-        return `<table><thead><tr>${
-          b.header.map((h) => `<th>${inline(h)}</th>`).join("")
-        }</tr></thead><tbody>` +
-          b.rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join("")}</tr>`).join("") +
-          "</tbody></table>";
-      case "image":
-        return `<figure><img src="${escapeHtml(b.path)}" alt="${escapeHtml(b.alt)}"><figcaption>${
-          inline(b.alt)
-        }</figcaption></figure>`;
-      case "code":
-        return `<pre><code>${escapeHtml(b.text)}</code></pre>`;
-    }
-  }).join("\n");
+  const body = blocks.map((b) => blockHtml(b)).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
@@ -76,6 +110,7 @@ body { font-family: "DejaVu Sans", system-ui, sans-serif; max-width: 1100px; mar
 table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } figure { display: inline-block; margin: 0.5em; } img { max-width: 520px; }
 figcaption { font-size: 0.85em; color: #555; } code { background: #f3f3f3; padding: 0 3px; }
+.verdict.holds { color: #17692a; } .verdict.fails { color: #b00020; } .verdict.inconclusive { color: #8a5a00; }
 </style></head><body>
 ${body}
 </body></html>
