@@ -1,13 +1,16 @@
+/// <reference lib="dom" />
 /**
  * The engine in a browser: Debian's Chromium, headless, driven by playwright-core, on its own
  * WebGPU adapter (SwiftShader without a GPU). The page loads the bundled engine, runs the
  * kernel checks against the float64 references, runs the live demo to a finite Δk curve, and
- * renders a run folder of the tiny preset; a screenshot is kept in out/test-artifacts/.
+ * renders a run folder of the tiny preset as its report, every figure live with the axis titles
+ * of the report's own picture and every link resolving; a screenshot is kept in
+ * out/test-artifacts/.
  * Needs Chromium (`apt-get install chromium`, or CHROMIUM_PATH); the test task's preflight
  * installs it on Debian as root and otherwise names the command.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { fileURLToPath } from "node:url";
 import { findChromium, missingMessage, TEST_TOOLS } from "../src/test_tools.ts";
 import { main } from "../src/cli.ts";
@@ -48,6 +51,60 @@ interface PageState {
   };
   demoError?: string;
   results?: { files: number; figures: number; error?: string };
+}
+
+/**
+ * Every figure of the run's report is drawn on the page from its spec, with the axis titles
+ * of the report's SVG; every link of the results resolves; a landscape map shows hover values.
+ */
+async function assertReportOnPage(page: Page, run: string): Promise<void> {
+  const { blocks } = JSON.parse(await Deno.readTextFile(`${run}/report.blocks.json`)) as {
+    blocks: { kind: string; path?: string }[];
+  };
+  const figures = blocks.filter((b) => b.kind === "image").map((b) =>
+    b.path!.replace(/\.png$/, "")
+  );
+  assert.ok(figures.length >= 20, `${figures.length} figures in the report`);
+  const seen = await page.evaluate(async (paths: string[]) => {
+    const titles = (root: ParentNode) =>
+      [...root.querySelectorAll(".role-axis-title text, .role-legend-title text")]
+        .map((t) => t.textContent).join(" | ");
+    const out = [];
+    for (const path of paths) {
+      const live = document.querySelector(`figure.drawn[data-figure="${path}"] svg`);
+      const svg = await (await fetch(`/run/${path}.svg`)).text();
+      const report = new DOMParser().parseFromString(svg, "image/svg+xml");
+      out.push({ path, live: live ? titles(live) : null, report: titles(report) });
+    }
+    return out;
+  }, figures);
+  for (const f of seen) {
+    assert.notEqual(f.live, null, `${f.path}: not drawn on the page`);
+    assert.equal(f.live, f.report, `${f.path}: axis and legend titles on the page vs report`);
+  }
+  assert.ok(seen.some((f) => /a \(direction 1\)/.test(f.report)), "landscape axes titled");
+  assert.ok(seen.some((f) => /^k \(samples\)/.test(f.report)), "Δk axes titled");
+
+  const links = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLAnchorElement>("#results-section a[href]")].map((a) => a.href)
+  );
+  const listed = (await (await page.request.get(new URL("/run/", page.url()).href)).json()).files;
+  for (const f of listed.filter((f: string) => /\.(csv|png|svg)$|^report\.html$/.test(f))) {
+    assert.ok(links.some((l) => l.endsWith(`/run/${f}`)), `no link to ${f}`);
+  }
+  for (const href of new Set(links)) {
+    const r = await page.request.get(href);
+    assert.equal(r.status(), 200, `link ${href}: HTTP ${r.status()}`);
+  }
+
+  // Hover values on a landscape map: the cell under the pointer, named.
+  const cell = page.locator("figure.drawn[data-figure^='landscapes/landscape_'] path[fill]")
+    .first();
+  await cell.scrollIntoViewIfNeeded();
+  await cell.hover({ force: true });
+  const hover = page.locator("figure.drawn[data-figure^='landscapes/landscape_'] .hover").first();
+  await page.waitForFunction((el) => !!el?.textContent, await hover.elementHandle());
+  assert.match((await hover.textContent())!, /^a = -?[\d.]+, b = -?[\d.]+, loss = [\d.e+-]+$/);
 }
 
 Deno.test({
@@ -118,6 +175,7 @@ Deno.test({
         state.results!.files > 10 && state.results!.figures >= 5,
         JSON.stringify(state.results),
       );
+      await assertReportOnPage(page, run);
       assert.deepEqual(problems, [], "console errors or warnings");
     } finally {
       await browser.close();
