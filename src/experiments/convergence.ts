@@ -32,6 +32,9 @@ export interface SweepResult {
   files: string[];
 }
 
+/** Fig. 5's two panels, legends included, are this size, so they show side by side alike. */
+const FIG5_PANEL = { width: 560, height: 600 };
+
 const LEVEL_TITLE = "level: mean of k² × term over k ≥ 10";
 
 function summaryRow(kind: string, c: CurveSummary): Cell[] {
@@ -109,6 +112,8 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       `Fig. 5 (left): Δk and its terms for several σ (full space, averaged over data orders), ` +
         `${v.label} MLP`,
       sigmaSeries,
+      [],
+      { size: FIG5_PANEL },
     ),
   );
   await writeFigure(
@@ -117,6 +122,8 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       `Fig. 5 (right): Δk and its terms for several subspace dimensions (σ = ${p.dimSigma} per ` +
         "coefficient)",
       dimSeries,
+      [],
+      { size: FIG5_PANEL },
     ),
   );
   await writeFigure(await run.path("fig5/level_sigma"), levelFigure(sigma, p.sigmas, scaling));
@@ -188,6 +195,22 @@ export interface IntegrandResult {
   files: string[];
 }
 
+/**
+ * One log10 colour range for all of Fig. 6's maps, so the integrand's decay with k shows as
+ * colour (each map on its own range would look alike). Zeros are left out of the range.
+ */
+export function sharedLogDomain(maps: ArrayLike<number>[]): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const values of maps) {
+    for (const v of Array.from(values)) {
+      if (!(v > 0) || !Number.isFinite(v)) continue;
+      lo = Math.min(lo, Math.log10(v));
+      hi = Math.max(hi, Math.log10(v));
+    }
+  }
+  return lo <= hi ? [lo, hi] : [-12, 0];
+}
+
 /** Fig. 6: integrand maps (L_{k+1} - L_k)^2 p(a, b) for the preset's k values. */
 export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult> {
   const p = run.preset;
@@ -218,6 +241,7 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
         range: [-p.integrandRange, p.integrandRange],
       },
     );
+    const domain = sharedLogDomain(result.map((r) => r.map.values));
     const out = [];
     for (const { k, map } of result) {
       const rows: Cell[][] = [];
@@ -238,7 +262,7 @@ export async function fig6(run: Run, data: DataSplits): Promise<IntegrandResult>
         heatmapFigure(`Fig. 6: (L_{k+1} - L_k)² p(a, b), k = ${k}`, {
           axis: map.axis,
           values: map.values,
-        }, { label: "integrand", levels: 8 }),
+        }, { label: "integrand", levels: 8, domain }),
       );
       out.push({ k, mass, meanRadius: mass > 0 ? moment / mass : NaN, peak });
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { FigureSpec } from "./render.ts";
+import type * as vl from "vega-lite";
 
 const FONT = "DejaVu Sans";
 const CONFIG = {
@@ -56,7 +57,15 @@ export function deltaFigure(
   title: string,
   series: CurveSeries[],
   fits: FitLine[] = [],
-  { xTitle = "k (samples)", yTitle = "Δk" }: { xTitle?: string; yTitle?: string } = {},
+  { xTitle = "k (samples)", yTitle = "Δk", size }: {
+    xTitle?: string;
+    yTitle?: string;
+    /**
+     * The whole figure's width and height, legends and title included (default: the plot's
+     * own size plus whatever its legends need), so that panels shown side by side match.
+     */
+    size?: { width: number; height: number };
+  } = {},
 ): FigureSpec {
   const rows = series.flatMap((s) =>
     thin(s.delta.length, s.k).filter((i) => s.delta[i] > 0).map((i) => {
@@ -87,11 +96,20 @@ export function deltaFigure(
     title: yTitle,
     axis: { format: "~e" },
   };
+  const legend = { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 600 };
+  // With fits, curves and fits get a legend each (a fit is a dashed line, not a band).
   const color = {
     field: "series",
     type: "nominal" as const,
-    title: null,
-    legend: { orient: "bottom" as const, direction: "vertical" as const, labelLimit: 600 },
+    title: fitRows.length ? "measured (band: ±1 SE)" : null,
+    legend,
+  };
+  const fitColor = {
+    field: "series",
+    type: "nominal" as const,
+    title: "fitted power laws",
+    scale: { scheme: "dark2" },
+    legend: { ...legend, symbolType: "stroke", symbolDash: [6, 4], symbolStrokeWidth: 2 },
   };
   const terms = [...new Set(series.flatMap((s) => s.term === undefined ? [] : [s.term]))];
   const dash = terms.length
@@ -108,41 +126,58 @@ export function deltaFigure(
       },
     }
     : {};
+  const curves = [
+    {
+      data: { values: rows },
+      mark: { type: "area" as const, opacity: 0.2 },
+      encoding: {
+        x,
+        y: { ...y, field: "lo" },
+        y2: { field: "hi" },
+        color,
+        ...(terms.length ? { detail: { field: "term", type: "nominal" as const } } : {}),
+      },
+    },
+    {
+      data: { values: rows },
+      mark: { type: "line" as const, strokeWidth: 1.5 },
+      encoding: { x, y, color, ...dash },
+    },
+  ];
+  const fitted = {
+    data: { values: fitRows },
+    mark: { type: "line" as const, strokeDash: [6, 4], strokeWidth: 2 },
+    encoding: { x, y, color: fitColor },
+  };
   return {
     kind: "vega-lite",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title,
-      width: 460,
-      height: 320,
-      config: CONFIG,
-      layer: [
-        {
-          data: { values: rows },
-          mark: { type: "area", opacity: 0.2 },
-          encoding: {
-            x,
-            y: { ...y, field: "lo" },
-            y2: { field: "hi" },
-            color,
-            ...(terms.length ? { detail: { field: "term", type: "nominal" as const } } : {}),
-          },
-        },
-        {
-          data: { values: rows },
-          mark: { type: "line", strokeWidth: 1.5 },
-          encoding: { x, y, color, ...dash },
-        },
-        ...(fitRows.length
-          ? [{
-            data: { values: fitRows },
-            mark: { type: "line" as const, strokeDash: [6, 4], strokeWidth: 2 },
-            encoding: { x, y, color },
-          }]
-          : []),
-      ],
-    },
+      title: { text: wrapTitle(title), anchor: "start" },
+      width: size?.width ?? 460,
+      height: size?.height ?? 320,
+      ...(size ? { autosize: { type: "fit", contains: "padding" } } : {}),
+      // Legends stacked under the plot (curves, then terms, then fits), not side by side.
+      config: {
+        ...CONFIG,
+        legend: { titleLimit: 600, layout: { bottom: { anchor: "start", direction: "vertical" } } },
+      },
+      ...(fitRows.length
+        ? { layer: [{ layer: curves }, fitted], resolve: { scale: { color: "independent" } } }
+        : { layer: curves }),
+    } as unknown as vl.TopLevelSpec,
   };
+}
+
+/** A long title as lines of at most `width` characters, broken between words. */
+export function wrapTitle(title: string, width = 64): string | string[] {
+  const lines: string[] = [];
+  for (const word of title.split(" ")) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.length > 1 ? lines : title;
 }
 
 /** A function on a square grid. */
@@ -153,15 +188,32 @@ export interface GridData {
   values: ArrayLike<number>;
 }
 
+/**
+ * An n x n image (row-major) with a one-cell ring around it that repeats its edge values, so
+ * contours cross the image's edges instead of closing along them.
+ */
+function padded(image: number[], n: number): number[] {
+  const clamp = (i: number) => Math.min(n - 1, Math.max(0, i - 1));
+  return Array.from(
+    { length: (n + 2) * (n + 2) },
+    (_, p) => image[clamp(Math.floor(p / (n + 2))) * n + clamp(p % (n + 2))],
+  );
+}
+
 /** Heat map of a grid (a across, b up) with contour lines of the same colour transform. */
 export function heatmapFigure(
   title: string,
   grid: GridData,
-  { label = "loss", log = true, levels = 12, width = 320 }: {
+  { label = "loss", log = true, levels = 12, width = 320, domain }: {
     label?: string;
     log?: boolean;
     levels?: number;
     width?: number;
+    /**
+     * The colour scale's range of (log10 when `log`) values, and the contours' levels evenly
+     * inside it (default: this grid's own range), so maps drawn with one domain compare.
+     */
+    domain?: [number, number];
   } = {},
 ): FigureSpec {
   const n = grid.axis.length;
@@ -198,8 +250,22 @@ export function heatmapFigure(
         { name: "cells", values: cells },
         {
           name: "grid",
-          values: [{ width: n, height: n, values: contour }],
-          transform: [{ type: "isocontour", levels, scale: cell }],
+          values: [{ width: n + 2, height: n + 2, values: padded(contour, n) }],
+          // Values sit at cell centres; the padding ring lies outside the plot, clipped away
+          // with the closing edges of the contour polygons.
+          transform: [{
+            type: "isocontour",
+            ...(domain
+              ? {
+                thresholds: Array.from(
+                  { length: levels },
+                  (_, i) => domain[0] + (domain[1] - domain[0]) * (i + 0.5) / levels,
+                ),
+              }
+              : { levels }),
+            scale: cell,
+            translate: [-cell, -cell],
+          }],
         },
       ],
       scales: [
@@ -222,8 +288,9 @@ export function heatmapFigure(
         {
           name: "color",
           type: "linear",
-          domain: { data: "cells", field: "v" },
+          domain: domain ?? { data: "cells", field: "v" },
           range: { scheme: "viridis" },
+          ...(domain ? { clamp: true } : {}),
         },
       ],
       axes: [
@@ -253,6 +320,7 @@ export function heatmapFigure(
         },
         {
           type: "path",
+          clip: true,
           from: { data: "grid" },
           encode: {
             enter: {
