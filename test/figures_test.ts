@@ -36,7 +36,7 @@ Deno.test("panels of a given size are that size whatever their legends hold", as
   assert.deepEqual(size(few), size(many));
 });
 
-Deno.test("maps drawn on one domain share their colour scale and contour levels; hover names a, b and the value", async () => {
+Deno.test("maps drawn on one domain share their colour scale and contour levels; hover names a, b and the value", () => {
   const axis = [-1, -0.5, 0, 0.5, 1];
   const big = axis.flatMap((a) => axis.map((b) => Math.exp(-(a * a + b * b))));
   const small = big.map((v) => v / 1000);
