@@ -55,7 +55,8 @@ interface PageState {
 
 /**
  * Every figure of the run's report is drawn on the page from its spec, with the axis titles
- * of the report's SVG; every link of the results resolves; a landscape map shows hover values.
+ * of the report's SVG; every link of the results resolves; a landscape map shows hover values
+ * and a surface turns when dragged.
  */
 async function assertReportOnPage(page: Page, run: string): Promise<void> {
   const { blocks } = JSON.parse(await Deno.readTextFile(`${run}/report.blocks.json`)) as {
@@ -96,6 +97,18 @@ async function assertReportOnPage(page: Page, run: string): Promise<void> {
     const r = await page.request.get(href);
     assert.equal(r.status(), 200, `link ${href}: HTTP ${r.status()}`);
   }
+
+  // The surface turns when dragged.
+  const surface = page.locator("figure.drawn[data-figure^='landscapes/surface_'] svg").first();
+  await surface.scrollIntoViewIfNeeded();
+  const drawing = () => surface.evaluate((svg) => svg.querySelector(".role-mark")!.innerHTML);
+  const before = await drawing();
+  const box = (await surface.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 3 + 80, box.y + box.height / 2 + 30, { steps: 5 });
+  await page.mouse.up();
+  assert.notEqual(await drawing(), before, "dragging the surface turned it");
 
   // Hover values on a landscape map: the cell under the pointer, named.
   const cell = page.locator("figure.drawn[data-figure^='landscapes/landscape_'] path[fill]")

@@ -11,7 +11,7 @@ import { sampleOrder } from "../landscape/estimate.ts";
 import { lossSurface } from "../landscape/grid.ts";
 import { landscapeWidth } from "../landscape/width.ts";
 import type { Sequential } from "../nn/sequential.ts";
-import { heatmapFigure, replicateFigure, surfaceFigure } from "../plot/figures.ts";
+import { heatmapFigure, replicateFigure, rotatableSurfaceFigure } from "../plot/figures.ts";
 import { FIGURE_SPEC, writeFigure } from "../plot/render.ts";
 import { writeCsv } from "../report/csv.ts";
 import { type Replicated, summarizeSeeds } from "./compare.ts";
@@ -99,7 +99,10 @@ async function mapStep(
     await writeCsv(await run.path(`landscapes/landscape_${v.id}.csv`), ["a", "b", "loss"], rows);
     const grid = { axis: s.axis, values: s.values };
     await writeFigure(await run.path(`landscapes/landscape_${v.id}`), heatmapFigure(v.title, grid));
-    await writeFigure(await run.path(`landscapes/surface_${v.id}`), surfaceFigure(v.title, grid));
+    await writeFigure(
+      await run.path(`landscapes/surface_${v.id}`),
+      rotatableSurfaceFigure(v.title, grid),
+    );
     return {
       centerLoss: s.values[Math.floor(s.resolution / 2) * (s.resolution + 1)],
       minLoss: Math.min(...s.values),

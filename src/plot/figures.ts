@@ -535,3 +535,153 @@ export function sweepFigure(
     },
   };
 }
+
+/**
+ * A grid's surface as a rotatable wireframe (Vega): log10 values over (a, b), projected by two
+ * angles that dragging changes where the figure is interactive (the results page) and that
+ * stay at their start in a rendered SVG or PNG. Axes along a, b and the value, with their end
+ * values, turn with it; the colour bar gives the value scale.
+ */
+export function rotatableSurfaceFigure(
+  title: string,
+  grid: GridData,
+  { label = "loss", log = true, width = 420, height = 340 } = {},
+): FigureSpec {
+  const n = grid.axis.length;
+  const tf = (v: number) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
+  const z = Array.from(grid.values, (v) => (Number.isFinite(v) ? tf(v) : NaN));
+  const finite = z.filter(Number.isFinite);
+  const zMin = Math.min(...finite), zMax = Math.max(...finite), zSpan = zMax - zMin || 1;
+  const at = (i: number, j: number) => {
+    const v = z[i * n + j];
+    return {
+      u: n > 1 ? 2 * i / (n - 1) - 1 : 0,
+      v: n > 1 ? 2 * j / (n - 1) - 1 : 0,
+      w: (Number.isFinite(v) ? v - zMin : zSpan) / zSpan - 0.5,
+    };
+  };
+  const segments = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      for (const [di, dj] of [[1, 0], [0, 1]]) {
+        if (i + di >= n || j + dj >= n) continue;
+        const p = at(i, j), q = at(i + di, j + dj);
+        const zi = z[i * n + j], zj = z[(i + di) * n + j + dj];
+        segments.push({
+          u0: p.u,
+          v0: p.v,
+          w0: p.w,
+          u1: q.u,
+          v1: q.v,
+          w1: q.w,
+          z: Number.isFinite(zi) && Number.isFinite(zj) ? (zi + zj) / 2 : zMax,
+          a: grid.axis[i],
+          b: grid.axis[j],
+          value: grid.values[i * n + j],
+        });
+      }
+    }
+  }
+  const lo = grid.axis[0], hi = grid.axis[n - 1];
+  const zTitle = log ? `log10 ${label}` : label;
+  const num = (x: number) => Number(x.toPrecision(3)).toString();
+  // Axes from the corner (a, b) = (lo, lo) at the lowest value: along a, along b, and up.
+  const axes = [
+    { u0: -1, v0: -1, w0: -0.5, u1: 1, v1: -1, w1: -0.5 },
+    { u0: -1, v0: -1, w0: -0.5, u1: -1, v1: 1, w1: -0.5 },
+    { u0: -1, v0: -1, w0: -0.5, u1: -1, v1: -1, w1: 0.5 },
+  ];
+  const labels = [
+    { u: -1, v: -1.15, w: -0.5, text: num(lo) },
+    { u: 1, v: -1.15, w: -0.5, text: num(hi) },
+    { u: 0, v: -1.3, w: -0.5, text: "a (direction 1)", title: true },
+    { u: -1.15, v: 1, w: -0.5, text: num(hi) },
+    { u: -1.3, v: 0, w: -0.5, text: "b (direction 2)", title: true },
+    { u: -1.1, v: -1.1, w: 0.5, text: num(zMax) },
+    { u: -1.1, v: -1.1, w: 0.62, text: zTitle, title: true },
+  ];
+  const x = (u: string, v: string) => `width / 2 + scale * (${u} * cos(yaw) - ${v} * sin(yaw))`;
+  const y = (u: string, v: string, w: string) =>
+    `height / 2 + scale * ((${u} * sin(yaw) + ${v} * cos(yaw)) * sin(pitch) - ${w} * cos(pitch))`;
+  const ends = (fields: [string, string, string]) => ({
+    x: { signal: x(`datum.${fields[0]}0`, `datum.${fields[1]}0`) },
+    y: { signal: y(`datum.${fields[0]}0`, `datum.${fields[1]}0`, `datum.${fields[2]}0`) },
+    x2: { signal: x(`datum.${fields[0]}1`, `datum.${fields[1]}1`) },
+    y2: { signal: y(`datum.${fields[0]}1`, `datum.${fields[1]}1`, `datum.${fields[2]}1`) },
+  });
+  const drag = "[mousedown, window:mouseup] > window:mousemove";
+  return {
+    kind: "vega",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega/v6.json",
+      title: { text: title, font: FONT },
+      width,
+      height,
+      padding: 8,
+      config: { text: { font: FONT }, legend: { labelFont: FONT, titleFont: FONT } },
+      signals: [
+        { name: "scale", update: "min(width, height) / 3" },
+        // Declared before `anchor`, so a move turns by the distance from the previous one.
+        {
+          name: "yaw",
+          value: -0.7,
+          on: [{ events: drag, update: "yaw + (x() - anchor[0]) / 100" }],
+        },
+        {
+          name: "pitch",
+          value: 0.6,
+          on: [{ events: drag, update: "clamp(pitch + (y() - anchor[1]) / 100, 0.05, 1.5)" }],
+        },
+        { name: "anchor", value: [0, 0], on: [{ events: `mousedown, ${drag}`, update: "xy()" }] },
+      ],
+      data: [
+        { name: "segments", values: segments },
+        { name: "axes", values: axes },
+        { name: "labels", values: labels },
+      ],
+      scales: [{
+        name: "color",
+        type: "linear",
+        domain: [zMin, zMax],
+        range: { scheme: "viridis" },
+      }],
+      legends: [{ fill: "color", title: zTitle, gradientLength: height - 40 }],
+      marks: [
+        {
+          type: "rule",
+          from: { data: "axes" },
+          encode: { update: { ...ends(["u", "v", "w"]), stroke: { value: "#444" } } },
+        },
+        {
+          type: "rule",
+          from: { data: "segments" },
+          encode: {
+            enter: {
+              stroke: { scale: "color", field: "z" },
+              strokeWidth: { value: 1 },
+              tooltip: { signal: `{a: datum.a, b: datum.b, '${label}': datum.value}` },
+            },
+            update: ends(["u", "v", "w"]),
+          },
+        },
+        {
+          type: "text",
+          from: { data: "labels" },
+          encode: {
+            enter: {
+              text: { field: "text" },
+              align: { value: "center" },
+              baseline: { value: "middle" },
+              fontSize: { signal: "datum.title ? 12 : 10" },
+              fill: { value: "#222" },
+            },
+            update: {
+              x: { signal: x("datum.u", "datum.v") },
+              y: { signal: y("datum.u", "datum.v", "datum.w") },
+            },
+          },
+        },
+      ],
+    } as unknown as FigureSpec["spec"],
+  } as FigureSpec;
+}
