@@ -42,7 +42,12 @@ interface PageState {
   status: string;
   adapter?: string;
   error?: string;
-  checks?: { name: string; ok: boolean; error?: string }[];
+  checks?: {
+    name: string;
+    ok: boolean;
+    error?: string;
+    closest?: { error: number; bound: number };
+  }[];
   demo?: {
     testAccuracy: number;
     curve: { k: number[]; delta: number[] };
@@ -177,7 +182,14 @@ Deno.test({
         `WebGPU in Chromium: ${state.status} ${state.error ?? ""}`,
       );
       assert.ok(state.checks && state.checks.length >= 6, "kernel checks ran");
-      for (const c of state.checks!) assert.ok(c.ok, `${c.name}: ${c.error}`);
+      for (const c of state.checks!) {
+        assert.ok(c.ok, `${c.name}: ${c.error}`);
+        // Each shows its observed error against its bound.
+        assert.ok(c.closest && c.closest.error <= c.closest.bound, `${c.name}: ${c.closest}`);
+      }
+      const shown = await page.locator("#checks tbody tr td:nth-child(3)").allTextContents();
+      assert.equal(shown.length, state.checks!.length);
+      for (const t of shown) assert.match(t, /^\d\.\d\de[-+]\d+ ≤ \d\.\d\de[-+]\d+$/);
       assert.equal(state.demoError, undefined, state.demoError);
       const demo = state.demo!;
       assert.ok(demo.curve.k.length > 100, "a Δk curve over k");

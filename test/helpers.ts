@@ -38,25 +38,39 @@ export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void> | void): v
 /** Per-element bound: either a number, or a function of the index. */
 export type Bound = number | ((i: number) => number);
 
+/** Where a comparison came closest to its bound: that element's |error| and bound. */
+export interface Closeness {
+  error: number;
+  bound: number;
+  index: number;
+}
+
 /**
  * Asserts |actual[i] - expected[i]| <= atol + rtol * |expected[i]| (or a per-element bound),
- * reporting the worst element when it fails.
+ * reporting the worst element when it fails; returns the element closest to its bound.
  */
 export function assertClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   tol: { atol?: number; rtol?: number; bound?: (i: number) => number },
   what = "values",
-): void {
+): Closeness {
   if (actual.length !== expected.length) {
     throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
   }
   const atol = tol.atol ?? 0, rtol = tol.rtol ?? 0;
   let worst = -1, worstExcess = 0, failures = 0;
+  const closest: Closeness = { error: 0, bound: 0, index: -1 };
+  let closestRatio = -1;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i], e = expected[i];
     const bound = tol.bound ? tol.bound(i) : atol + rtol * Math.abs(e);
     const err = Math.abs(a - e);
+    const ratio = err / Math.max(bound, 1e-300);
+    if (ratio > closestRatio) {
+      closestRatio = ratio;
+      Object.assign(closest, { error: err, bound, index: i });
+    }
     if (!(err <= bound)) {
       failures++;
       const excess = Number.isFinite(err) ? err / Math.max(bound, 1e-300) : Infinity;
@@ -73,6 +87,7 @@ export function assertClose(
         } > bound ${bound}`,
     );
   }
+  return closest;
 }
 
 /** Asserts two arrays are bit-for-bit equal. */

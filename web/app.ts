@@ -72,6 +72,10 @@ async function start(): Promise<void> {
         "beforeend",
         `<tr><td>${escape(r.name)}</td><td class="${r.ok ? "ok" : "fail"}">${
           r.ok ? "matches float64" : escape(r.error ?? "failed")
+        }</td><td>${
+          r.closest
+            ? `${r.closest.error.toExponential(2)} ≤ ${r.closest.bound.toExponential(2)}`
+            : ""
         }</td><td>${r.milliseconds.toFixed(0)}</td></tr>`,
       );
     });

@@ -16,7 +16,7 @@ import {
   RNG_DOMAIN,
   setGemmVariant,
 } from "../kernels.ts";
-import { assertClose, EPS32, randomArray, sumBound } from "../test/helpers.ts";
+import { assertClose, type Closeness, EPS32, randomArray, sumBound } from "../test/helpers.ts";
 import { activation, setupLayer } from "../test/layers.ts";
 import { convDepths, convForward, type ConvGeometry } from "../test/reference/conv2d.ts";
 import { denseForward } from "../test/reference/dense.ts";
@@ -29,10 +29,12 @@ export interface CheckResult {
   ok: boolean;
   /** The failure, naming the worst element and its bound. */
   error?: string;
+  /** On success, the element closest to its bound: its observed |error| and the bound. */
+  closest?: Closeness;
   milliseconds: number;
 }
 
-type Check = { name: string; run: (gpu: Gpu) => Promise<void> };
+type Check = { name: string; run: (gpu: Gpu) => Promise<Closeness> };
 
 function withCore(variant: GemmVariant, check: Check): Check {
   return {
@@ -40,7 +42,7 @@ function withCore(variant: GemmVariant, check: Check): Check {
     run: async (gpu) => {
       setGemmVariant(gpu, variant);
       try {
-        await check.run(gpu);
+        return await check.run(gpu);
       } finally {
         setGemmVariant(gpu, undefined);
       }
@@ -56,7 +58,7 @@ const normals: Check = {
     const got = await t.read();
     t.dispose();
     const ref = normalRef(n, 42, 1, RNG_DOMAIN.fill);
-    assertClose(got, ref.values, { bound: (i) => normalBound(ref.radius[i]) }, "normal");
+    return assertClose(got, ref.values, { bound: (i) => normalBound(ref.radius[i]) }, "normal");
   },
 };
 
@@ -70,7 +72,7 @@ const scan: Check = {
     x.dispose();
     y.dispose();
     const abs = cumsumRef(Float64Array.from(xs, Math.abs), 1), k = scanDepth(xs.length) * EPS32;
-    assertClose(got, cumsumRef(xs, 1), { bound: (i) => k * abs[i] }, "cumsum");
+    return assertClose(got, cumsumRef(xs, 1), { bound: (i) => k * abs[i] }, "cumsum");
   },
 };
 
@@ -86,8 +88,8 @@ const dense: Check = {
     const y = layer.forward(ctx, x);
     const got = await y.read();
     const ref = denseForward(xs, values.weight, values.bias, batch, inF, outF);
-    assertClose(got, ref.y, { bound: sumBound(inF + 1, ref.scale) }, "y");
     for (const t of [x, y, store]) t.dispose();
+    return assertClose(got, ref.y, { bound: sumBound(inF + 1, ref.scale) }, "y");
   },
 };
 
@@ -112,8 +114,8 @@ const conv: Check = {
     const y = layer.forward(ctx, x);
     const got = await y.read();
     const ref = convForward(g, xs, values.weight, values.bias);
-    assertClose(got, ref.y, { bound: sumBound(convDepths(g).forward, ref.scale) }, "y");
     for (const t of [x, y, store]) t.dispose();
+    return assertClose(got, ref.y, { bound: sumBound(convDepths(g).forward, ref.scale) }, "y");
   },
 };
 
@@ -132,13 +134,19 @@ export async function runChecks(
   const results: CheckResult[] = [];
   for (const check of CHECKS) {
     const t0 = performance.now();
-    let error: string | undefined;
+    let error: string | undefined, closest: Closeness | undefined;
     try {
-      await check.run(gpu);
+      closest = await check.run(gpu);
     } catch (e) {
       error = (e as Error).message;
     }
-    const r = { name: check.name, ok: !error, error, milliseconds: performance.now() - t0 };
+    const r = {
+      name: check.name,
+      ok: !error,
+      error,
+      closest,
+      milliseconds: performance.now() - t0,
+    };
     results.push(r);
     onResult(r);
   }
