@@ -31,7 +31,11 @@ gpuTest(
           "report.md",
           "report.html",
           "report.json",
+          "report.blocks.json", // the results page draws these blocks
           "rate/delta.png",
+          "rate/delta.vg.json", // and each figure's spec
+          "landscapes/surface_mlp-bn.vg.json",
+          "fig6/integrand_k1.vg.json",
           "rate/delta.svg",
           "fig5/delta_sigma.png",
           "fig5/delta_dim.png",
@@ -174,7 +178,7 @@ gpuTest(
       for (const c of report.claims) {
         assert.ok(md.includes(c.measured.split(";")[0].slice(0, 40)), `report.md has ${c.id}`);
         assert.ok(md.includes(`**${c.verdict}**`));
-        assert.ok(html.includes(`<strong>${c.verdict}</strong>`));
+        assert.match(html, new RegExp(`<strong class="verdict [a-z]+">${c.verdict}</strong>`));
       }
       // A re-run skips every finished step and changes nothing.
       const before = await Deno.readTextFile(`${out}/fig3/widths.csv`);
