@@ -298,13 +298,14 @@ export function sweepBlocks(fig5: SweepResult): Block[] {
       level: 2,
       text: "Fig. 5: Δk against σ and against the subspace dimension",
     },
+    // The two panels of the paper's figure side by side (they are drawn the same size).
     { kind: "image", path: "fig5/delta_sigma.png", alt: "Δk and its terms for several σ" },
-    { kind: "image", path: "fig5/level_sigma.png", alt: "levels of Δk and its terms against σ" },
     {
       kind: "image",
       path: "fig5/delta_dim.png",
       alt: "Δk and its terms for several subspace dimensions",
     },
+    { kind: "image", path: "fig5/level_sigma.png", alt: "levels of Δk and its terms against σ" },
     {
       kind: "table",
       header: [
