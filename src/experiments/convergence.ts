@@ -174,7 +174,7 @@ function levelFigure(sigma: CurveSummary[], sigmas: number[], scaling: SigmaScal
   for (const [name, f] of [["all σ", scaling.all], ["two smallest σ", scaling.small]] as const) {
     if (!f) continue;
     fits.push({
-      label: `landscape term ∝ σ^${f.exponent.toFixed(2)} (${name})`,
+      label: `landscape term ∝ σ to the power ${f.exponent.toFixed(2)} (${name})`,
       p: -f.exponent,
       c: f.c,
       kFrom: f.sigmas[0],

@@ -103,9 +103,9 @@ const dataShare = (c: CurveSummary) => c.level.data.value / c.level.delta.value;
 
 function exponentText(f: PowerFit | null, what: string): string {
   return f
-    ? `landscape term ∝ σ^${fmt(f.exponent)} ± ${fmt(f.se)}${ci(f.interval)} ${what} (σ = ${
-      f.sigmas.join(", ")
-    })`
+    ? `landscape term ∝ σ to the power ${fmt(f.exponent)} ± ${fmt(f.se)}${
+      ci(f.interval)
+    } ${what} (σ = ${f.sigmas.join(", ")})`
     : `no σ exponent ${what}: fewer than two σ resolve the landscape term above zero`;
 }
 
