@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deltaFigure, heatmapFigure } from "../src/plot/figures.ts";
+import { deltaFigure, heatmapFigure, rotatableSurfaceFigure } from "../src/plot/figures.ts";
 import { renderSvg } from "../src/plot/render.ts";
 import { sharedLogDomain } from "../src/experiments/convergence.ts";
 
@@ -77,4 +77,19 @@ Deno.test("contours cross the map's edges instead of closing along them (no V sh
   );
   assert.deepEqual(onEdge, [], "contour vertices on the map's border");
   assert.match(svg, /class="mark-path role-mark"[^>]*clip-path="url\(#clip\d+\)"/);
+});
+
+Deno.test("a surface has axes along a, b and the value, a colour bar, and turns by dragging", async () => {
+  const axis = [-1, 0, 1];
+  const figure = rotatableSurfaceFigure("surface", { axis, values: [4, 2, 4, 2, 1, 2, 4, 2, 4] });
+  const svg = await renderSvg(figure);
+  for (const title of ["a (direction 1)", "b (direction 2)", "log10 loss"]) {
+    assert.ok(svg.includes(`>${title}</text>`), `${title} on the figure`);
+  }
+  assert.deepEqual(legendTitles(svg), ["log10 loss"]);
+  const signals = (figure.spec as { signals: { name: string; on?: { events: string }[] }[] })
+    .signals;
+  for (const angle of ["yaw", "pitch"]) {
+    assert.match(signals.find((s) => s.name === angle)!.on![0].events, /mousedown.*mousemove/);
+  }
 });

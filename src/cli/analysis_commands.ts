@@ -26,7 +26,7 @@ import { widthCurve, widthFromCurve, widthPointCount } from "../landscape/width.
 import type { Gpu } from "../gpu/gpu.ts";
 import { gemmVariant } from "../nn/gemm.ts";
 import type { Sequential } from "../nn/sequential.ts";
-import { deltaFigure, heatmapFigure, surfaceFigure } from "../plot/figures.ts";
+import { deltaFigure, heatmapFigure, rotatableSurfaceFigure } from "../plot/figures.ts";
 import { figureFiles } from "../plot/render.ts";
 import { writeAllAtomic } from "../report/atomic.ts";
 import { toCsv } from "../report/csv.ts";
@@ -280,7 +280,10 @@ async function finishLandscape(
   await writeAllAtomic([
     [`${out}/landscape.csv`, toCsv(["a", "b", "loss"], rows)],
     ...await figureFiles(`${out}/landscape`, heatmapFigure(`${meta.model}: loss landscape`, grid)),
-    ...await figureFiles(`${out}/surface`, surfaceFigure(`${meta.model}: loss surface`, grid)),
+    ...await figureFiles(
+      `${out}/surface`,
+      rotatableSurfaceFigure(`${meta.model}: loss surface`, grid),
+    ),
     [
       `${out}/landscape.json`,
       jsonText({

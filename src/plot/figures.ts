@@ -1,8 +1,8 @@
 /**
  * The figure kinds of the report, as Vega-Lite / Vega specs: Δk curves on log-log axes with
- * error bands, grid heat maps with contour lines, 3D-looking wireframe surfaces, and bar charts
- * with error bars. Geometry (projection of the surface, cell positions) is computed here; Vega
- * draws everything.
+ * error bands, grid heat maps with contour lines, wireframe surfaces that turn when dragged, and
+ * bar charts with error bars. Geometry (cell positions, the surface's projection as signal
+ * expressions) is computed here; Vega draws everything.
  * @module
  */
 import type { FigureSpec } from "./render.ts";
@@ -334,58 +334,6 @@ export function heatmapFigure(
       ],
     } as unknown as FigureSpec["spec"],
   } as FigureSpec;
-}
-
-/** A 3D-looking wireframe of a grid surface (oblique projection of log10 values). */
-export function surfaceFigure(
-  title: string,
-  grid: GridData,
-  { label = "loss", log = true } = {},
-): FigureSpec {
-  const n = grid.axis.length;
-  const tf = (v: number) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
-  const finite = Array.from(grid.values).map(tf).filter(Number.isFinite);
-  const zMin = Math.min(...finite), zMax = Math.max(...finite);
-  const zSpan = zMax - zMin || 1;
-  const span = grid.axis[n - 1] - grid.axis[0] || 1;
-  const rows: { line: string; order: number; x: number; y: number; z: number }[] = [];
-  const project = (i: number, j: number) => {
-    const a = (grid.axis[i] - grid.axis[0]) / span, b = (grid.axis[j] - grid.axis[0]) / span;
-    const raw = tf(grid.values[i * n + j]);
-    const z = Number.isFinite(raw) ? (raw - zMin) / zSpan : 1;
-    return { x: a + 0.55 * b, y: 0.9 * z + 0.45 * b, z: Number.isFinite(raw) ? raw : zMax };
-  };
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) rows.push({ line: `a${i}`, order: j, ...project(i, j) });
-  }
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < n; i++) rows.push({ line: `b${j}`, order: i, ...project(i, j) });
-  }
-  return {
-    kind: "vega-lite",
-    spec: {
-      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      title,
-      width: 420,
-      height: 320,
-      config: { ...CONFIG, axis: { ...CONFIG.axis, grid: false } },
-      data: { values: rows },
-      mark: { type: "line", strokeWidth: 0.8 },
-      encoding: {
-        x: { field: "x", type: "quantitative", axis: null },
-        y: { field: "y", type: "quantitative", axis: null },
-        detail: { field: "line" },
-        order: { field: "order" },
-        color: {
-          aggregate: "mean",
-          field: "z",
-          type: "quantitative",
-          scale: { scheme: "viridis" },
-          title: log ? `log10 ${label}` : label,
-        },
-      },
-    },
-  };
 }
 
 /** A model measured on several seeds: each seed's value with its SE, the mean with its CI. */
