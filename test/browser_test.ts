@@ -126,8 +126,9 @@ async function assertReportOnPage(page: Page, run: string): Promise<void> {
 }
 
 Deno.test({
-  name: "in headless Chromium the engine passes its kernel checks, the demo gives a finite Δk " +
-    "curve, and a tiny run's results render without console errors",
+  name: "in headless Chromium the engine passes its kernel checks within their bounds, the demo " +
+    "gives a finite Δk curve, and a tiny run's report is on the page, every figure live with its " +
+    "axis titles and every link resolving, without console errors",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
