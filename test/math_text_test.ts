@@ -26,6 +26,10 @@ Deno.test("report HTML links the run's file names, colours verdicts and writes m
   assert.match(html, /<code><a href="run\.json">run\.json<\/a><\/code>/);
   assert.match(html, /<a href="fig2\/widths\.csv">fig2\/widths\.csv<\/a>/);
   assert.match(html, /<strong class="verdict holds">holds<\/strong>/);
+  for (const [verdict, colour] of [["does not hold", "fails"], ["contradicted", "fails"]]) {
+    const cell = toHtml("t", [{ kind: "paragraph", text: `**${verdict}**` }]);
+    assert.match(cell, new RegExp(`<strong class="verdict ${colour}">${verdict}</strong>`));
+  }
   assert.match(html, /Δₖ₊₁ against k/);
   assert.match(html, /<a href="fig5\/delta_sigma\.svg">SVG<\/a>/);
   // A page serving the run elsewhere links under its base; figures name their spec's path.

@@ -49,6 +49,7 @@ const FILE_NAME =
 const VERDICTS: Record<string, string> = {
   "holds": "holds",
   "does not hold": "fails",
+  "contradicted": "fails",
   "inconclusive": "inconclusive",
 };
 
