@@ -34,7 +34,7 @@ gpuTest(
           "report.blocks.json", // the results page draws these blocks
           "rate/delta.png",
           "rate/delta.vg.json", // and each figure's spec
-          "landscapes/surface_mlp-bn.vg.json",
+          "landscapes/surface_mlp-bn-seed0.vg.json",
           "fig6/integrand_k1.vg.json",
           "rate/delta.svg",
           "fig5/delta_sigma.png",
