@@ -11,7 +11,7 @@ import { compareSeeds, type Comparison, jointVerdict } from "./compare.ts";
 import type { Run } from "./run.ts";
 import { writeAtomic } from "../report/atomic.ts";
 import { loadResults } from "./results.ts";
-import { fmt, z } from "./numbers.ts";
+import { fmt } from "./numbers.ts";
 import {
   diagnosticBlocks,
   rateBlocks,
