@@ -54,6 +54,40 @@ function summaryRow(kind: string, c: CurveSummary): Cell[] {
 export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
   const p = run.preset;
   const v = mainVariant(run, data);
+  const sweep = await sweepCurves(run, data, v);
+  const levels = sweep.sigma.map((c, i) => ({
+    sigma: p.sigmas[i],
+    value: c.level.landscape.value,
+    se: c.level.landscape.se,
+  }));
+  const scaling = sigmaScaling(levels);
+  await writeFig5(run, v, sweep, scaling);
+  return {
+    sigma: sweep.sigma,
+    dim: sweep.dim,
+    scaling: { ...scaling, levels },
+    files: [
+      "fig5/delta_sigma.png",
+      "fig5/delta_dim.png",
+      "fig5/level_sigma.png",
+      "fig5/summary.csv",
+      "fig5/sigma_exponent.csv",
+      ...p.sigmas.map((s) => `curves/fig5-sigma-${s}.csv`),
+      ...p.dims.map((d) => `curves/fig5-dim-${d}.csv`),
+    ],
+  };
+}
+
+/** Fig. 5's curves: one per σ (full space) and one per subspace dimension. */
+interface Sweep {
+  sigma: CurveSummary[];
+  dim: CurveSummary[];
+  sigmaSeries: CurveSeries[];
+  dimSeries: CurveSeries[];
+}
+
+async function sweepCurves(run: Run, data: DataSplits, v: Variant): Promise<Sweep> {
+  const p = run.preset;
   const { model } = await trainedModel(run, v, data);
   // Averaged over data orders, like the rate (see rateExperiment): the sweep compares levels,
   // which single-order curves hide under the fluctuation of individual samples.
@@ -66,8 +100,7 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
     reshuffleSeed: p.seed,
     estimator: p.estimator,
   };
-  const sigma: CurveSummary[] = [], dim: CurveSummary[] = [];
-  const sigmaSeries: CurveSeries[] = [], dimSeries: CurveSeries[] = [];
+  const sweep: Sweep = { sigma: [], dim: [], sigmaSeries: [], dimSeries: [] };
   for (const s of p.sigmas) {
     const label = `σ = ${s}`;
     const { summary, curve } = await curveStep(
@@ -81,8 +114,8 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       { ...estimate, sigma: s },
     );
     // Every σ shares the data orders, so one data term stands for all.
-    sigmaSeries.push(...termSeries(label, curve, sigmaSeries.length === 0));
-    sigma.push(summary);
+    sweep.sigmaSeries.push(...termSeries(label, curve, sweep.sigmaSeries.length === 0));
+    sweep.sigma.push(summary);
   }
   for (const d of p.dims) {
     const label = `dim = ${d}`;
@@ -96,22 +129,22 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       data,
       { ...estimate, sigma: p.dimSigma, mode: "subspace", dim: d },
     );
-    dimSeries.push(...termSeries(label, curve, dimSeries.length === 0));
-    dim.push(summary);
+    sweep.dimSeries.push(...termSeries(label, curve, sweep.dimSeries.length === 0));
+    sweep.dim.push(summary);
   }
   model.dispose();
-  const levels = sigma.map((c, i) => ({
-    sigma: p.sigmas[i],
-    value: c.level.landscape.value,
-    se: c.level.landscape.se,
-  }));
-  const scaling = sigmaScaling(levels);
+  return sweep;
+}
+
+/** Fig. 5's two panels, the level-against-σ figure, the summary and the σ exponent. */
+async function writeFig5(run: Run, v: Variant, sweep: Sweep, scaling: SigmaScaling) {
+  const p = run.preset;
   await writeFigure(
     await run.path("fig5/delta_sigma"),
     deltaFigure(
       `Fig. 5 (left): Δk and its terms for several σ (full space, averaged over data orders), ` +
         `${v.label} MLP`,
-      sigmaSeries,
+      sweep.sigmaSeries,
       [],
       { size: FIG5_PANEL },
     ),
@@ -121,17 +154,23 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
     deltaFigure(
       `Fig. 5 (right): Δk and its terms for several subspace dimensions (σ = ${p.dimSigma} per ` +
         "coefficient)",
-      dimSeries,
+      sweep.dimSeries,
       [],
       { size: FIG5_PANEL },
     ),
   );
-  await writeFigure(await run.path("fig5/level_sigma"), levelFigure(sigma, p.sigmas, scaling));
+  await writeFigure(
+    await run.path("fig5/level_sigma"),
+    levelFigure(sweep.sigma, p.sigmas, scaling),
+  );
   await writeCsv(await run.path("fig5/summary.csv"), [
     ...["sweep", "series", "delta_k10", "delta_k100", "se_k100", "level", "level_se"],
     ...["data_level", "landscape_level", "landscape_level_se", "variance_ratio"],
     ...["rate_p", "rate_lo", "rate_hi"],
-  ], [...sigma.map((c) => summaryRow("sigma", c)), ...dim.map((c) => summaryRow("dim", c))]);
+  ], [
+    ...sweep.sigma.map((c) => summaryRow("sigma", c)),
+    ...sweep.dim.map((c) => summaryRow("dim", c)),
+  ]);
   await writeCsv(
     await run.path("fig5/sigma_exponent.csv"),
     ["fit", "exponent", "exponent_se", "exponent_lo", "exponent_hi", "sigmas"],
@@ -139,20 +178,6 @@ export async function fig5(run: Run, data: DataSplits): Promise<SweepResult> {
       [name, f],
     ) => [name, f?.exponent, f?.se, f?.interval[0], f?.interval[1], f?.sigmas.join(" ")]),
   );
-  return {
-    sigma,
-    dim,
-    scaling: { ...scaling, levels },
-    files: [
-      "fig5/delta_sigma.png",
-      "fig5/delta_dim.png",
-      "fig5/level_sigma.png",
-      "fig5/summary.csv",
-      "fig5/sigma_exponent.csv",
-      ...p.sigmas.map((s) => `curves/fig5-sigma-${s}.csv`),
-      ...p.dims.map((d) => `curves/fig5-dim-${d}.csv`),
-    ],
-  };
 }
 
 /** The levels of Δk and of its terms against σ, log-log, with the landscape term's fitted σ^q. */
@@ -300,18 +325,24 @@ export interface RateResult {
   files: string[];
 }
 
+/** The rate's Δk curves with their summaries, figure series and fitted lines. */
+interface RateCurves {
+  summaries: CurveSummary[];
+  series: CurveSeries[];
+  fits: FitLine[];
+}
+
 /**
- * Theorem 1: the fitted rate of Δk. The theorem bounds an expectation; with one fixed data order
- * Δk also carries the fluctuations of single samples' losses (heavy-tailed for cross-entropy),
- * so the rate is fitted on Δk averaged over data orders (a new order for every point, or pair,
- * as the authors' code does) and reported for one fixed order (the paper's definition) beside
- * it. Each curve's rate is fitted four ways (binned and per k, with and without robust
- * weights). Sufficiency is read off the order-averaged curve of the main model, with the term
- * that dominates at k*.
+ * The rate's three curves: the main model averaged over data orders (its sufficiency k* too),
+ * the main model in one fixed order (the paper's definition), and the plain model.
  */
-export async function rateExperiment(run: Run, data: DataSplits): Promise<RateResult> {
+async function rateCurves(
+  run: Run,
+  data: DataSplits,
+  main: Variant,
+  plainVariant: Variant,
+): Promise<RateCurves> {
   const p = run.preset;
-  const [main, , plainVariant] = mlpVariants(p, data.train.shape);
   const base = { points: p.points, samples: p.samples, seed: p.seed, sigma: p.sigma };
   const estimate = {
     sigma: p.sigma,
@@ -320,7 +351,7 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
     seed: p.seed,
     estimator: p.estimator,
   };
-  const series: CurveSeries[] = [], fits: FitLine[] = [];
+  const out: RateCurves = { summaries: [], series: [], fits: [] };
   const curves: { name: string; variant: Variant; reshuffle: boolean; label: string }[] = [
     {
       name: `rate-${main.id}`,
@@ -341,7 +372,6 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
       label: `${plainVariant.label}, averaged over data orders`,
     },
   ];
-  const summaries: CurveSummary[] = [];
   for (const c of curves) {
     const { model } = await trainedModel(run, c.variant, data);
     const { summary, curve } = await curveStep(
@@ -357,11 +387,11 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
     );
     model.dispose();
     // Δk and its landscape term for every curve; the data term of the main curve only.
-    series.push(...termSeries(c.label, curve, c.name === curves[0].name));
-    summaries.push(summary);
+    out.series.push(...termSeries(c.label, curve, c.name === curves[0].name));
+    out.summaries.push(summary);
     if (summary.fit) {
       const f = summary.fit;
-      fits.push({
+      out.fits.push({
         label: `fit (${c.label}): p = ${f.p.toFixed(2)}`,
         p: f.p,
         c: f.c,
@@ -370,25 +400,31 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
       });
     }
   }
-  await writeFigure(
-    await run.path("rate/delta"),
-    deltaFigure(`Δk against k (σ = ${p.sigma}), with fitted k^-p`, series, fits),
-  );
-  const { model: plain } = await trainedModel(run, plainVariant, data);
-  const theory = [];
+  return out;
+}
+
+/** The Hessian closed form against Monte Carlo at each of the preset's theory k. */
+async function theoryChecks(
+  run: Run,
+  data: DataSplits,
+  variant: Variant,
+): Promise<RateResult["theory"]> {
+  const p = run.preset;
+  const { model } = await trainedModel(run, variant, data);
+  const theory: RateResult["theory"] = [];
   for (const k of p.theoryKs) {
     const params = {
-      model: plainVariant.id,
+      model: variant.id,
       k,
       sigma: p.theorySigma,
       probes: p.theoryProbes,
       points: p.theoryPoints,
       seed: p.seed,
     };
-    const spec = { params, reads: [checkpointFile(plainVariant)] };
+    const spec = { params, reads: [checkpointFile(variant)] };
     const t = await run.step(`rate-theory-k${k}`, spec, async () => {
       const samples = sampleOrder(data.train, Math.max(...p.theoryKs) + 1, p.seed);
-      const r = await theoryCheck(plain, { dataset: samples, loss: "cross-entropy" }, {
+      const r = await theoryCheck(model, { dataset: samples, loss: "cross-entropy" }, {
         k,
         sigma: p.theorySigma,
         probes: p.theoryProbes,
@@ -409,7 +445,24 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
     });
     theory.push(t);
   }
-  plain.dispose();
+  model.dispose();
+  return theory;
+}
+
+/** The rate's figure, its theory table and every curve's four fits. */
+async function writeRate(
+  run: Run,
+  curves: RateCurves,
+  theory: RateResult["theory"],
+): Promise<void> {
+  await writeFigure(
+    await run.path("rate/delta"),
+    deltaFigure(
+      `Δk against k (σ = ${run.preset.sigma}), with fitted k^-p`,
+      curves.series,
+      curves.fits,
+    ),
+  );
   await writeCsv(
     await run.path("rate/theory.csv"),
     ["k", "sigma", "closed_form", "closed_form_se", "monte_carlo", "monte_carlo_se", "z", "agree"],
@@ -421,17 +474,34 @@ export async function rateExperiment(run: Run, data: DataSplits): Promise<RateRe
   await writeCsv(
     await run.path("rate/rate.csv"),
     ["model", "fit", "robust", "p", "p_lo", "p_hi", "k_from", "k_to", "primary"],
-    summaries.flatMap((s) =>
+    curves.summaries.flatMap((s) =>
       s.fits.map((f, i) => [
         ...[s.label, f.method, f.robust, f.p, f.interval?.[0], f.interval?.[1]],
         ...[f.kRange[0], f.kRange[1], i === 0],
       ])
     ),
   );
+}
+
+/**
+ * Theorem 1: the fitted rate of Δk. The theorem bounds an expectation; with one fixed data order
+ * Δk also carries the fluctuations of single samples' losses (heavy-tailed for cross-entropy),
+ * so the rate is fitted on Δk averaged over data orders (a new order for every point, or pair,
+ * as the authors' code does) and reported for one fixed order (the paper's definition) beside
+ * it. Each curve's rate is fitted four ways (binned and per k, with and without robust
+ * weights). Sufficiency is read off the order-averaged curve of the main model, with the term
+ * that dominates at k*.
+ */
+export async function rateExperiment(run: Run, data: DataSplits): Promise<RateResult> {
+  const [main, , plainVariant] = mlpVariants(run.preset, data.train.shape);
+  const curves = await rateCurves(run, data, main, plainVariant);
+  const theory = await theoryChecks(run, data, plainVariant);
+  await writeRate(run, curves, theory);
+  const [mainCurve, fixedOrder, plain] = curves.summaries;
   return {
-    main: summaries[0],
-    fixedOrder: summaries[1],
-    plain: summaries[2],
+    main: mainCurve,
+    fixedOrder,
+    plain,
     theory,
     files: ["rate/delta.png", "rate/rate.csv", "rate/theory.csv"],
   };
