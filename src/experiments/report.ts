@@ -205,7 +205,9 @@ function landscapeBlocks(f: LandscapeFigure): Block[] {
           fmt(v.width.interval[1])
         })`
         : `**${fmt(v.width.mean)}**`,
-      `SD between seeds ${fmt(v.width.between)}, SE within a seed ${fmt(v.width.within)}`,
+      `SD between seeds beyond the rays' noise ${fmt(v.width.between)}, SE within a seed ${
+        fmt(v.width.within)
+      }`,
     ],
   ]);
   return [
