@@ -32,6 +32,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { aptInstall, isDebianRoot } from "../src/gpu/preflight.ts";
 import { Gpu } from "../src/gpu/gpu.ts";
 import { gemmVariant } from "../src/nn/gemm.ts";
 import {
@@ -177,7 +178,16 @@ log(`tfjs: ${tfjsStatus}`);
 
 // PyTorch -----------------------------------------------------------------------------------
 const PYTHON = "/usr/bin/python3";
+/** The tuned BLAS PyTorch is given on Debian (OpenMP threads, like PyTorch's own). */
+const OPENBLAS = "libopenblas0-openmp";
 const TORCH_SCRIPT = fileURLToPath(new URL("./torch_bench.py", import.meta.url));
+
+/** The Debian packages of the BLAS libraries PyTorch has loaded (from torch_bench.py's info). */
+function blasPackages(info: Record<string, unknown>): string {
+  const linked = (info.linked ?? []) as { realpath: string; package: string | null }[];
+  const blas = linked.filter((l) => /blas/i.test(l.realpath));
+  return [...new Set(blas.map((l) => l.package ?? l.realpath))].join(", ") || "none found";
+}
 
 /** bench/torch_bench.py --serve, one JSON line per request. */
 class TorchServer {
@@ -255,11 +265,26 @@ if (!args["no-torch"]) {
       : new TextDecoder().decode(probe.stderr).trim().split("\n").pop();
     torchStatus = `PyTorch is not importable from ${PYTHON}: ${err}`;
   } else {
-    torch = TorchServer.start(args.threads ? Number(args.threads) : undefined);
+    const threads = args.threads ? Number(args.threads) : undefined;
+    torch = TorchServer.start(threads);
     torchInfo = await torch.call({ cmd: "info" });
+    // Against the netlib reference BLAS PyTorch's dense products are far slower than a user's;
+    // give it OpenBLAS (Debian's alternatives switch libblas.so.3 over) or say it is missing.
+    if (torchInfo.reference_blas && isDebianRoot()) {
+      log(`PyTorch links Debian's reference BLAS; installing ${OPENBLAS} for a tuned one`);
+      if (await aptInstall(OPENBLAS)) {
+        await torch.close();
+        torch = TorchServer.start(threads);
+        torchInfo = await torch.call({ cmd: "info" });
+      }
+    }
     torchStatus = `torch ${torchInfo.version}, ${torchInfo.threads} threads (default ` +
-      `${torchInfo.default_threads}), BLAS_INFO=${torchInfo.blas_info}` +
-      (torchInfo.reference_blas ? " (Debian libblas3: the netlib reference BLAS)" : "") +
+      `${torchInfo.default_threads}), BLAS_INFO=${torchInfo.blas_info}, BLAS library ` +
+      `${blasPackages(torchInfo)}` +
+      (torchInfo.reference_blas
+        ? ` (Debian libblas3: the netlib reference BLAS, unoptimised; PyTorch's dense ratios ` +
+          `below flatter the engine: install ${OPENBLAS} as root)`
+        : "") +
       `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}; a 1024^3 ` +
       `product through oneDNN (1x1 conv) runs at ${sig(Number(torchInfo.onednn_gemm_gflops))} ` +
       `GFLOPS on this CPU`;

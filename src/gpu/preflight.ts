@@ -46,7 +46,8 @@ async function probeChild(backend?: string): Promise<ProbeResult> {
   }
 }
 
-function isDebianRoot(): boolean {
+/** Whether this process may install Debian packages (root on Debian). */
+export function isDebianRoot(): boolean {
   try {
     Deno.statSync("/etc/debian_version");
   } catch {
@@ -65,7 +66,8 @@ async function run(cmd: string, args: string[]): Promise<boolean> {
   return (await child.status).success;
 }
 
-async function aptInstall(pkg: string): Promise<boolean> {
+/** Installs Debian package `pkg` with apt-get after saying so; true when it worked. */
+export async function aptInstall(pkg: string): Promise<boolean> {
   console.error(`preflight: installing ${pkg} with apt-get (running as root on Debian)`);
   if (await run("apt-get", ["install", "-y", "-q", pkg])) return true;
   return await run("apt-get", ["update", "-q"]) &&
