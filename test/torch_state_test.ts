@@ -149,7 +149,7 @@ gpuTest(
           `${DIR}torch_state.py`,
           "check",
           `${dir}/tool.safetensors`,
-          `${DIR}torch_state.json`,
+          `${DIR}torch_state.safetensors`,
         ],
       }).outputSync();
       const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
