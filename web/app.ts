@@ -12,7 +12,8 @@ import { deltaFigure } from "../src/plot/figures.ts";
 import { showFigure } from "./figure_view.ts";
 import { type CheckResult, runChecks } from "./checks.ts";
 import { DEMO_SIZES, type DemoResult, runDemo } from "./demo.ts";
-import { escape, showResults } from "./results.ts";
+import { escapeHtml } from "../src/report/document.ts";
+import { showResults } from "./results.ts";
 
 /** What the page has done, for people and for the browser test. */
 interface PageState {
@@ -49,7 +50,7 @@ async function start(): Promise<void> {
   } catch (e) {
     state.status = "error";
     state.error = (e as Error).message;
-    $("adapter").innerHTML = `<span class="error">${escape(state.error)}</span>`;
+    $("adapter").innerHTML = `<span class="error">${escapeHtml(state.error)}</span>`;
     await results;
     return;
   }
@@ -70,8 +71,8 @@ async function start(): Promise<void> {
     state.checks = await runChecks(gpu, (r) => {
       body.insertAdjacentHTML(
         "beforeend",
-        `<tr><td>${escape(r.name)}</td><td class="${r.ok ? "ok" : "fail"}">${
-          r.ok ? "matches float64" : escape(r.error ?? "failed")
+        `<tr><td>${escapeHtml(r.name)}</td><td class="${r.ok ? "ok" : "fail"}">${
+          r.ok ? "matches float64" : escapeHtml(r.error ?? "failed")
         }</td><td>${
           r.closest
             ? `${r.closest.error.toExponential(2)} ≤ ${r.closest.bound.toExponential(2)}`
@@ -99,7 +100,7 @@ async function start(): Promise<void> {
               : ""
           }`
           : "no rate fit (too few points)") +
-        `; ${r.seconds.toFixed(1)} s on ${escape(r.adapter)}.` +
+        `; ${r.seconds.toFixed(1)} s on ${escapeHtml(r.adapter)}.` +
         (r.finite ? "" : ` <span class="error">Some Δk values are not finite.</span>`);
       // The report's Δk figure, with the demo's curve and fit.
       const chart = $("demo-chart");
@@ -122,7 +123,7 @@ async function start(): Promise<void> {
       );
     } catch (e) {
       state.demoError = (e as Error).message;
-      $("demo-result").innerHTML = `<span class="error">${escape(state.demoError)}</span>`;
+      $("demo-result").innerHTML = `<span class="error">${escapeHtml(state.demoError)}</span>`;
     }
     demoButton.disabled = false;
   };

@@ -6,7 +6,7 @@
  * the surface rotated by dragging), and a link to every file of the run.
  * @module
  */
-import { type Block, blockHtml } from "../src/report/document.ts";
+import { type Block, blockHtml, escapeHtml } from "../src/report/document.ts";
 import type { FigureSpec } from "../src/plot/render.ts";
 import { showFigure } from "./figure_view.ts";
 
@@ -14,10 +14,6 @@ import { showFigure } from "./figure_view.ts";
 const REPORT_DOCUMENT = "report.blocks.json";
 /** A figure's spec beside its SVG and PNG (src/plot/render.ts). */
 const FIGURE_SPEC = "vg.json";
-
-/** Text made safe to put into HTML. */
-export const escape = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 /** URL of a run file (each path segment percent-encoded). */
 const runUrl = (path: string) => `/run/${path.split("/").map(encodeURIComponent).join("/")}`;
@@ -36,8 +32,10 @@ function fileLinks(files: string[]): string {
     groups.set(dir, [...groups.get(dir) ?? [], f]);
   }
   const rows = [...groups].map(([dir, list]) =>
-    `<li><b>${escape(dir === "." ? "run folder" : `${dir}/`)}</b> ` +
-    list.map((f) => `<a href="${escape(runUrl(f))}">${escape(f.slice(f.lastIndexOf("/") + 1))}</a>`)
+    `<li><b>${escapeHtml(dir === "." ? "run folder" : `${dir}/`)}</b> ` +
+    list.map((f) =>
+      `<a href="${escapeHtml(runUrl(f))}">${escapeHtml(f.slice(f.lastIndexOf("/") + 1))}</a>`
+    )
       .join(" · ") +
     "</li>"
   );
@@ -74,7 +72,7 @@ export async function showResults(
   section.hidden = false;
   try {
     const { folder, files } = await r.json() as { folder: string; files: string[] };
-    heading.innerHTML = `Run folder <code>${escape(folder)}</code> (${files.length} files): ` +
+    heading.innerHTML = `Run folder <code>${escapeHtml(folder)}</code> (${files.length} files): ` +
       (files.includes("report.html")
         ? `<a href="${runUrl("report.html")}">report.html</a>`
         : "no report yet");
@@ -87,13 +85,13 @@ export async function showResults(
       figures = await liveFigures(out, new Set(files));
     } else {
       out.innerHTML = `<p>This folder has no ${REPORT_DOCUMENT}: rewrite its report with ` +
-        `<code>deno task experiment report --out ${escape(folder)}</code>.</p>`;
+        `<code>deno task experiment report --out ${escapeHtml(folder)}</code>.</p>`;
     }
     out.insertAdjacentHTML("beforeend", fileLinks(files));
     return { files: files.length, figures };
   } catch (e) {
     const error = (e as Error).message;
-    out.insertAdjacentHTML("beforeend", `<p class="error">${escape(error)}</p>`);
+    out.insertAdjacentHTML("beforeend", `<p class="error">${escapeHtml(error)}</p>`);
     return { files: 0, figures: 0, error };
   }
 }

@@ -33,7 +33,7 @@ import { toCsv } from "../report/csv.ts";
 import { deviceOptions, jsonText } from "./common.ts";
 import { checkpointOptions, loadCheckpointSetup } from "./checkpoint_setup.ts";
 import { makeOutDir } from "./out_dir.ts";
-import { CliError, onlyWhere, opt, type Parsed } from "./options.ts";
+import { CliError, onlyWhere, opt, type Parsed, requireEvenPairs } from "./options.ts";
 import { gatherExperimentShards } from "./experiment_shards.ts";
 import { checkCurveSizes, checkLandscapeSizes } from "./size_checks.ts";
 import { sufficiencyAnswer, sufficiencyReport } from "./sufficiency_answer.ts";
@@ -321,12 +321,7 @@ function estimateOptions(o: Parsed<typeof deltaOptions>): EstimateOptions {
 
 /** The differences of this process's share of the Δk points, or the finished outputs. */
 async function curveCommand(o: Parsed<typeof deltaOptions>, command: string): Promise<number> {
-  if (o.estimator === "antithetic" && o.points % 2 !== 0) {
-    throw new CliError(
-      `--points ${o.points} is odd: antithetic pairs need an even number of points; pass ` +
-        `--points ${o.points + 1}, or --estimator plain`,
-    );
-  }
+  requireEvenPairs(o.points, o.estimator);
   const perUnit = o.counting === "batches" ? o["batch-size"] : 1;
   const s = await setup(o, command, (n) => {
     if (o.samples * perUnit <= n) return undefined;

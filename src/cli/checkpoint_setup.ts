@@ -23,6 +23,7 @@ import { CliError, opt, type Parsed } from "./options.ts";
 import { readModelSpec } from "./model_spec_file.ts";
 import { type KeyMap, parseKeyMap } from "../train/torch_state.ts";
 import { SafetensorsError } from "../train/safetensors.ts";
+import { readInputText } from "../read_input.ts";
 
 /** --checkpoint, the data options, --split and --pool. */
 export const checkpointOptions = {
@@ -154,15 +155,10 @@ async function keyMapOf(o: Options): Promise<KeyMap | undefined> {
   }
   if (prefix !== undefined) return { [prefix.endsWith(".") ? prefix : `${prefix}.`]: "" };
   if (file === undefined) return undefined;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new SafetensorsError(
-      file,
-      e instanceof Deno.errors.NotFound ? "key map not found" : (e as Error).message,
-    );
-  }
+  const text = await readInputText(file, {
+    missing: "key map not found",
+    error: (reason) => new SafetensorsError(file, reason),
+  });
   return parseKeyMap(text, file);
 }
 

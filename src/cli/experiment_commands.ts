@@ -16,7 +16,15 @@ import { Run } from "../experiments/run.ts";
 import { dataIdentity } from "../data/identity.ts";
 import { gemmVariant } from "../nn/gemm.ts";
 import { type DatasetName, DATASETS } from "../data/load.ts";
-import { CliError, onlyWhere, opt, type Option, type OptionSet, type Parsed } from "./options.ts";
+import {
+  CliError,
+  onlyWhere,
+  opt,
+  type Option,
+  type OptionSet,
+  type Parsed,
+  requireEvenPairs,
+} from "./options.ts";
 import { unusedPresetField } from "./experiment_uses.ts";
 import { device, deviceOptions, jsonText } from "./common.ts";
 import { makeOutDir } from "./out_dir.ts";
@@ -195,12 +203,7 @@ export function resolvePreset(o: Record<string, unknown>): Preset {
   if (o["train-limit"] !== undefined) preset.trainLimit = o["train-limit"] as number;
   if (o.validation !== undefined) preset.validation = o.validation as number;
   if (o.estimator !== undefined) preset.estimator = o.estimator as Preset["estimator"];
-  if (preset.estimator === "antithetic" && preset.points % 2 !== 0) {
-    throw new CliError(
-      `--points ${preset.points} is odd: antithetic pairs need an even number of points; pass ` +
-        `--points ${preset.points + 1}, or --estimator plain`,
-    );
-  }
+  requireEvenPairs(preset.points, preset.estimator);
   if (preset.dropout >= 1) throw new CliError(`--dropout must be below 1, got ${preset.dropout}`);
   if (preset.integrandKs.some((k) => k < 1)) {
     throw new CliError("--integrand-ks must be integers >= 1");

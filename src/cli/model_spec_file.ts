@@ -5,6 +5,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import type { ModelConfig } from "../nn/model_config.ts";
 import { modelClasses, ModelSpecError, parseModelSpec } from "../nn/model_spec.ts";
+import { readInputText } from "../read_input.ts";
 
 /** --model-spec's option text. */
 export const MODEL_SPEC_HELP =
@@ -12,15 +13,10 @@ export const MODEL_SPEC_HELP =
 
 /** The model in spec file `file`; a missing or unreadable file is an error naming it. */
 export async function readModelSpec(file: string): Promise<ModelConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new ModelSpecError(
-      file,
-      e instanceof Deno.errors.NotFound ? "model spec not found" : (e as Error).message,
-    );
-  }
+  const text = await readInputText(file, {
+    missing: "model spec not found",
+    error: (reason) => new ModelSpecError(file, reason),
+  });
   return parseModelSpec(text, file);
 }
 

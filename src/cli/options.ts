@@ -213,3 +213,13 @@ export function helpText(usage: string, summary: string, options: OptionSet): st
     "--help".padEnd(26)
   } show this help\n`;
 }
+
+/** Antithetic pairs take the points two at a time: an odd --points is refused naming the fix. */
+export function requireEvenPairs(points: number, estimator: string): void {
+  if (estimator === "antithetic" && points % 2 !== 0) {
+    throw new CliError(
+      `--points ${points} is odd: antithetic pairs need an even number of points; pass ` +
+        `--points ${points + 1}, or --estimator plain`,
+    );
+  }
+}

@@ -6,7 +6,13 @@
  */
 import type { Dataset, DataSplits } from "../data/dataset.ts";
 import type { Preset } from "../experiments/presets.ts";
-import { cnnVariants, depthVariants, mlpVariants, type Variant } from "../experiments/models.ts";
+import {
+  cnnVariants,
+  depthVariants,
+  experimentVariants,
+  mlpVariants,
+  type Variant,
+} from "../experiments/models.ts";
 import type { Gpu } from "../gpu/gpu.ts";
 import {
   type Budget,
@@ -228,15 +234,11 @@ export function checkExperimentSizes(
     fig2: () => landscapes(cnnVariants(p, shape)),
     fig4: () => landscapes(depthVariants(p, shape)),
   };
-  const models: Record<ExperimentName, () => Variant[]> = {
-    rate: () => mlpVariants(p, shape),
-    fig3: () => mlpVariants(p, shape),
-    fig5: () => mlpVariants(p, shape).slice(0, 1),
-    fig6: () => mlpVariants(p, shape).slice(0, 1),
-    fig2: () => cnnVariants(p, shape),
-    fig4: () => depthVariants(p, shape),
-  };
-  const trained = names.flatMap((n) => models[n]().map((v) => v.config));
+  // The models the experiments train (seeds share a footprint: one config each).
+  const configs = new Map(
+    names.flatMap((n) => experimentVariants(n, p, shape)).map((v) => [v.model, v.config]),
+  );
+  const trained = [...configs.values()];
   require(sizes, [
     ...trainingNeeds(b, trained, available),
     ...names.flatMap((n) => needs[n]()),

@@ -3,16 +3,16 @@
  * (unsigned bytes, NN dimensions), NN big-endian 32-bit sizes, then the bytes.
  * @module
  */
+import { readInput } from "../read_input.ts";
 import { DataError } from "./dataset.ts";
 
 /** Reads a file's bytes; errors name the file. */
-export async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new DataError(path, "file not found");
-    throw new DataError(path, `cannot read: ${(e as Error).message}`);
-  }
+export function readBytes(path: string): Promise<Uint8Array> {
+  return readInput(path, {
+    missing: "file not found",
+    unreadable: "cannot read: ",
+    error: (reason) => new DataError(path, reason),
+  });
 }
 
 /**

@@ -120,10 +120,10 @@ export function compareSeeds(a: SeedValue[], b: SeedValue[]): Comparison {
   const few = na < 2 || nb < 2;
   // With one seed the noise between seeds is unmeasured: the rays give a lower bound only.
   const df = few ? Infinity : welchDf(va, na, vb, nb);
-  const z = (p: number) => (df === Infinity ? studentQuantile(p, 1e9) : studentQuantile(p, df));
-  const half = z((1 + LEVEL) / 2) * se;
+  const dfq = df === Infinity ? 1e9 : df; // the normal limit, through the same quantiles
+  const half = studentQuantile((1 + LEVEL) / 2, dfq) * se;
   const interval: [number, number] = [effect - half, effect + half];
-  const detectable = (z((1 + LEVEL) / 2) + z(POWER)) * se;
+  const detectable = powerMultiple(dfq) * se;
   let seedsNeeded = Infinity;
   if (effect !== 0 && va + vb > 0) {
     for (let n = 2; n <= 100_000; n = n < 64 ? n + 1 : Math.ceil(n * 1.05)) {

@@ -141,6 +141,11 @@ export function checkpointFile(v: Variant): string {
   return `models/${v.id}.safetensors`;
 }
 
+/** How many epochs the preset trains variant `v` for (CNNs have their own count). */
+function epochsOf(p: Preset, v: Variant): number {
+  return v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
+}
+
 /** What a variant's training step depends on and writes (its record: steps/train-<id>.json). */
 export function trainingStep(run: Run, v: Variant, data: DataSplits): StepSpec {
   const p = run.preset;
@@ -148,7 +153,7 @@ export function trainingStep(run: Run, v: Variant, data: DataSplits): StepSpec {
     params: {
       config: v.config,
       pool: v.pool,
-      epochs: v.config.name === "cnn" ? p.cnnEpochs : p.epochs,
+      epochs: epochsOf(p, v),
       lr: p.lr,
       batchSize: p.batchSize,
       seed: v.seed,
@@ -194,7 +199,7 @@ export async function trainingOf(
   data: DataSplits,
 ): Promise<{ model?: Sequential; trained: Trained }> {
   const p = run.preset;
-  const epochs = v.config.name === "cnn" ? p.cnnEpochs : p.epochs;
+  const epochs = epochsOf(p, v);
   const d = variantData(data, v.pool);
   let model: Sequential | undefined;
   const trained = await run.step<Trained>(`train-${v.id}`, trainingStep(run, v, data), async () => {

@@ -20,8 +20,6 @@ import {
   sweepClaims,
 } from "./convergence_claims.ts";
 
-export { fmt };
-
 /** Everything the report can show (each part present once its experiment has run). */
 export interface RunResults {
   fig2?: LandscapeFigure;

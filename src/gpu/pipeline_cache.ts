@@ -56,6 +56,8 @@ interface ModuleEntry {
 /** Caches shader modules and pipelines for one device. */
 export class PipelineCache {
   #modules = new Map<string, ModuleEntry>();
+  /** Each shader's key, computed once: every dispatch looks its module up, some several times. */
+  #keys = new WeakMap<ShaderSource, string>();
   #pipelines = new Map<string, GPUComputePipeline>();
   #unchecked: ModuleEntry[] = [];
 
@@ -63,7 +65,8 @@ export class PipelineCache {
   constructor(private readonly device: GPUDevice) {}
 
   #module(shader: ShaderSource): { entry: ModuleEntry; key: string } {
-    const key = shaderKey(shader);
+    let key = this.#keys.get(shader);
+    if (key === undefined) this.#keys.set(shader, key = shaderKey(shader));
     let entry = this.#modules.get(key);
     if (entry) {
       if (entry.error) throw entry.error;

@@ -15,6 +15,22 @@ const CONFIG = {
   axis: { labelFontSize: 11, titleFontSize: 12 },
 };
 
+/** The head every hand-written Vega spec shares: schema, title, size and fonts. */
+function vegaHead(title: string, width: number, height: number) {
+  return {
+    $schema: "https://vega.github.io/schema/vega/v6.json",
+    title: { text: title, font: FONT },
+    width,
+    height,
+    padding: 8,
+    config: {
+      text: { font: FONT },
+      axis: { labelFont: FONT, titleFont: FONT },
+      legend: { labelFont: FONT, titleFont: FONT },
+    },
+  };
+}
+
 /** One Δk curve. */
 export interface CurveSeries {
   label: string;
@@ -236,16 +252,7 @@ export function heatmapFigure(
   return {
     kind: "vega",
     spec: {
-      $schema: "https://vega.github.io/schema/vega/v6.json",
-      title: { text: title, font: FONT },
-      width,
-      height: width,
-      padding: 8,
-      config: {
-        text: { font: FONT },
-        axis: { labelFont: FONT, titleFont: FONT },
-        legend: { labelFont: FONT, titleFont: FONT },
-      },
+      ...vegaHead(title, width, width),
       data: [
         { name: "cells", values: cells },
         {
@@ -561,12 +568,7 @@ export function rotatableSurfaceFigure(
   return {
     kind: "vega",
     spec: {
-      $schema: "https://vega.github.io/schema/vega/v6.json",
-      title: { text: title, font: FONT },
-      width,
-      height,
-      padding: 8,
-      config: { text: { font: FONT }, legend: { labelFont: FONT, titleFont: FONT } },
+      ...vegaHead(title, width, height),
       signals: [
         { name: "scale", update: "min(width, height) / 3" },
         // Declared before `anchor`, so a move turns by the distance from the previous one.

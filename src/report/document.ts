@@ -14,7 +14,8 @@ export type Block =
   | { kind: "image"; path: string; alt: string }
   | { kind: "code"; text: string };
 
-const escapeHtml = (s: string) =>
+/** Text made safe to put into HTML (the report's and the results page's one escaping). */
+export const escapeHtml = (s: string): string =>
   s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
     '"',
     "&quot;",

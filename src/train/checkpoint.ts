@@ -19,6 +19,7 @@ import {
   SafetensorsError,
 } from "./safetensors.ts";
 import { writeAtomic } from "../report/atomic.ts";
+import { readInput } from "../read_input.ts";
 
 /** What a checkpoint holds besides the weights. */
 export interface CheckpointInfo {
@@ -123,15 +124,10 @@ export async function loadCheckpoint(
   path: string,
   source?: CheckpointSource,
 ): Promise<LoadedCheckpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new SafetensorsError(
-      path,
-      e instanceof Deno.errors.NotFound ? "checkpoint not found" : (e as Error).message,
-    );
-  }
+  const bytes = await readInput(path, {
+    missing: "checkpoint not found",
+    error: (reason) => new SafetensorsError(path, reason),
+  });
   return checkpointFromBytes(gpu, path, bytes, source);
 }
 
