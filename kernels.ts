@@ -159,11 +159,12 @@ export { lossMatrixMaterialized } from "./src/landscape/materialize.ts";
 export {
   batchMeans,
   curveFromDifferences,
+  deltaCurve,
   drawRows,
   recordDifferences,
   reshuffle,
 } from "./src/landscape/delta.ts";
-export type { CurveOptions } from "./src/landscape/delta.ts";
+export type { CurveOptions, Estimator } from "./src/landscape/delta.ts";
 export { centerRowCount, estimateCenter, sampleOrder } from "./src/landscape/estimate.ts";
 export { interleave, randomDirections } from "./src/landscape/directions.ts";
 export type { DirectionOptions } from "./src/landscape/directions.ts";

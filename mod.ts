@@ -2,7 +2,8 @@
  * landscape: train small image classifiers on WebGPU and measure how their loss landscape
  * converges as the dataset grows (Δₖ, its rate k⁻ᵖ and the sample size where it is reached).
  * This is the research API; the engine's building blocks (tensor ops, kernels, buffer pools,
- * GEMM cores) are in `./kernels`, file reading and writing (Deno only) in `./files`.
+ * GEMM cores, Δk from a loss matrix) are in `./kernels`, file reading and writing (Deno only) in
+ * `./files`, and the file formats as bytes (.npy, CSV, IDX, model specs) in `./formats`.
  *
  * ```ts
  * import { Gpu, mlp, Sequential, synthetic, train } from "./mod.ts";
@@ -23,7 +24,6 @@ export { Tensor } from "./src/tensor.ts";
 export { cnn, mlp } from "./src/nn/model_config.ts";
 export type { CnnOptions, LayerSpec, MlpOptions, ModelConfig } from "./src/nn/model_config.ts";
 export { Sequential } from "./src/nn/sequential.ts";
-export { modelDifference, ModelSpecError, parseModelSpec } from "./src/nn/model_spec.ts";
 
 // Training and evaluation
 export { DivergenceError, evaluate, train } from "./src/train/trainer.ts";
@@ -33,34 +33,21 @@ export type { ProgressSink } from "./src/train/progress.ts";
 
 // Data
 export { DataError, head, holdOut, select } from "./src/data/dataset.ts";
-export type { Dataset, DataSplits } from "./src/data/dataset.ts";
-export { FASHION_MNIST_CLASSES, FASHION_MNIST_FILES, idxPair } from "./src/data/fashion_mnist.ts";
-export { CIFAR10_CLASSES } from "./src/data/cifar10.ts";
+export type { Dataset } from "./src/data/dataset.ts";
 export { synthetic } from "./src/data/synthetic.ts";
 export type { SyntheticOptions } from "./src/data/synthetic.ts";
-export { encodeNpy, parseNpy } from "./src/data/npy.ts";
-export type { NpyArray } from "./src/data/npy.ts";
-export { parseCsvTable } from "./src/data/csv_table.ts";
-export type { CsvTable } from "./src/data/csv_table.ts";
 
 // Checkpoints (bytes; ./files reads and writes them)
 export { checkpointBytes, checkpointFromBytes } from "./src/train/checkpoint.ts";
-export type {
-  CheckpointInfo,
-  CheckpointSource,
-  ExpectedModel,
-  LoadedCheckpoint,
-} from "./src/train/checkpoint.ts";
-export type { KeyMap } from "./src/train/torch_state.ts";
+export type { CheckpointSource, ExpectedModel, LoadedCheckpoint } from "./src/train/checkpoint.ts";
 
 // Δk, its rate and sufficiency
 export { estimateDelta } from "./src/landscape/estimate.ts";
 export type { EstimateOptions } from "./src/landscape/estimate.ts";
-export { deltaCurve } from "./src/landscape/delta.ts";
-export type { DeltaCurve, DeltaOptions, DeltaTerms, Estimator } from "./src/landscape/delta.ts";
+export type { DeltaCurve, DeltaOptions, DeltaTerms } from "./src/landscape/delta.ts";
 export { fitRate, rateSensitivity } from "./src/landscape/rate.ts";
 export type { RateFit, RateOptions, RateVariant } from "./src/landscape/rate.ts";
-export { curveLevel, dominantTerm, termMeans } from "./src/landscape/level.ts";
+export { dominantTerm, termMeans } from "./src/landscape/level.ts";
 export type { TermMeanOptions, TermMeans } from "./src/landscape/level.ts";
 export { sigmaScaling } from "./src/landscape/sigma_scaling.ts";
 export type { PowerFit, SigmaLevel, SigmaScaling } from "./src/landscape/sigma_scaling.ts";

@@ -1,7 +1,7 @@
 /**
  * The Deno-only part of the API: datasets and checkpoints read from and written to files.
  * Everything else is in mod.ts, which also runs in browsers (where these take bytes instead:
- * `idxPair`, `checkpointBytes`, `checkpointFromBytes`).
+ * `checkpointBytes` and `checkpointFromBytes` there, `idxPair` in `./formats`).
  *
  * ```ts
  * import { Gpu, mlp, Sequential, train } from "../mod.ts";
@@ -31,4 +31,5 @@ export type {
 export { readImageFolder } from "./data/image_folder.ts";
 export type { ImageFolder } from "./data/image_folder.ts";
 export type { CheckpointSource, ExpectedModel } from "./train/checkpoint.ts";
+export type { DataSplits } from "./data/dataset.ts";
 export { kernelCachePath, tunedGemm } from "./nn/gemm_cache.ts";

@@ -20,9 +20,11 @@ gpuTest("the esbuild bundle carries the shaders and computes what Deno computes"
   }
 });
 
-Deno.test("the bundle reaches no Deno or Node API (file helpers live in src/files.ts)", async () => {
-  const text = await bundle();
-  const lines = text.split("\n");
-  const offending = lines.filter((l) => /\bDeno\.|from "node:|require\(/.test(l));
-  assert.deepEqual(offending, [], "Deno-only or Node-only code in the bundle");
+Deno.test("mod.ts and ./formats reach no Deno or Node API (file helpers live in src/files.ts)", async () => {
+  for (const entry of ["../mod.ts", "../src/formats.ts"]) {
+    const text = await bundle(fileURLToPath(new URL(entry, import.meta.url)));
+    const lines = text.split("\n");
+    const offending = lines.filter((l) => /\bDeno\.|from "node:|require\(/.test(l));
+    assert.deepEqual(offending, [], `Deno-only or Node-only code in the bundle of ${entry}`);
+  }
 });

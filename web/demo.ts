@@ -7,11 +7,9 @@ import {
   type DeltaCurve,
   estimateDelta,
   evaluate,
-  FASHION_MNIST_FILES,
   fitRate,
   type Gpu,
   holdOut,
-  idxPair,
   mlp,
   type ProgressSink,
   type RateFit,
@@ -19,6 +17,7 @@ import {
   Sequential,
   train,
 } from "../mod.ts";
+import { FASHION_MNIST_FILES, idxPair } from "../src/formats.ts";
 
 /** Sizes of a demo run. */
 export interface DemoSize {

@@ -37,8 +37,11 @@ export function drawRows(estimator: Estimator = "plain"): number {
 
 /** How k counts and orders the data. */
 export interface DeltaOptions {
-  /** How the points were drawn (default "plain"); antithetic pairs share their data order. */
-  estimator?: Estimator;
+  /**
+   * How the points are drawn: "plain" (default), independently, or "antithetic", in pairs
+   * w* ± σε that share their data order.
+   */
+  estimator?: "plain" | "antithetic";
   /** "samples" (the paper's definition, default) or "batches": k counts batches of `batchSize`
    * and l is a batch's mean loss, as in the authors' code. */
   counting?: "samples" | "batches";
@@ -68,7 +71,7 @@ export interface DeltaCurve {
   /** D[t, j] = L_{j+2}(w_t) - L_{j+1}(w_t), row-major [T, n - 1] (for bootstrap intervals). */
   differences: Float32Array;
   /** How the points were drawn (absent: "plain"); bootstraps resample whole draws. */
-  estimator?: Estimator;
+  estimator?: "plain" | "antithetic";
   /**
    * Antithetic curves: the squared standard error plain sampling would have at the same number
    * of points, over the antithetic one (measured from the same pairs: > 1 where pairs win).
@@ -94,7 +97,7 @@ export interface DeltaTerms {
 /** Options of {@link curveFromDifferences}. */
 export interface CurveOptions {
   /** How the points were drawn (default "plain"). */
-  estimator?: Estimator;
+  estimator?: "plain" | "antithetic";
   /** Differences at w* itself, [n - 1] or (one data order per row) [T, n - 1]: adds `terms`. */
   center?: Float32Array;
 }

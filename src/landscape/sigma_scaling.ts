@@ -11,7 +11,10 @@
 export interface SigmaLevel {
   /** The σ of the curve. */
   sigma: number;
-  /** The landscape term's level there. */
+  /**
+   * The landscape term's level there: the mean of k² times the term over the tail, e.g.
+   * `termMeans(curve, { kFrom: 10, weight: (k) => k * k }).landscape.value`.
+   */
   value: number;
   /** Its standard error. */
   se: number;

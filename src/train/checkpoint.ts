@@ -8,7 +8,7 @@
 import type { Gpu } from "../gpu/gpu.ts";
 import type { ModelConfig } from "../nn/model_config.ts";
 import { modelDifference } from "../nn/model_spec.ts";
-import { batchCounterKeys, type KeyMap, renameKeys } from "./torch_state.ts";
+import { batchCounterKeys, renameKeys } from "./torch_state.ts";
 import { Sequential } from "../nn/sequential.ts";
 import type { Adam } from "../optim/adam.ts";
 import { readTensors } from "../tensor.ts";
@@ -21,24 +21,18 @@ import {
 import { writeAtomic } from "../report/atomic.ts";
 import { readInput } from "../read_input.ts";
 
-/** What a checkpoint holds besides the weights. */
-export interface CheckpointInfo {
-  /** Free-form string values stored as metadata (e.g. epoch, accuracy, seed). */
-  [key: string]: string;
-}
-
 const OPT_M = "optimizer.m";
 const OPT_V = "optimizer.v";
 
 /**
  * Saves `model` (and optionally Adam's moments) to `path`, atomically.
- * @param info Metadata stored with the weights (default none).
+ * @param info Free-form metadata stored with the weights, e.g. epoch or seed (default none).
  * @param optimizer Adam, whose step and moments are stored too (default: weights only).
  */
 export async function saveCheckpoint(
   path: string,
   model: Sequential,
-  info?: CheckpointInfo,
+  info?: Record<string, string>,
   optimizer?: Adam,
 ): Promise<void> {
   const bytes = await checkpointBytes(model, info, optimizer);
@@ -47,12 +41,12 @@ export async function saveCheckpoint(
 
 /**
  * The safetensors bytes of a checkpoint of `model` (and optionally Adam's moments).
- * @param info Metadata stored with the weights (default none).
+ * @param info Free-form metadata stored with the weights, e.g. epoch or seed (default none).
  * @param optimizer Adam, whose step and moments are stored too (default: weights only).
  */
 export async function checkpointBytes(
   model: Sequential,
-  info?: CheckpointInfo,
+  info?: Record<string, string>,
   optimizer?: Adam,
 ): Promise<Uint8Array> {
   info ??= {};
@@ -109,8 +103,11 @@ export interface ExpectedModel {
 export interface CheckpointSource {
   /** The model, required where the file stores none. */
   expected?: ExpectedModel;
-  /** Renames the file's tensors to the model's keys. */
-  keyMap?: KeyMap;
+  /**
+   * Renames the file's tensors to the model's keys: file key (or key prefix, ending in ".") to
+   * spec key (or prefix); default none, the file's keys are the model's.
+   */
+  keyMap?: Record<string, string>;
 }
 
 /**
