@@ -8,17 +8,23 @@
 //                               the partials (ops/reduce), so no invocation loops over a whole
 //                               channel (lavapipe stops an invocation after 65,535 iterations).
 //   trainCoefficients           per channel: coefficients and the updated running statistics.
-//   normalize                   y = (x - mean) * scale + shift, one invocation per element.
+//   normalize                   y = (x - mean) * scale + shift, LANES values per invocation.
 // Evaluation: evalCoefficients reads gamma and beta through perturbed() for each parameter
 // point g (the file is assembled after a perturb_*.wgsl), then normalize.
 // Backward: partialBackward (partial sums of dy and dy * xhat), then backwardInput (dx).
+//
+// Values per invocation: the file is assembled after lanes1.wgsl or lanes4.wgsl, so `Value` is
+// f32 or vec4<f32> (LANES = 1 or 4) in x, dy and the element-wise passes' y. Four lanes need
+// C % 4 == 0 and S % 4 == 0 or S == 1 in normalize and backwardInput, where a vec4 then holds one
+// channel at four positions (S % 4 == 0) or four channels at one position (S == 1), and
+// S % 4 == 0 in the partial sums.
 //
 // Coefficients, [G, 4, C]: mean, invstd, scale = gamma * invstd, shift = beta (of point g).
 // Parameters are bound from an aligned byte offset at or before their first element, which
 // sits p.gammaAt (betaAt, meanAt, varAt) elements into the binding.
 
 override WG: u32 = 256; // power of two
-override ITEMS: u32 = 16; // values per invocation in the partial-sum passes
+override ITEMS: u32 = 16; // Values per invocation in the partial-sum passes
 override SQUARES: u32 = 0; // partialSum: 0 sums x, 1 sums (x - mean)^2
 
 struct Params {
@@ -41,11 +47,14 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<Value>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>; // coefficients, partial sums
+@group(0) @binding(2) var<storage, read_write> y: array<Value>; // normalize, backwardInput
 @group(0) @binding(3) var<storage, read> sums: array<f32>;
-@group(0) @binding(4) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> sumsV: array<Value>;
+@group(0) @binding(4) var<storage, read> dy: array<Value>;
 @group(0) @binding(5) var<storage, read> coef: array<f32>;
+@group(0) @binding(5) var<storage, read> coefV: array<Value>;
 @group(0) @binding(6) var<storage, read> squares: array<f32>;
 @group(0) @binding(7) var<storage, read> gammaW: array<f32>;
 @group(0) @binding(8) var<storage, read> betaW: array<f32>;
@@ -53,11 +62,16 @@ struct Params {
 @group(0) @binding(10) var<storage, read> runVar: array<f32>;
 @group(0) @binding(11) var<storage, read_write> running: array<f32>;
 
-// Element of x holding value j (< batch * S) of channel c.
+// Value j (< batch * S / LANES) of channel c, for S % LANES == 0.
 fn channelElement(c: u32, j: u32) -> u32 {
-  let b = j / p.spatial;
-  let s = j - b * p.spatial;
-  return (b * p.channels + c) * p.spatial + s;
+  let s = p.spatial / LANES;
+  let b = j / s;
+  return (b * p.channels + c) * s + (j - b * s);
+}
+
+// Values of one channel that a partial-sum pass reads.
+fn channelValues() -> u32 {
+  return p.batch * p.spatial / LANES;
 }
 
 // What partialSum subtracts before summing: 0, or the mean of channel c.
@@ -68,12 +82,8 @@ fn centre(c: u32) -> f32 {
   return sums[c] * p.invCount;
 }
 
-// What partialSum adds for a centred value (scalar or four lanes).
-fn moment(d: f32) -> f32 {
-  return select(d, d * d, SQUARES == 1u);
-}
-
-fn moment4(d: vec4<f32>) -> vec4<f32> {
+// What partialSum adds for a centred value.
+fn moment(d: Value) -> Value {
   return select(d, d * d, SQUARES == 1u);
 }
 
@@ -81,8 +91,8 @@ fn tree_combine(u: f32, v: f32) -> f32 {
   return u + v;
 }
 
-// Value (or vec4) j of its channel that invocation lid takes in step k of partial-sum
-// workgroup w: chunk w % chunks of the channel, WG * ITEMS values read coalesced.
+// Value j of its channel that invocation lid takes in step k of partial-sum workgroup w: chunk
+// w % chunks of the channel, WG * ITEMS values read coalesced.
 fn chunkValue(w: u32, k: u32, lid: u32) -> u32 {
   return (w % p.chunks) * WG * ITEMS + k * WG + lid;
 }
@@ -102,12 +112,23 @@ fn storePartials(lid: u32, w: u32, a: f32, b: f32, both: bool) {
 }
 
 // x normalised with the batch statistics of channel c held in the coefficients.
-fn xhat(c: u32, v: f32) -> f32 {
+fn xhat(c: u32, v: Value) -> Value {
   return (v - coef[c]) * coef[p.channels + c];
 }
 
-fn xhat4(c: u32, v: vec4<f32>) -> vec4<f32> {
-  return (v - coef[c]) * coef[p.channels + c];
+// First channel of the LANES values from LANES * r on (within a group).
+fn channelOf(r: u32) -> u32 {
+  return ((LANES * r) / p.spatial) % p.channels;
+}
+
+// The per-channel entries for the LANES values from channel c on, v being the Value of a
+// per-channel row that holds entry c: v itself when its lanes are the values' channels (one
+// lane, or four channels at one position, S == 1), else entry c in every lane.
+fn spread(v: Value, c: u32) -> Value {
+  if (LANES == 1u || p.spatial == 1u) {
+    return v;
+  }
+  return lane_broadcast(v, c % LANES);
 }
 
 // Partial sums of x (SQUARES = 0), or of (x - mean)^2 with mean = sums[c] / n (SQUARES = 1):
@@ -120,14 +141,14 @@ fn partialSum(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   }
   let c = w / p.chunks;
   let mean = centre(c);
-  var v = 0.0;
+  var v = Value(0.0);
   for (var k = 0u; k < ITEMS; k++) {
     let j = chunkValue(w, k, lid);
-    if (j < p.batch * p.spatial) {
+    if (j < channelValues()) {
       v += moment(x[channelElement(c, j)] - mean);
     }
   }
-  storePartials(lid, w, v, 0.0, false);
+  storePartials(lid, w, lane_sum(v), 0.0, false);
 }
 
 // One invocation per channel: batch mean and biased variance to coefficients [4, C] (out), and
@@ -170,21 +191,23 @@ fn evalCoefficients(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   out[base + 3u * C + c] = beta;
 }
 
-// y[g, b, c, s] = (x[g or 0, b, c, s] - mean[c]) * scale[g, c] + shift[g, c].
+// y[g, b, c, s] = (x[g or 0, b, c, s] - mean[c]) * scale[g, c] + shift[g, c], LANES values per
+// invocation.
 @compute @workgroup_size(WG)
 fn normalize(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let i = invocation_index(wg, WG, lid);
   let C = p.channels;
-  let perGroup = p.batch * C * p.spatial;
+  let perGroup = p.batch * C * p.spatial / LANES;
   if (i >= p.groups * perGroup) {
     return;
   }
   let g = i / perGroup;
   let r = i - g * perGroup;
-  let c = (r / p.spatial) % C;
-  let base = g * 4u * C;
-  out[i] = (x[g * p.xGroupStride + r] - coef[base + c]) * coef[base + 2u * C + c] +
-    coef[base + 3u * C + c];
+  let c = channelOf(r);
+  let at = (g * 4u * C + c) / LANES; // coefficients of point g, channel c
+  let q = C / LANES;
+  y[i] = (x[g * p.xGroupStride / LANES + r] - spread(coefV[at], c)) *
+    spread(coefV[at + 2u * q], c) + spread(coefV[at + 3u * q], c);
 }
 
 // Partial sums of dy (out[c * chunks + k]) and of dy * xhat (out[(C + c) * chunks + k]).
@@ -196,139 +219,34 @@ fn partialBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     return;
   }
   let c = w / p.chunks;
-  var sdy = 0.0;
-  var sdyx = 0.0;
+  var sdy = Value(0.0);
+  var sdyx = Value(0.0);
   for (var k = 0u; k < ITEMS; k++) {
     let j = chunkValue(w, k, lid);
-    if (j < p.batch * p.spatial) {
+    if (j < channelValues()) {
       let e = channelElement(c, j);
       let g = dy[e];
       sdy += g;
       sdyx += g * xhat(c, x[e]);
     }
   }
-  storePartials(lid, w, sdy, sdyx, true);
+  storePartials(lid, w, lane_sum(sdy), lane_sum(sdyx), true);
 }
 
-// dx = gamma * invstd * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n); sums = [2, C].
+// dx = gamma * invstd * (dy - sum(dy) / n - xhat * sum(dy * xhat) / n), LANES values per
+// invocation; sums = [2, C].
 @compute @workgroup_size(WG)
 fn backwardInput(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let i = invocation_index(wg, WG, lid);
   let C = p.channels;
-  if (i >= p.batch * C * p.spatial) {
+  if (i >= p.batch * C * p.spatial / LANES) {
     return;
   }
-  let c = (i / p.spatial) % C;
-  let xhat = (x[i] - coef[c]) * coef[C + c];
-  let meanDy = sums[c] * p.invCount;
-  let meanDyXhat = sums[C + c] * p.invCount;
-  out[i] = coef[2u * C + c] * ((dy[i] - meanDy) - xhat * meanDyXhat);
-}
-
-// The same passes four values at a time, for C % 4 == 0 and S % 4 == 0 or S == 1: a vec4 of
-// x then holds one channel at four positions (S % 4 == 0) or four channels at one position
-// (S == 1), so index arithmetic (integer division is scalar on CPU adapters) and storage
-// accesses run once per four values. The partial sums need S % 4 == 0.
-@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> sums4: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read> dy4: array<vec4<f32>>;
-@group(0) @binding(5) var<storage, read> coef4: array<vec4<f32>>;
-
-// First channel of the four values from 4 * r4 on (within a group).
-fn channel4(r4: u32) -> u32 {
-  return ((4u * r4) / p.spatial) % p.channels;
-}
-
-// Entries c .. c + 3 of a per-channel row (S == 1), or entry c four times: v is the vec4
-// holding entry c.
-fn spread4(v: vec4<f32>, c: u32) -> vec4<f32> {
-  if (p.spatial == 1u) {
-    return v;
-  }
-  return vec4<f32>(v[c % 4u]);
-}
-
-@compute @workgroup_size(WG)
-fn normalize4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, WG, lid);
-  let C = p.channels;
-  let perGroup = p.batch * C * p.spatial / 4u;
-  if (i >= p.groups * perGroup) {
-    return;
-  }
-  let g = i / perGroup;
-  let r = i - g * perGroup;
-  let c = channel4(r);
-  let at = (g * 4u * C + c) / 4u; // coefficients of point g, channel c
-  let q = C / 4u;
-  out4[i] = (x4[g * p.xGroupStride / 4u + r] - spread4(coef4[at], c)) *
-    spread4(coef4[at + 2u * q], c) + spread4(coef4[at + 3u * q], c);
-}
-
-@compute @workgroup_size(WG)
-fn backwardInput4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, WG, lid);
-  let C = p.channels;
-  if (i >= p.batch * C * p.spatial / 4u) {
-    return;
-  }
-  let c = channel4(i);
-  let at = c / 4u;
-  let q = C / 4u;
-  let xhat = (x4[i] - spread4(coef4[at], c)) * spread4(coef4[at + q], c);
-  let meanDy = spread4(sums4[at], c) * p.invCount;
-  let meanDyXhat = spread4(sums4[at + q], c) * p.invCount;
-  out4[i] = spread4(coef4[at + 2u * q], c) * ((dy4[i] - meanDy) - xhat * meanDyXhat);
-}
-
-// vec4 j (< batch * S / 4) of channel c, for S % 4 == 0.
-fn channelElement4(c: u32, j: u32) -> u32 {
-  let s4 = p.spatial / 4u;
-  let b = j / s4;
-  return (b * p.channels + c) * s4 + (j - b * s4);
-}
-
-fn sum4(v: vec4<f32>) -> f32 {
-  return (v.x + v.y) + (v.z + v.w);
-}
-
-@compute @workgroup_size(WG)
-fn partialSum4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wg);
-  if (w >= p.channels * p.chunks) {
-    return;
-  }
-  let c = w / p.chunks;
-  let mean = centre(c);
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, lid);
-    if (j < p.batch * p.spatial / 4u) {
-      v += moment4(x4[channelElement4(c, j)] - mean);
-    }
-  }
-  storePartials(lid, w, sum4(v), 0.0, false);
-}
-
-@compute @workgroup_size(WG)
-fn partialBackward4(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let w = workgroup_index(wg);
-  let C = p.channels;
-  if (w >= C * p.chunks) {
-    return;
-  }
-  let c = w / p.chunks;
-  var sdy = vec4<f32>(0.0);
-  var sdyx = vec4<f32>(0.0);
-  for (var k = 0u; k < ITEMS; k++) {
-    let j = chunkValue(w, k, lid);
-    if (j < p.batch * p.spatial / 4u) {
-      let e = channelElement4(c, j);
-      let g = dy4[e];
-      sdy += g;
-      sdyx += g * xhat4(c, x4[e]);
-    }
-  }
-  storePartials(lid, w, sum4(sdy), sum4(sdyx), true);
+  let c = channelOf(i);
+  let at = c / LANES;
+  let q = C / LANES;
+  let normalized = (x[i] - spread(coefV[at], c)) * spread(coefV[at + q], c);
+  let meanDy = spread(sumsV[at], c) * p.invCount;
+  let meanDyXhat = spread(sumsV[at + q], c) * p.invCount;
+  y[i] = spread(coefV[at + 2u * q], c) * ((dy[i] - meanDy) - normalized * meanDyXhat);
 }

@@ -11,6 +11,7 @@ import { reduceRows } from "../ops/reduce.ts";
 import { Tensor } from "../tensor.ts";
 import { invocationShader } from "../gpu/invocation.ts";
 import { treeSumShader } from "../gpu/tree_sum.ts";
+import { type Lanes, lanesShader } from "../gpu/lanes.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -53,13 +54,17 @@ const UNIFORMS = uniformStruct("Params", {
  */
 export const BATCHNORM_LAYOUT = { workgroupSize: WG, items: ITEMS } as const;
 
-/** batchnorm.wgsl assembled after the perturbation variant (none, full or subspace). */
-function shaderFor(p: Perturbation | undefined): ShaderSource {
+/**
+ * batchnorm.wgsl assembled after the perturbation variant (none, full or subspace) and the
+ * values per invocation of its `Value` passes (default 1; the coefficient passes have none).
+ */
+function shaderFor(p: Perturbation | undefined, lanes: Lanes = 1): ShaderSource {
   return wgsl(
     "shaders/batchnorm.wgsl",
     source,
     invocationShader,
     treeSumShader,
+    lanesShader(lanes),
     perturbationShader(p),
   );
 }
@@ -72,22 +77,22 @@ function reductionWorkgroup(n: number): number {
 }
 
 /**
- * Suffix of the elementwise passes (normalize, backwardInput): "4" runs them four values at a
- * time, which needs C % 4 == 0 and S % 4 == 0 or S == 1.
+ * Values per invocation of the elementwise passes (normalize, backwardInput): four needs
+ * C % 4 == 0 and S % 4 == 0 or S == 1.
  */
-function elementwiseVariant(d: Dims): string {
-  return d.channels % 4 === 0 && (d.spatial % 4 === 0 || d.spatial === 1) ? "4" : "";
+function elementwiseLanes(d: Dims): Lanes {
+  return d.channels % 4 === 0 && (d.spatial % 4 === 0 || d.spatial === 1) ? 4 : 1;
 }
 
 /**
  * Layout of the per-channel partial sums: four values at a time when S % 4 == 0 (each vec4
  * then holds one channel), the workgroup size and the number of partials per channel.
  */
-function partialLayout(d: Dims): { variant: string; wg: number; chunks: number } {
+function partialLayout(d: Dims): { lanes: Lanes; wg: number; chunks: number } {
   const lanes = d.spatial % 4 === 0 ? 4 : 1;
   const items = d.batch * d.spatial / lanes;
   const wg = reductionWorkgroup(items);
-  return { variant: lanes === 4 ? "4" : "", wg, chunks: ceilDiv(items, wg * ITEMS) };
+  return { lanes, wg, chunks: ceilDiv(items, wg * ITEMS) };
 }
 
 /**
@@ -287,11 +292,11 @@ export class BatchNorm implements Layer {
     }
     const [gamma, beta, runMean, runVar] = this.#params();
     const shader = shaderFor(undefined);
-    const { variant, wg, chunks } = partialLayout(d);
+    const { lanes, wg, chunks } = partialLayout(d);
     const struct = this.#struct(gpu, d, { groups: 1, chunks, xGroupStride: 0 });
     const partialKernel = (squares: number) => ({
-      shader,
-      entryPoint: "partialSum" + variant,
+      shader: shaderFor(undefined, lanes),
+      entryPoint: "partialSum",
       constants: { WG: wg, ITEMS, SQUARES: squares },
     });
     const reduce = (partial: Tensor, rows: number): Tensor => {
@@ -353,16 +358,12 @@ export class BatchNorm implements Layer {
 
   /** y = (x - mean) * scale + shift over all of y (G groups of x's per-group size). */
   #normalize(gpu: Gpu, d: Dims, x: Tensor, y: Tensor, coef: Tensor, struct: Uniforms): void {
-    const variant = elementwiseVariant(d);
+    const lanes = elementwiseLanes(d);
     gpu.dispatch({
-      kernel: {
-        shader: shaderFor(undefined),
-        entryPoint: "normalize" + variant,
-        constants: { WG },
-      },
+      kernel: { shader: shaderFor(undefined, lanes), entryPoint: "normalize", constants: { WG } },
       bindings: [x, y, null, null, coef],
       params: struct,
-      workgroups: ceilDiv(y.size / (variant ? 4 : 1), WG),
+      workgroups: ceilDiv(y.size / lanes, WG),
     });
   }
 
@@ -427,13 +428,13 @@ export class BatchNorm implements Layer {
     }
     const gpu = ctx.gpu;
     const [gamma, beta] = this.#params();
-    const { variant, wg, chunks } = partialLayout(saved);
+    const { lanes, wg, chunks } = partialLayout(saved);
     const struct = this.#struct(gpu, saved, { groups: 1, chunks, xGroupStride: 0 });
     let sums = Tensor.empty(gpu, [2 * channels, chunks]);
     gpu.dispatch({
       kernel: {
-        shader: shaderFor(undefined),
-        entryPoint: "partialBackward" + variant,
+        shader: shaderFor(undefined, lanes),
+        entryPoint: "partialBackward",
         constants: { WG: wg, ITEMS },
       },
       bindings: [x, sums, null, dy, coef],
@@ -446,16 +447,16 @@ export class BatchNorm implements Layer {
       partial.dispose();
     }
     const dx = Tensor.empty(gpu, x.shape);
-    const elementwise = elementwiseVariant(saved);
+    const elementwise = elementwiseLanes(saved);
     gpu.dispatch({
       kernel: {
-        shader: shaderFor(undefined),
-        entryPoint: "backwardInput" + elementwise,
+        shader: shaderFor(undefined, elementwise),
+        entryPoint: "backwardInput",
         constants: { WG },
       },
       bindings: [x, dx, sums, dy, coef],
       params: struct,
-      workgroups: ceilDiv(x.size / (elementwise ? 4 : 1), WG),
+      workgroups: ceilDiv(x.size / elementwise, WG),
     });
     gpu.copy(sums.view([channels]), beta.grad!);
     gpu.copy(sums.view([channels], channels), gamma.grad!);
