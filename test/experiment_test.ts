@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { cli } from "./cli_run.ts";
 import { csvNumber, parseCsv } from "../src/report/csv.ts";
 import { gpuTest } from "./helpers.ts";
+import { figureStrokes } from "./scene.ts";
 
 async function csv(path: string): Promise<Record<string, string>[]> {
   const [header, ...rows] = parseCsv(await Deno.readTextFile(path));
@@ -48,6 +49,20 @@ gpuTest(
         ]
       ) {
         assert.ok(await exists(`${out}/${f}`), `${f} exists`);
+      }
+      // Every fitted line is drawn in the colour of the curve it fits (the spec the page draws).
+      const fitted = [
+        ["rate/delta", (fit: string) => /\((.*)\)$/.exec(fit)![1]], // "fit p = 2.05 (curve)"
+        ["fig5/level_sigma", () => "landscape term"],
+      ] as const;
+      for (const [file, curveOf] of fitted) {
+        const spec = JSON.parse(await Deno.readTextFile(`${out}/${file}.vg.json`));
+        const { lines } = await figureStrokes(spec);
+        const fits = [...lines.keys()].filter((l) => l.startsWith("fit "));
+        if (file === "rate/delta") assert.equal(fits.length, 3, `${file}: one fit per curve`);
+        for (const f of fits) {
+          assert.equal(lines.get(f), lines.get(curveOf(f)), `${file}: ${f}`);
+        }
       }
       for (
         const id of [

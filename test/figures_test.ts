@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { deltaFigure, heatmapFigure, rotatableSurfaceFigure } from "../src/plot/figures.ts";
 import { renderSvg } from "../src/plot/render.ts";
+import { figureStrokes } from "./scene.ts";
 import { sharedLogDomain } from "../src/experiments/convergence.ts";
 
 const k = Array.from({ length: 50 }, (_, i) => i + 2);
@@ -17,9 +18,35 @@ const size = (svg: string) =>
 
 Deno.test("a Δk figure with fits has one legend for the curves and another for the fits", async () => {
   const svg = await renderSvg(deltaFigure("Δk", [curve("σ = 0.003", 1), curve("σ = 0.01", 2)], [
-    { label: "fit p = 2.05", p: 2.05, c: 0, kFrom: 10, kTo: 51 },
+    { label: "fit p = 2.05", curve: "σ = 0.003", p: 2.05, c: 0, kFrom: 10, kTo: 51 },
   ]));
   assert.deepEqual(legendTitles(svg), ["measured (band: ±1 SE)", "fitted power laws"]);
+});
+
+Deno.test("a fitted line and its legend entry have the colour of the curve it fits, dashed", async () => {
+  // The fits in the other order than their curves, so a colour by position would not match.
+  const fits = [
+    { label: "fit p = 1.98", curve: "σ = 0.01", p: 1.98, c: 0, kFrom: 10, kTo: 51 },
+    { label: "fit p = 2.05", curve: "σ = 0.003", p: 2.05, c: 0, kFrom: 10, kTo: 51 },
+  ];
+  const { lines, symbols } = await figureStrokes(
+    deltaFigure("Δk", [curve("σ = 0.003", 1), curve("σ = 0.01", 2), curve("σ = 0.03", 3)], fits),
+  );
+  assert.equal(new Set(["σ = 0.003", "σ = 0.01", "σ = 0.03"].map((l) => lines.get(l))).size, 3);
+  for (const f of fits) {
+    assert.ok(lines.get(f.curve), `no line for ${f.curve}`);
+    assert.equal(lines.get(f.label), lines.get(f.curve), `${f.label} drawn in another colour`);
+    assert.deepEqual(symbols.get(f.label), [lines.get(f.curve), true], `${f.label}'s legend entry`);
+    assert.deepEqual(
+      symbols.get(f.curve),
+      [lines.get(f.curve), false],
+      `${f.curve}'s legend entry`,
+    );
+  }
+  assert.throws(
+    () => deltaFigure("Δk", [curve("σ = 0.003", 1)], [{ ...fits[0], curve: "σ = 0.1" }]),
+    /not a curve of this figure/,
+  );
 });
 
 Deno.test("panels of a given size are that size whatever their legends hold", async () => {

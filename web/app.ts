@@ -114,6 +114,7 @@ async function start(): Promise<void> {
           r.fit
             ? [{
               label: `fit p = ${r.fit.p.toFixed(2)}`,
+              curve: `σ = ${DEMO_SIZES[size].sigma}`,
               ...r.fit,
               kFrom: k[0],
               kTo: k[k.length - 1],

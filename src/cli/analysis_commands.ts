@@ -431,7 +431,8 @@ async function finishCurve(
   }
   const fits = fit
     ? [{
-      label: `fit: p = ${fit.p.toFixed(3)}`,
+      label: `fit p = ${fit.p.toFixed(3)}`,
+      curve: "Δk",
       p: fit.p,
       c: fit.c,
       kFrom: fit.kRange[0],

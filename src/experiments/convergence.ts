@@ -199,7 +199,8 @@ function levelFigure(sigma: CurveSummary[], sigmas: number[], scaling: SigmaScal
   for (const [name, f] of [["all σ", scaling.all], ["two smallest σ", scaling.small]] as const) {
     if (!f) continue;
     fits.push({
-      label: `landscape term ∝ σ to the power ${f.exponent.toFixed(2)} (${name})`,
+      label: `fit q = ${f.exponent.toFixed(2)} (${name})`,
+      curve: "landscape term",
       p: -f.exponent,
       c: f.c,
       kFrom: f.sigmas[0],
@@ -392,7 +393,8 @@ async function rateCurves(
     if (summary.fit) {
       const f = summary.fit;
       out.fits.push({
-        label: `fit (${c.label}): p = ${f.p.toFixed(2)}`,
+        label: `fit p = ${f.p.toFixed(2)} (${c.label})`,
+        curve: c.label,
         p: f.p,
         c: f.c,
         kFrom: f.kRange[0],

@@ -41,9 +41,11 @@ export interface CurveSeries {
   se?: ArrayLike<number>;
 }
 
-/** A fitted power law C k^-p drawn over [kFrom, kTo]. */
+/** A fitted power law C k^-p drawn over [kFrom, kTo], dashed, in the colour of its curve. */
 export interface FitLine {
   label: string;
+  /** The label of the series it fits. */
+  curve: string;
   p: number;
   c: number;
   kFrom: number;
@@ -64,10 +66,25 @@ function thin(n: number, k: ArrayLike<number>, max = 400): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** Colours of the curves by their order (Vega's tableau10, the default for nominal colour). */
+const CURVE_COLOURS = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+];
+
 /**
  * Δk against k, log-log, one line per series with a ±1 SE band, and optional fitted lines.
  * Series that name a `term` are dashed by it (colour by label, dash by term); values <= 0 (a
- * landscape term below zero) cannot be drawn on a log axis and are left out.
+ * landscape term below zero) cannot be drawn on a log axis and are left out. A fit is a dashed
+ * line in its curve's colour, with a legend of its own (the curves' legend names the curves).
  */
 export function deltaFigure(
   title: string,
@@ -96,6 +113,12 @@ export function deltaFigure(
       };
     })
   );
+  const labels = [...new Set(series.map((s) => s.label))];
+  const colourOf = (label: string) => {
+    const i = labels.indexOf(label);
+    if (i < 0) throw new RangeError(`a fit of "${label}", which is not a curve of this figure`);
+    return CURVE_COLOURS[i % CURVE_COLOURS.length];
+  };
   const fitRows = fits.flatMap((f) =>
     [f.kFrom, f.kTo].map((k) => ({ series: f.label, k, delta: Math.exp(f.c) * k ** -f.p }))
   );
@@ -118,13 +141,14 @@ export function deltaFigure(
     field: "series",
     type: "nominal" as const,
     title: fitRows.length ? "measured (band: ±1 SE)" : null,
+    scale: { domain: labels, range: labels.map(colourOf) },
     legend,
   };
   const fitColor = {
     field: "series",
     type: "nominal" as const,
     title: "fitted power laws",
-    scale: { scheme: "dark2" },
+    scale: { domain: fits.map((f) => f.label), range: fits.map((f) => colourOf(f.curve)) },
     legend: { ...legend, symbolType: "stroke", symbolDash: [6, 4], symbolStrokeWidth: 2 },
   };
   const terms = [...new Set(series.flatMap((s) => s.term === undefined ? [] : [s.term]))];
