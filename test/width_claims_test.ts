@@ -3,7 +3,14 @@
  * effect holds, none is inconclusive, the reverse is contradicted, each with its CI.
  */
 import assert from "node:assert/strict";
-import { claims, type RunResults } from "../src/experiments/report.ts";
+import {
+  claims,
+  RAYS_AT_THE_EDGE,
+  reportBlocks,
+  type ReportRun,
+  type RunResults,
+} from "../src/experiments/report.ts";
+import { PRESETS } from "../src/experiments/presets.ts";
 import { summarizeSeeds } from "../src/experiments/compare.ts";
 import type { LandscapeFigure, LandscapeResult } from "../src/experiments/landscapes.ts";
 
@@ -102,4 +109,35 @@ Deno.test("Figs. 3-4 claims over seeds need every difference to hold; one revers
   const single = claim({ fig4: depth([0.5], [1.5]) }, "fig4-depth");
   assert.equal(single.verdict, "inconclusive");
   assert.match(single.measured, /one seed: the noise between seeds is unmeasured/);
+});
+
+Deno.test("the report says in words what rays at the edge are, and times its steps in a table", () => {
+  const run = {
+    dir: "runs/x",
+    preset: PRESETS.tiny,
+    context: {},
+    path: (f: string) => Promise.resolve(`runs/x/${f}`),
+    log: [
+      { name: "train-mlp-bn-seed0", seconds: 12.34, skipped: false },
+      { name: "rate-mlp-bn", seconds: 0, skipped: true },
+    ],
+  } as unknown as ReportRun;
+  const narrow = [0.47, 0.5, 0.53];
+  const blocks = reportBlocks(run, { fig2: fig2(narrow, narrow, narrow) }, {
+    command: "experiment all",
+    adapter: "test",
+    seconds: 13,
+  });
+  const widths = blocks.findIndex((b) =>
+    b.kind === "table" && b.header.at(-1) === "rays at the edge"
+  );
+  assert.ok(widths > 0, "a widths table with its rays at the edge");
+  assert.deepEqual(blocks[widths + 1], { kind: "paragraph", text: RAYS_AT_THE_EDGE });
+  assert.match(RAYS_AT_THE_EDGE, /"Rays at the edge" counts the rays that reached that rise/);
+  const steps = blocks.find((b) => b.kind === "table" && b.header.join() === "step,time");
+  assert.deepEqual(steps && steps.kind === "table" && steps.rows, [
+    ["train-mlp-bn-seed0", "12.3 s"],
+    ["rate-mlp-bn", "skipped (done before)"],
+    ["total", "13 s"],
+  ]);
 });

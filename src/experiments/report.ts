@@ -114,66 +114,81 @@ function widthClaim(
 
 /** The paper's claims evaluated on a run's results. */
 export function claims(r: RunResults): Claim[] {
-  const out: Claim[] = [];
-  if (r.rate) out.push(...rateClaims(r.rate));
-  if (r.fig2) {
-    const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(r.fig2!, s));
-    if (bd && bn && plain) {
-      out.push(widthClaim(
-        "fig2-bn-narrows",
-        "CNN: batch normalization narrows the landscape (Fig. 2)",
-        [[plain, bn]],
-        r.fig2,
-      ));
-      out.push(widthClaim(
-        "fig2-dropout-widens",
-        "CNN: adding dropout after batch norm widens the landscape again (Fig. 2)",
-        [[bd, bn]],
-        r.fig2,
-      ));
-    }
-  }
-  if (r.fig3) {
-    const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(r.fig3!, s));
-    if (bd && bn && plain) {
-      out.push(widthClaim(
-        "fig3-widest",
-        "MLP: batch norm + dropout together give the widest landscape (Fig. 3)",
-        [[bd, bn], [bd, plain]],
-        r.fig3,
-      ));
-    }
-  }
-  if (r.fig4 && r.fig4.variants.length >= 2) {
-    const v = r.fig4.variants;
-    out.push(widthClaim(
-      "fig4-depth",
-      "CNN: more conv layers give a significantly wider landscape (Fig. 4)",
-      v.slice(1).map((deeper, i) => [deeper, v[i]]),
-      r.fig4,
-    ));
-  }
-  if (r.fig5) out.push(...sweepClaims(r.fig5));
-  if (r.fig6 && r.fig6.maps.length >= 2) {
-    const m = r.fig6.maps, first = m[0], last = m[m.length - 1];
-    out.push({
-      id: "fig6-local",
-      paper:
-        "As k grows, the integrand (L_{k+1} - L_k)² p(w) becomes dominated by local behaviour (Fig. 6)",
-      measured: m.map((x) => `k = ${x.k}: mass ${fmt(x.mass)}, mean radius ${fmt(x.meanRadius)}`)
-        .join("; "),
-      verdict: last.meanRadius < first.meanRadius && last.mass < first.mass
-        ? "holds"
-        : last.mass < first.mass
-        ? "inconclusive"
-        : "does not hold",
-      numbers: Object.fromEntries(
-        m.flatMap((x) => [[`mass_k${x.k}`, x.mass], [`radius_k${x.k}`, x.meanRadius]]),
-      ),
-      source: "fig6/summary.csv",
-    });
-  }
-  return out;
+  return [
+    ...(r.rate ? rateClaims(r.rate) : []),
+    ...(r.fig2 ? cnnStyleClaims(r.fig2) : []),
+    ...(r.fig3 ? mlpStyleClaims(r.fig3) : []),
+    ...(r.fig4 ? depthClaims(r.fig4) : []),
+    ...(r.fig5 ? sweepClaims(r.fig5) : []),
+    ...(r.fig6 ? localityClaims(r.fig6) : []),
+  ];
+}
+
+/** Fig. 2: batch norm narrows the CNN's landscape, and dropout after it widens it again. */
+function cnnStyleClaims(f: LandscapeFigure): Claim[] {
+  const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(f, s));
+  if (!bd || !bn || !plain) return [];
+  return [
+    widthClaim(
+      "fig2-bn-narrows",
+      "CNN: batch normalization narrows the landscape (Fig. 2)",
+      [[plain, bn]],
+      f,
+    ),
+    widthClaim(
+      "fig2-dropout-widens",
+      "CNN: adding dropout after batch norm widens the landscape again (Fig. 2)",
+      [[bd, bn]],
+      f,
+    ),
+  ];
+}
+
+/** Fig. 3: the MLP with batch norm and dropout has the widest landscape. */
+function mlpStyleClaims(f: LandscapeFigure): Claim[] {
+  const [bd, bn, plain] = ["bn-dropout", "bn", "plain"].map((s) => byStyle(f, s));
+  if (!bd || !bn || !plain) return [];
+  return [widthClaim(
+    "fig3-widest",
+    "MLP: batch norm + dropout together give the widest landscape (Fig. 3)",
+    [[bd, bn], [bd, plain]],
+    f,
+  )];
+}
+
+/** Fig. 4: each deeper CNN is wider than the one before it. */
+function depthClaims(f: LandscapeFigure): Claim[] {
+  const v = f.variants;
+  if (v.length < 2) return [];
+  return [widthClaim(
+    "fig4-depth",
+    "CNN: more conv layers give a significantly wider landscape (Fig. 4)",
+    v.slice(1).map((deeper, i) => [deeper, v[i]]),
+    f,
+  )];
+}
+
+/** Fig. 6: the integrand's mass and mean radius fall as k grows. */
+function localityClaims(f: IntegrandResult): Claim[] {
+  const m = f.maps;
+  if (m.length < 2) return [];
+  const first = m[0], last = m[m.length - 1];
+  return [{
+    id: "fig6-local",
+    paper:
+      "As k grows, the integrand (L_{k+1} - L_k)² p(w) becomes dominated by local behaviour (Fig. 6)",
+    measured: m.map((x) => `k = ${x.k}: mass ${fmt(x.mass)}, mean radius ${fmt(x.meanRadius)}`)
+      .join("; "),
+    verdict: last.meanRadius < first.meanRadius && last.mass < first.mass
+      ? "holds"
+      : last.mass < first.mass
+      ? "inconclusive"
+      : "does not hold",
+    numbers: Object.fromEntries(
+      m.flatMap((x) => [[`mass_k${x.k}`, x.mass], [`radius_k${x.k}`, x.meanRadius]]),
+    ),
+    source: "fig6/summary.csv",
+  }];
 }
 
 /** What the landscape tables' "rays at the edge" column counts, in words. */
