@@ -13,7 +13,7 @@ export interface Dataset {
   shape: number[];
   /** Number of classes; labels lie in [0, classes). */
   classes: number;
-  /** size x C x H x W values, normalised. */
+  /** samples x C x H x W values, normalised. */
   images: Float32Array;
   /** One label per sample. */
   labels: Uint8Array;

@@ -370,7 +370,7 @@ export class Gpu implements Disposable {
     this.#count();
   }
 
-  /** Records resolving `count` queries into `dst` at byte `offset`. */
+  /** Records resolving the first `count` queries of `querySet` into `dst`, from byte 0. */
   resolveQueries(querySet: GPUQuerySet, count: number, dst: GPUBuffer): void {
     const encoder = this.#open();
     this.#endPass();
