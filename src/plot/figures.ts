@@ -80,6 +80,9 @@ const CURVE_COLOURS = [
   "#bab0ac",
 ];
 
+/** A fit's dash: longer than any term's (solid, 6-3, 2-2, 8-2-2-2), so a fit reads as no term. */
+const FIT_DASH = [12, 4];
+
 /**
  * Δk against k, log-log, one line per series with a ±1 SE band, and optional fitted lines.
  * Series that name a `term` are dashed by it (colour by label, dash by term); values <= 0 (a
@@ -149,7 +152,7 @@ export function deltaFigure(
     type: "nominal" as const,
     title: "fitted power laws",
     scale: { domain: fits.map((f) => f.label), range: fits.map((f) => colourOf(f.curve)) },
-    legend: { ...legend, symbolType: "stroke", symbolDash: [6, 4], symbolStrokeWidth: 2 },
+    legend: { ...legend, symbolType: "stroke", symbolDash: FIT_DASH, symbolStrokeWidth: 2.5 },
   };
   const terms = [...new Set(series.flatMap((s) => s.term === undefined ? [] : [s.term]))];
   const dash = terms.length
@@ -186,7 +189,7 @@ export function deltaFigure(
   ];
   const fitted = {
     data: { values: fitRows },
-    mark: { type: "line" as const, strokeDash: [6, 4], strokeWidth: 2 },
+    mark: { type: "line" as const, strokeDash: FIT_DASH, strokeWidth: 2.5 },
     encoding: { x, y, color: fitColor },
   };
   return {
