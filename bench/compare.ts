@@ -12,6 +12,16 @@
  * --points points): the engine's fused evaluation and its materialised slow path, and in tfjs
  * and PyTorch a loop over points that adds sigma * noise to the weights and evaluates.
  *
+ * Equal-accuracy Δk (workload `delta_se`, at σ = 0.001 and 0.01): the paper MLP trained for
+ * --se-epochs epochs (bench/delta_se.ts), its w* and first 101 samples of a seeded order handed
+ * to PyTorch in one file; the engine evaluates --se-points points as antithetic pairs
+ * w* ± σε, PyTorch as plain Monte Carlo (torch_bench.py delta_se). Each side runs a pilot (its
+ * own draws, in this run), and the landscape term Δk − a_k² of Δ_11 and Δ_101 and its standard
+ * error are computed from both loss matrices by the same host code. Time to a standard error X
+ * is defined as measured time per point x points needed, points needed = pilot points x
+ * (SE_pilot / X)^2 (bench/equal_accuracy.ts); X is 10% of the inverse-variance weighted mean of
+ * the two estimates of the landscape term.
+ *
  * Method: every contender is warmed up (pipelines compiled, allocations made), then each
  * repetition runs every contender once in turn (A B C A B C ...). Fast workloads run `inner`
  * units per timed sample, calibrated so one sample takes about --target-ms, and report time per
@@ -22,11 +32,12 @@
  * contender failed (a skipped one, e.g. PyTorch not importable, is reported, not an error).
  *
  * Run time on lavapipe (2 vCPUs): about 13 minutes in full (tfjs's CNN step alone takes over a
- * minute per step), about 80 s with --quick.
+ * minute per step), about 80 s with --quick, plus about a minute for delta_se.
  *
  * Usage: deno run -A bench/compare.ts [--json out.json] [--quick] [--reps 5] [--cnn-reps 2]
  *        [--points 256] [--samples 256] [--eval-batch 64] [--target-ms 500] [--threads N]
- *        [--no-tfjs] [--no-torch] [--only matmul,mlp_step,cnn_step,cnn_eval,delta]
+ *        [--se-points 256] [--se-epochs 2] [--no-tfjs] [--no-torch]
+ *        [--only matmul,mlp_step,cnn_step,cnn_eval,delta,delta_se]
  * --quick: 3 repetitions, 1 for the CNN step, tfjs's CNN step and CNN evaluation skipped, 64 points.
  * @module
  */
@@ -34,7 +45,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { aptInstall, isDebianRoot } from "../src/gpu/preflight.ts";
 import { Gpu } from "../src/gpu/gpu.ts";
+import type { DeltaCurve } from "../src/landscape/delta.ts";
 import { gemmVariant } from "../src/nn/gemm.ts";
+import { DeltaSeSetup, torchPilot } from "./delta_se.ts";
+import { pointsNeeded, targetStandardError } from "./equal_accuracy.ts";
 import {
   DeltaMatrix,
   Evaluate,
@@ -58,6 +72,8 @@ const { values: args } = parseArgs({
     "eval-batch": { type: "string", default: "64" },
     "target-ms": { type: "string" },
     threads: { type: "string" },
+    "se-points": { type: "string", default: "256" },
+    "se-epochs": { type: "string", default: "2" },
     "no-tfjs": { type: "boolean", default: false },
     "no-torch": { type: "boolean", default: false },
     only: { type: "string" },
@@ -78,12 +94,28 @@ const POINTS = Number(args.points ?? (quick ? 64 : 256));
 const SAMPLES = Number(args.samples);
 const EVAL_BATCH = Number(args["eval-batch"]);
 const TARGET_MS = Number(args["target-ms"] ?? (quick ? 250 : 500));
+const SE_POINTS = Number(args["se-points"]);
+const SE_EPOCHS = Number(args["se-epochs"]);
 const ONLY = args.only ? new Set(args.only.split(",")) : null;
 for (
-  const [name, v] of Object.entries({ REPS, CNN_REPS, POINTS, SAMPLES, EVAL_BATCH, TARGET_MS })
+  const [name, v] of Object.entries({
+    REPS,
+    CNN_REPS,
+    POINTS,
+    SAMPLES,
+    EVAL_BATCH,
+    TARGET_MS,
+    SE_POINTS,
+    SE_EPOCHS,
+  })
 ) {
   if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`${name} must be a positive integer`);
 }
+if (SE_POINTS % 2 !== 0) throw new RangeError("SE_POINTS must be even (antithetic pairs)");
+/** Samples of the equal-accuracy rows: k up to 101, for Δ_11 and Δ_101. */
+const SE_SAMPLES = 101, SE_KS = [11, 101], SE_SIGMAS = [0.001, 0.01], SE_SEED = 1;
+/** The standard error asked for, as a fraction of the landscape term. */
+const SE_FRACTION = 0.1;
 
 const log = (line: string) => console.error(line);
 
@@ -114,6 +146,8 @@ interface Contender {
 
 interface Workload {
   id: string;
+  /** The name --only selects it by (default: id). */
+  group?: string;
   title: string;
   /** What one unit is, for the table. */
   unit: string;
@@ -478,7 +512,87 @@ const workloads: Workload[] = [
       },
     ],
   },
+  ...SE_SIGMAS.map((sigma): Workload => ({
+    id: `delta_se:${sigma}`,
+    group: "delta_se",
+    title: `Δk pilot at σ = ${sigma}, trained paper MLP, ${SE_POINTS} points x ${SE_SAMPLES} ` +
+      `samples (engine antithetic, others plain)`,
+    unit: `ms/${SE_POINTS} points`,
+    itemsPerUnit: SE_POINTS,
+    item: "point",
+    flopsPerItem: forwardFlops(PAPER_MLP) * SE_SAMPLES,
+    reps: REPS,
+    contenders: [
+      {
+        framework: "engine",
+        inner: 1,
+        make: async () => {
+          const s = await deltaSe();
+          pilots.set(`${sigma} engine`, await s.pilot(sigma));
+          return engineUnit(s.model.params.count, () => s.evaluate(sigma), () => {});
+        },
+      },
+      {
+        framework: "torch-cpu",
+        inner: 1,
+        make: async () => {
+          if (!torch) return torchStatus;
+          const s = await deltaSe();
+          const meta = await torch.call({
+            cmd: "setup",
+            workload: "delta_se",
+            state: await exchangeFile(s),
+            sigma,
+            points: SE_POINTS,
+            seed: SE_SEED,
+          });
+          pilots.set(
+            `${sigma} torch-cpu`,
+            torchPilot(meta.losses as number[], meta.center as number[], SE_POINTS),
+          );
+          return {
+            parameters: Number(meta.parameters),
+            run: async (inner) =>
+              Number(
+                (await torch!.call({ cmd: "run", workload: "delta_se", inner: inner * SE_POINTS }))
+                  .ms,
+              ),
+            dispose: () => {},
+          };
+        },
+      },
+    ],
+  })),
 ];
+
+// Equal-accuracy Δk: one trained model for both σ and both frameworks, made on first use.
+const seState: { setup?: DeltaSeSetup; file?: string } = {};
+/** Pilot curves by "σ framework". */
+const pilots = new Map<string, DeltaCurve>();
+
+async function deltaSe(): Promise<DeltaSeSetup> {
+  if (!seState.setup) {
+    log(`training the paper MLP for ${SE_EPOCHS} epoch(s) for the equal-accuracy rows ...`);
+    seState.setup = await DeltaSeSetup.create(gpu, {
+      points: SE_POINTS,
+      samples: SE_SAMPLES,
+      epochs: SE_EPOCHS,
+      seed: SE_SEED,
+    });
+    log(`  trained on ${seState.setup.trainImages} images from ${seState.setup.dataDir}`);
+  }
+  return seState.setup;
+}
+
+/** The file handing w* and the samples to PyTorch (written once, removed at the end). */
+async function exchangeFile(s: DeltaSeSetup): Promise<string> {
+  if (!seState.file) {
+    const path = await Deno.makeTempFile({ prefix: "delta_se-", suffix: ".safetensors" });
+    seState.file = path;
+    await Deno.writeFile(path, await s.exchangeBytes());
+  }
+  return seState.file;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Measurement
@@ -561,11 +675,13 @@ async function measure(w: Workload): Promise<Measured[]> {
 
 try {
   for (const w of workloads) {
-    if (ONLY && !ONLY.has(w.id)) continue;
+    if (ONLY && !ONLY.has(w.group ?? w.id)) continue;
     results.push({ workload: w, measured: await measure(w) });
   }
 } finally {
   await torch?.close();
+  seState.setup?.dispose();
+  if (seState.file) await Deno.remove(seState.file).catch(() => {});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,11 +744,11 @@ const table: string[][] = results.map(({ workload: w, measured }) => {
   ];
 });
 
-function markdown(rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+function markdown(rows: string[][], head = header): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), line(widths.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+  return [line(head), line(widths.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
 }
 
 // Targets of the issue, from the medians above.
@@ -723,6 +839,99 @@ speedupTarget("1024^3 matmul >= 2x tfjs-webgpu", "matmul", "tfjs-webgpu", 2);
   } else targets.push({ target: name, measured: "not measured", met: null });
 }
 
+// Equal-accuracy Δk: time to a standard error X on the landscape term, from this run's pilots
+// and per-point times.
+interface SeSide {
+  /** The landscape term Δk − a_k² and its standard error from the pilot. */
+  landscape: number;
+  se: number;
+  msPerPoint: number;
+  pointsNeeded: number;
+  ms: number;
+}
+interface SeRow {
+  sigma: number;
+  k: number;
+  /** The standard error asked for. */
+  target: number;
+  engine: SeSide;
+  torch: SeSide;
+  /** PyTorch's time over the engine's. */
+  engineSooner: number;
+}
+const seRows: SeRow[] = [];
+for (const sigma of SE_SIGMAS) {
+  const id = `delta_se:${sigma}`;
+  const e = get(id, "engine"), t = get(id, "torch-cpu");
+  const pe = pilots.get(`${sigma} engine`), pt = pilots.get(`${sigma} torch-cpu`);
+  if (!e?.msPerItem || !t?.msPerItem || !pe?.terms || !pt?.terms) continue;
+  for (const k of SE_KS) {
+    const j = k - 2;
+    const est = (c: DeltaCurve) => ({ value: c.terms!.landscape[j], se: c.terms!.landscapeSe[j] });
+    const target = targetStandardError([est(pe), est(pt)], SE_FRACTION);
+    const side = (c: DeltaCurve, m: Measured): SeSide => {
+      const need = pointsNeeded(SE_POINTS, c.terms!.landscapeSe[j], target);
+      return {
+        ...est(c),
+        landscape: est(c).value,
+        msPerPoint: m.msPerItem!,
+        pointsNeeded: need,
+        ms: need * m.msPerItem!,
+      };
+    };
+    const engine = side(pe, e), torchSide = side(pt, t);
+    seRows.push({
+      sigma,
+      k,
+      target,
+      engine,
+      torch: torchSide,
+      engineSooner: torchSide.ms / engine.ms,
+    });
+  }
+}
+{
+  const name = "σ = 0.001: engine (antithetic) reaches the landscape term's SE >= 3x sooner " +
+    "than PyTorch plain MC (Δ_11 and Δ_101)";
+  const rows = seRows.filter((r) => r.sigma === 0.001);
+  if (rows.length === SE_KS.length) {
+    const worst = Math.min(...rows.map((r) => r.engineSooner));
+    targets.push({
+      target: name,
+      measured: rows.map((r) => `Δ_${r.k}: ${sig(r.engineSooner)}x`).join(", "),
+      met: worst >= 3,
+      value: worst,
+    });
+  } else targets.push({ target: name, measured: "not measured", met: null });
+}
+for (
+  const [name, id] of [
+    [
+      `σ = 0.01: per-point cost of the Δk loss matrix <= 2x PyTorch's (delta_se: trained MLP, ` +
+      `${SE_SAMPLES} samples, engine antithetic)`,
+      "delta_se:0.01",
+    ],
+    [
+      `per-point cost of the Δk loss matrix <= 2x PyTorch's (delta: ${SAMPLES} samples, plain ` +
+      `points at σ = 0.01)`,
+      "delta",
+    ],
+  ]
+) {
+  const e = get(id, "engine"), t = get(id, "torch-cpu");
+  if (e?.msPerItem && t?.msPerItem) {
+    const r = e.msPerItem / t.msPerItem;
+    targets.push({
+      target: name,
+      measured: `${sig(r)}x (engine ${sig(e.msPerItem)} ms/point, PyTorch ${
+        sig(t.msPerItem)
+      } ms/point)`,
+      met: r <= 2,
+      value: r,
+    });
+  } else targets.push({ target: name, measured: "not measured", met: null });
+}
+
 console.log(
   `\nMachine: ${machine.nproc} CPUs, ${cpuModel}; WebGPU adapter: ${gpu.adapter} ` +
     `(engine GEMM core "${machine.gemmCore}"); Deno ${machine.deno}`,
@@ -743,6 +952,39 @@ for (const { workload: w, measured } of results) {
     .filter(([, r]) => r !== undefined)
     .map(([f, r]) => `engine/${f} ${sig(r!)}`);
   if (cells.length) console.log(`  ${w.title}: ${cells.join(", ")}`);
+}
+if (seRows.length) {
+  console.log(
+    `\nEqual-accuracy Δk (paper MLP trained ${SE_EPOCHS} epoch(s) on ` +
+      `${seState.setup?.trainImages} images; same w* and samples for both): time to a standard ` +
+      `error X on the landscape term Δk − a_k² = ms per point x points needed, points needed = ` +
+      `${SE_POINTS} x (SE of the ${SE_POINTS}-point pilot / X)^2; X = ${SE_FRACTION * 100}% of ` +
+      `the weighted mean of both estimates. Engine: antithetic pairs; PyTorch: plain Monte Carlo.\n`,
+  );
+  const seHeader = [
+    "σ",
+    "k",
+    "landscape term, engine",
+    "landscape term, PyTorch",
+    "X",
+    "points needed, engine / PyTorch",
+    "ms/point, engine / PyTorch",
+    "time to SE X, engine / PyTorch",
+    "engine sooner",
+  ];
+  const small = (x: number) => x.toExponential(2);
+  const seTable = seRows.map((r) => [
+    String(r.sigma),
+    String(r.k),
+    `${small(r.engine.landscape)} ± ${small(r.engine.se)}`,
+    `${small(r.torch.landscape)} ± ${small(r.torch.se)}`,
+    small(r.target),
+    `${Math.ceil(r.engine.pointsNeeded)} / ${Math.ceil(r.torch.pointsNeeded)}`,
+    `${sig(r.engine.msPerPoint)} / ${sig(r.torch.msPerPoint)}`,
+    `${sig(r.engine.ms / 1000)} s / ${sig(r.torch.ms / 1000)} s`,
+    `${sig(r.engineSooner)}x`,
+  ]);
+  console.log(markdown(seTable, seHeader));
 }
 console.log("\nTargets:");
 for (const t of targets) {
@@ -773,6 +1015,9 @@ if (args.json) {
       samples: SAMPLES,
       evalBatch: EVAL_BATCH,
       targetMs: TARGET_MS,
+      sePoints: SE_POINTS,
+      seSamples: SE_SAMPLES,
+      seEpochs: SE_EPOCHS,
     },
     roofline: roof,
     tfjs: { status: tfjsStatus, info: tfjsInfo },
@@ -808,6 +1053,7 @@ if (args.json) {
         ),
       },
     })),
+    equalAccuracy: seRows,
     targets,
   };
   await Deno.writeTextFile(args.json, JSON.stringify(json, null, 2) + "\n");

@@ -12,6 +12,10 @@ Workloads (all float32, batch 64 unless said):
   delta      per-sample losses of the paper MLP (eval mode) on --samples images at one point
              w* + sigma * eps (every trainable parameter perturbed, eps ~ N(0, I) drawn with
              torch.randn_like, w* restored at the end); one unit = one point
+  delta_se   the same loop at plain Monte-Carlo points around the engine's trained w*, on its
+             samples (both from the safetensors file "state": the state dict plus x and y, see
+             bench/delta_se.ts); setup also runs a seeded pilot of "points" points and returns
+             its losses [points, n] and those at w* [n]; one unit = one point (serve mode only)
 
 Usage:
   /usr/bin/python3 bench/torch_bench.py --info
@@ -133,7 +137,7 @@ class Workloads:
         self.torch, self.nn, self.F = torch, nn, F
         self.state = {}
 
-    def setup(self, name, batch=64, samples=256, sigma=0.01):
+    def setup(self, name, batch=64, samples=256, sigma=0.01, state=None, points=0, seed=0):
         torch, nn, F = self.torch, self.nn, self.F
         torch.manual_seed(0)
         if name == "matmul":
@@ -192,7 +196,43 @@ class Workloads:
             self.state[name] = point
             self.state[name + ":restore"] = restore
             return {"parameters": sum(p.numel() for p in params)}
+        if name == "delta_se":
+            return self.setup_delta_se(state, sigma, points, seed)
         raise ValueError(f"unknown workload {name}")
+
+    def setup_delta_se(self, path, sigma, points, seed):
+        torch, F = self.torch, self.F
+        tensors = read_safetensors(path)
+        x, y = tensors.pop("x"), tensors.pop("y").long()
+        model = mlp_model(self.nn)
+        model.load_state_dict(tensors, strict=True)
+        model.eval()
+        params = list(model.parameters())
+        centers = [p.detach().clone() for p in params]
+
+        def losses():
+            return F.cross_entropy(model(x), y, reduction="none")
+
+        def point():
+            with torch.no_grad():
+                for p, c in zip(params, centers):
+                    torch.add(c, torch.randn_like(c), alpha=sigma, out=p.data)
+                return losses()
+
+        def restore():
+            with torch.no_grad():
+                for p, c in zip(params, centers):
+                    p.data.copy_(c)
+
+        with torch.no_grad():
+            center = losses()
+        torch.manual_seed(seed)
+        pilot = torch.stack([point() for _ in range(points)])
+        restore()
+        self.state["delta_se"] = point
+        self.state["delta_se:restore"] = restore
+        return {"parameters": sum(p.numel() for p in params),
+                "losses": pilot.flatten().tolist(), "center": center.tolist()}
 
     def run(self, name, inner=1):
         work = self.state[name]
@@ -204,6 +244,28 @@ class Workloads:
         if restore:
             restore()
         return ms
+
+
+def read_safetensors(path):
+    """Tensors of a safetensors file (F32 and I64), without the safetensors package."""
+    import struct
+
+    import numpy as np
+    import torch
+
+    with open(path, "rb") as f:
+        raw = f.read()
+    (size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + size])
+    dtypes = {"F32": np.float32, "I64": np.int64}
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = t["data_offsets"]
+        data = np.frombuffer(raw[8 + size + begin:8 + size + end], dtype=dtypes[t["dtype"]])
+        out[name] = torch.from_numpy(data.reshape(t["shape"]).copy())
+    return out
 
 
 DEFAULT_THREADS = None
@@ -254,7 +316,9 @@ def main():
                     reply = info(threads)
                 elif cmd == "setup":
                     reply = w.setup(msg["workload"], batch=msg.get("batch", 64),
-                                    samples=msg.get("samples", 256))
+                                    samples=msg.get("samples", 256),
+                                    sigma=msg.get("sigma", 0.01), state=msg.get("state"),
+                                    points=msg.get("points", 0), seed=msg.get("seed", 0))
                 elif cmd == "run":
                     reply = {"ms": w.run(msg["workload"], msg.get("inner", 1))}
                 else:
