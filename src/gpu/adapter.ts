@@ -60,6 +60,14 @@ export async function findAdapter(
   return await navigator.gpu.requestAdapter({ powerPreference });
 }
 
+/**
+ * Whether an adapter description (see {@link describeAdapter}) names a driver that runs shaders
+ * on the CPU (lavapipe/llvmpipe, SwiftShader, softpipe, or any fallback adapter).
+ */
+export function isSoftwareAdapter(description: string): boolean {
+  return /\[software\]|llvmpipe|lavapipe|swiftshader|softpipe/i.test(description);
+}
+
 /** A short human description of an adapter, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
 export function describeAdapter(adapter: GPUAdapter): string {
   const info = adapter.info;

@@ -18,6 +18,7 @@
  * order, so results are deterministic for a given core.
  * @module
  */
+import { isSoftwareAdapter } from "../gpu/adapter.ts";
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
 import { type Uniforms, type UniformStruct, uniformStruct } from "../gpu/uniforms.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
@@ -65,9 +66,7 @@ export const REGISTER_MAX_DIM = 2 ** 22;
 
 /** The core for an adapter: "register" for software adapters, "tiled" otherwise. */
 export function defaultGemmVariant(adapter: string): GemmVariant {
-  return /\[software\]|llvmpipe|lavapipe|swiftshader|softpipe/i.test(adapter)
-    ? "register"
-    : "tiled";
+  return isSoftwareAdapter(adapter) ? "register" : "tiled";
 }
 
 const chosen = new WeakMap<Gpu, GemmVariant>();
