@@ -4,6 +4,11 @@
 //              point g from a table (bias_table.wgsl's for G points, or b itself)
 //   1 dx       dx   (B x IN)  = dy (B x OUT) * W
 //   2 dw, db   [dW | db] (OUT x IN+1) = dy^T (OUT x B) * [x | 1]
+//   3 center   P (B x OUT) = x * W*^T, no bias (antithetic pairs on a shared input, below)
+//   4 pairs    Q[z] (B x OUT) = x * (sigma eps_z)^T for pair z of the dispatch, stored as the
+//              pair's two points y = P + Q + b and P - Q + b (b of each point from the table)
+// Antithetic pairs w* ± sigma eps_p on an input every point shares (a first layer) take one
+// product per pair plus P, instead of one per point: noise and multiply-adds halve.
 // The bias of the gradients rides along as an extra column of N, so no kernel is needed for
 // it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table.
 // Parameters and gradients are views of the model's flat buffers, so W and b (and dW and db)
@@ -27,6 +32,9 @@ struct Params {
   wIndex: u32,
   tableAt: u32, // b of point g at biasTable[tableAt + g * tableStride + n]
   tableStride: u32,
+  centerAt: u32, // MODE 4: P[m, n] at biasTable[centerAt + m * OUT + n]
+  pairOdd: u32, // MODE 4: 1 when the dispatch's first point is the - point of its pair
+  points: u32, // MODE 4: points of the dispatch (pairs may straddle its ends)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -41,7 +49,7 @@ fn gemm_shape() -> GemmShape {
 
 fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
   switch MODE {
-    case 0u: { // x[z][m, k]
+    case 0u, 3u, 4u: { // x[z][m, k]
       return srcA[z * p.xGroupStride + m * p.features + k];
     }
     case 1u: { // dy[m, k]
@@ -55,9 +63,9 @@ fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
 
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
   switch MODE {
-    case 0u: { // W^T[k, n] = W[n, k] at point z
+    case 0u, 3u, 4u: { // W^T[k, n] = W[n, k] at point z (MODE 4: sigma eps alone)
       let i = n * p.features + k;
-      return perturbed(z, p.wIndex + i, srcB[p.wAt + i]);
+      return perturbed(z, p.wIndex + i, select(srcB[p.wAt + i], 0.0, MODE == 4u));
     }
     case 1u: { // W[k, n]
       return srcB[p.wAt + k * p.features + n];
@@ -75,6 +83,22 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   switch MODE {
     case 0u: {
       dst[(z * p.batch + m) * p.outputs + n] = v + biasTable[p.tableAt + z * p.tableStride + n];
+    }
+    case 3u: {
+      dst[m * p.outputs + n] = v;
+    }
+    case 4u: { // points 2z - pairOdd (+) and 2z + 1 - pairOdd (-) of the dispatch
+      let center = biasTable[p.centerAt + m * p.outputs + n];
+      let minus = 2u * z + 1u - p.pairOdd;
+      if (minus < p.points) {
+        let b = biasTable[p.tableAt + minus * p.tableStride + n];
+        dst[(minus * p.batch + m) * p.outputs + n] = (center - v) + b;
+      }
+      if (minus >= 1u && minus - 1u < p.points) {
+        let plus = minus - 1u;
+        let b = biasTable[p.tableAt + plus * p.tableStride + n];
+        dst[(plus * p.batch + m) * p.outputs + n] = (center + v) + b;
+      }
     }
     case 1u: {
       dst[m * p.features + n] = v;
@@ -117,7 +141,7 @@ fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
   let m = mq * 4u;
   let count = dense_count(m, p.m);
   switch MODE {
-    case 0u: { // x[z][m.., k]
+    case 0u, 3u, 4u: { // x[z][m.., k]
       return dense_a4(z * p.xGroupStride + m * p.features + k, p.features, count);
     }
     case 1u: { // dy[m.., k]
@@ -133,12 +157,12 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
   let n = nq * 4u;
   let count = dense_count(n, p.n);
   switch MODE {
-    case 0u: { // W[n.., k] at point z
+    case 0u, 3u, 4u: { // W[n.., k] at point z (MODE 4: sigma eps alone)
       let at = p.wAt + n * p.features + k;
       let index = p.wIndex + n * p.features + k;
       var v = vec4<f32>(0.0);
       for (var j = 0u; j < count; j++) {
-        v[j] = perturbed(z, index + j * p.features, srcB[at + j * p.features]);
+        v[j] = perturbed(z, index + j * p.features, select(srcB[at + j * p.features], 0.0, MODE == 4u));
       }
       return v;
     }
@@ -159,7 +183,8 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
 fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
   let i = row * p.features + 4u * q;
   let at = p.wAt + i;
-  return perturbed4(z, p.wIndex + i, vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]));
+  let w = vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]);
+  return perturbed4(z, p.wIndex + i, select(w, vec4<f32>(0.0), MODE == 4u));
 }
 
 fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {

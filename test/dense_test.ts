@@ -153,7 +153,7 @@ for (const variant of VARIANTS) {
 
 for (const variant of VARIANTS) {
   gpuTest(
-    `dense forward at G perturbed points equals the materialised weights (full and subspace) (${variant})`,
+    `dense forward at G perturbed points equals the materialised weights (full, antithetic pairs, subspace) (${variant})`,
     (gpu) =>
       withVariant(gpu, variant, async () => {
         // Flat offsets are not zero. The register core reads 12 and 16 inputs in vec4s with
@@ -211,6 +211,46 @@ async function checkPerturbed(gpu: Gpu, inF: number, indexShift: number): Promis
       `[${inF}] at ${wb.offset}, point ${g}`,
     );
   }
+  // Antithetic pairs from an odd first point (the chunk starts and ends inside a pair): point t
+  // is w* ± sigma eps_{t/2}, computed as P ± Q_p + b with P = x w*^T and Q_p = x (sigma eps_p)^T,
+  // so the rounding scale is that of both products.
+  const firstOdd = 3;
+  const ya = layer.forward({
+    gpu,
+    training: false,
+    seed: 0,
+    step: 0,
+    perturbation: { mode: "full", points, seed, sigma, firstPoint: firstOdd, antithetic: true },
+    sharedInput: true,
+  }, x);
+  const gotA = await ya.read();
+  for (let g = 0; g < points; g++) {
+    const t = firstOdd + g, pair = Math.floor(t / 2), sign = t % 2 ? -1 : 1;
+    const nw = normalRef(outF * inF, seed, pair, RNG_DOMAIN.perturbation, wb.offset);
+    const nb = normalRef(outF, seed, pair, RNG_DOMAIN.perturbation, bb.offset);
+    const step = nw.values.map((v) => sign * sigma * v);
+    const w = values.weight.map((v, i) => v + step[i]);
+    const b = values.bias.map((v, i) => v + sign * sigma * nb.values[i]);
+    const ref = denseForward(xs, w, b, batch, inF, outF);
+    const center = denseForward(xs, values.weight, b, batch, inF, outF).scale;
+    const noiseScale = denseForward(xs, step, new Float64Array(outF), batch, inF, outF).scale;
+    const noise = (r: number) => r * 2 ** -11 + Math.min(2 ** -10, 2 ** -20 / r) + 1e-5 * (1 + r);
+    const bound = (i: number) => {
+      const m = Math.floor(i / outF), n = i % outF;
+      let e = sigma * noise(nb.radius[n]);
+      for (let k = 0; k < inF; k++) {
+        e += sigma * Math.abs(xs[m * inF + k]) * noise(nw.radius[n * inF + k]);
+      }
+      return e + (inF + 4) * EPS32 * (center[i] + noiseScale[i]) + 1e-30;
+    };
+    assertClose(
+      gotA.subarray(g * batch * outF, (g + 1) * batch * outF),
+      ref.y,
+      { bound },
+      `[${inF}] at ${wb.offset}, antithetic point ${t}`,
+    );
+  }
+  ya.dispose();
   // Subspace: w_g = w* + sum_j a[g, j] d_j with dim 3 (padded to 4).
   const n = store.values.size, dim4 = 4;
   const dirs = randomArray(n * dim4, 21).map((v, i) => (i % dim4 === 3 ? 0 : v));

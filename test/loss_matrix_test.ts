@@ -125,7 +125,14 @@ gpuTest(
     const [p, a, m] = [await plain.read(), await pairs.read(), await minus.read()];
     for (let pair = 0; pair < 4; pair++) {
       const row = (x: Float32Array, r: number) => x.subarray(r * 23, (r + 1) * 23);
-      assertBitwiseEqual(row(a, 2 * pair), row(p, pair), `pair ${pair}, + point`);
+      // The first layer forms a pair's two points as x w*^T ± x (sigma eps_p)^T (dense.ts),
+      // plain points as x (w* + sigma eps_t)^T: the same point up to rounding.
+      assertClose(
+        row(a, 2 * pair),
+        row(p, pair),
+        { atol: 2e-5, rtol: 2e-5 },
+        `pair ${pair}, + point`,
+      );
       if (pair < 2) {
         assertClose(row(a, 2 * pair + 1), row(m, 2 * pair), { atol: 2e-5, rtol: 2e-5 }, "- point");
       }
@@ -154,6 +161,35 @@ gpuTest(
     assertBitwiseEqual(bv, av, "chunked");
     assertBitwiseEqual(cv, av, "repeated");
     for (const t of [a, b, c]) t.dispose();
+    model.dispose();
+  },
+);
+
+gpuTest(
+  "antithetic pairs: chunks that split a pair give the same bytes as whole pairs",
+  async (gpu) => {
+    // A dense first layer takes one product per pair; chunks of 3 points from point 1 start
+    // and end inside pairs, which must not change any point's losses.
+    const model = await makeModel(gpu, MODELS[0][1]);
+    const data: EvalData = { dataset: synthetic({ samples: 19, seed: 6 }), loss: "cross-entropy" };
+    const points: Points = {
+      mode: "full",
+      count: 9,
+      seed: 5,
+      sigma: 0.1,
+      first: 1,
+      antithetic: true,
+    };
+    const whole = await lossMatrix(model, data, points);
+    const split = await lossMatrix(model, data, points, {
+      maxPointsPerChunk: 3,
+      maxSamplesPerChunk: 7,
+    });
+    const one = await lossMatrix(model, data, { ...points, count: 1, first: 4 });
+    const [wv, sv, ov] = [await whole.read(), await split.read(), await one.read()];
+    assertBitwiseEqual(sv, wv, "chunked");
+    assertBitwiseEqual(ov, wv.subarray(3 * 19, 4 * 19), "point 4 alone");
+    for (const t of [whole, split, one]) t.dispose();
     model.dispose();
   },
 );

@@ -34,7 +34,13 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", {
   wIndex: "u32", // position of W[0] in the model's flat trainable vector
   tableAt: "u32",
   tableStride: "u32",
+  centerAt: "u32",
+  pairOdd: "u32",
+  points: "u32",
 });
+
+/** The fields only the antithetic-pair products use, 0 elsewhere. */
+const NO_PAIRS = { centerAt: 0, pairOdd: 0, points: 0 };
 
 /** The dense shader assembled with a GEMM core and a perturbation variant. */
 function denseShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
@@ -99,6 +105,10 @@ export class Dense implements Layer {
       throw new RangeError(`input has ${groups} groups for ${points} parameter points`);
     }
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
+    const p = ctx.perturbation;
+    if (p?.mode === "full" && p.antithetic && ctx.sharedInput && groups === 1) {
+      return this.#forwardPairs(ctx, x, p);
+    }
     const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
     const params = span(weight.value, bias.value);
     // b of each point: the bias itself, or G perturbed copies.
@@ -135,12 +145,76 @@ export class Dense implements Layer {
         wIndex: weight.offset,
         tableAt: table ? 0 : params.at(bias.value),
         tableStride: table ? this.outFeatures : 0,
+        ...NO_PAIRS,
       },
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
       storeBindings: [null, null, y, table ?? params.view],
     });
     table?.dispose();
     if (ctx.training) this.#input = x;
+    return y;
+  }
+
+  /**
+   * y [G, B, out] at antithetic points w* ± sigma eps_p on an input x [1, B, in] they share:
+   * P = x W*^T once, Q_p = x (sigma eps_p)^T once per pair, each point P ± Q_p + its bias. The
+   * pairs a chunk of points straddles at either end are computed whole and half stored, so a
+   * point's value does not depend on how points are chunked.
+   */
+  #forwardPairs(
+    ctx: ForwardContext,
+    x: Tensor,
+    p: Extract<Perturbation, { mode: "full" }>,
+  ): Tensor {
+    const { weight, bias } = this.#params();
+    const { gpu } = ctx;
+    const { batch } = activationDims(x);
+    const out = this.outFeatures, first = p.firstPoint ?? 0;
+    const params = span(weight.value, bias.value);
+    // P, then the points' biases, in one buffer: the pair product's store reads both.
+    const biases = perturbedBiases(gpu, p, params.view, params.at(bias.value), bias.offset, out);
+    const table = Tensor.empty(gpu, [batch * out + p.points * out]);
+    gpu.copy(biases, table.view([p.points * out], batch * out));
+    biases.dispose();
+    const center = table.view([batch, out], 0);
+    const firstPair = Math.floor(first / 2);
+    const pairs = Math.floor((first + p.points - 1) / 2) - firstPair + 1;
+    // Pair z of the dispatch draws eps as plain point firstPair + z does: sigma eps_p alone.
+    const noise: Perturbation = { ...p, points: pairs, firstPoint: firstPair, antithetic: false };
+    const y = Tensor.empty(gpu, [p.points, batch, out]);
+    const product = (mode: 3 | 4, perturbation: Perturbation | undefined, dst: Tensor) =>
+      recordGemm(gpu, {
+        shader: denseShader(perturbation),
+        constants: { MODE: mode },
+        m: batch,
+        n: out,
+        k: this.inFeatures,
+        slices: pointCount(perturbation),
+        sharedA: true,
+        register: this.inFeatures % 4 === 0
+          ? { form: "dot", directA: x, packB: { rows: out, width: this.inFeatures / 4 } }
+          : undefined,
+        struct: UNIFORMS,
+        fields: {
+          features: this.inFeatures,
+          outputs: out,
+          batch,
+          xGroupStride: 0,
+          wAt: 0,
+          bAt: params.at(bias.value),
+          wIndex: weight.offset,
+          tableAt: batch * out,
+          tableStride: out,
+          centerAt: 0,
+          pairOdd: first % 2,
+          points: p.points,
+        },
+        loadBindings: withPerturbation([x, params.view], perturbation),
+        storeBindings: [null, null, dst, mode === 4 ? table : params.view],
+      });
+    product(3, undefined, center);
+    product(4, noise, y);
+    table.dispose();
     return y;
   }
 
@@ -204,6 +278,7 @@ export class Dense implements Layer {
         wIndex: weight.offset,
         tableAt: 0,
         tableStride: 0,
+        ...NO_PAIRS,
       }),
     };
   }

@@ -58,6 +58,12 @@ export interface ForwardContext {
   step: number;
   /** Evaluate G parameter points at once (eval mode only). */
   perturbation?: Perturbation;
+  /**
+   * The input x [1, B, ...] is the same for every parameter point (the model's input, before any
+   * layer with parameters), so a layer may compute its unperturbed product once for all points
+   * (default false: with one point, an input [1, B, ...] may be that point's own activation).
+   */
+  sharedInput?: boolean;
 }
 
 /** A layer of a sequential model. */

@@ -71,6 +71,8 @@ export class Sequential implements Disposable {
   /** Per-sample shape entering each layer, and (last) the output shape. */
   readonly shapes: readonly number[][];
   readonly #params: ParamStore;
+  /** Index of the first layer with parameters: the layers up to it see the model's input. */
+  readonly #firstWithParams: number;
   #activations: Tensor[] = [];
   #disposed = false;
 
@@ -80,7 +82,9 @@ export class Sequential implements Disposable {
     const shapes: number[][] = [[...config.inputShape]];
     for (const layer of this.layers) shapes.push(layer.outputShape(shapes[shapes.length - 1]));
     this.shapes = shapes;
-    this.#params = ParamStore.create(gpu, this.layers.map((l, i) => l.paramSpecs(shapes[i])));
+    const specs = this.layers.map((l, i) => l.paramSpecs(shapes[i]));
+    this.#params = ParamStore.create(gpu, specs);
+    this.#firstWithParams = specs.findIndex((s) => s.length > 0);
     this.layers.forEach((layer, i) => layer.bind(this.#params.bindingsOf(i)));
   }
 
@@ -124,8 +128,10 @@ export class Sequential implements Disposable {
     }
     let h = x;
     const kept: Tensor[] = [];
-    for (const layer of this.layers) {
-      const out = layer.forward(ctx, h);
+    // Up to the first layer with parameters, every parameter point sees the same input.
+    const shared = x.shape[0] === 1 && ctx.perturbation ? { ...ctx, sharedInput: true } : ctx;
+    for (const [i, layer] of this.layers.entries()) {
+      const out = layer.forward(i <= this.#firstWithParams ? shared : ctx, h);
       if (h !== x) kept.push(h);
       h = out;
     }
