@@ -5,7 +5,8 @@
 //   1 dx       dx (IC x NB*IH*IW) = W' (IC x OC*KH*KW) * dy gathered by output position
 //   2 dw, db   [dW | db] (OC x K+1) = dy (OC x NB*OH*OW) * [col(x) ; 1]^T
 // with K = IC*KH*KW, col(x)[(ic, kh, kw), (n, oh, ow)] = x[n, ic, oh*S + kh - P, ow*S + kw - P].
-// Bindings: 1 = x (forward) or dy, 2 = parameters (forward, dx) or x (dw), 3 = destination.
+// Bindings: 1 = x (forward) or dy, 2 = parameters (forward, dx) or x (dw), 3 = destination,
+// 5 = the forward's epilogue (epilogue.wgsl: ReLU and batch norm applied in its store).
 
 override MODE: u32 = 0;
 
@@ -125,7 +126,7 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   switch MODE {
     case 0u: {
       let ohw = p.outH * p.outW;
-      dst[((z * p.batch + n / ohw) * p.outC + m) * ohw + n % ohw] = v;
+      dst[((z * p.batch + n / ohw) * p.outC + m) * ohw + n % ohw] = epilogue(z, m, p.outC, v);
     }
     case 1u: {
       let ihw = p.inH * p.inW;

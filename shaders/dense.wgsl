@@ -10,7 +10,8 @@
 // Antithetic pairs w* ± sigma eps_p on an input every point shares (a first layer) take one
 // product per pair plus P, instead of one per point: noise and multiply-adds halve.
 // The bias of the gradients rides along as an extra column of N, so no kernel is needed for
-// it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table.
+// it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table,
+// 5 = the epilogue's (epilogue.wgsl: ReLU and batch norm applied in the forward's store).
 // Parameters and gradients are views of the model's flat buffers, so W and b (and dW and db)
 // sit in one binding at offsets wAt and bAt; wIndex is W's position in the flat vector (the
 // bias table has the bias's).
@@ -82,7 +83,8 @@ fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
 fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   switch MODE {
     case 0u: {
-      dst[(z * p.batch + m) * p.outputs + n] = v + biasTable[p.tableAt + z * p.tableStride + n];
+      let b = biasTable[p.tableAt + z * p.tableStride + n];
+      dst[(z * p.batch + m) * p.outputs + n] = epilogue(z, n, p.outputs, v + b);
     }
     case 3u: {
       dst[m * p.outputs + n] = v;
@@ -92,12 +94,12 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
       let minus = 2u * z + 1u - p.pairOdd;
       if (minus < p.points) {
         let b = biasTable[p.tableAt + minus * p.tableStride + n];
-        dst[(minus * p.batch + m) * p.outputs + n] = (center - v) + b;
+        dst[(minus * p.batch + m) * p.outputs + n] = epilogue(minus, n, p.outputs, (center - v) + b);
       }
       if (minus >= 1u && minus - 1u < p.points) {
         let plus = minus - 1u;
         let b = biasTable[p.tableAt + plus * p.tableStride + n];
-        dst[(plus * p.batch + m) * p.outputs + n] = (center + v) + b;
+        dst[(plus * p.batch + m) * p.outputs + n] = epilogue(plus, n, p.outputs, (center + v) + b);
       }
     }
     case 1u: {

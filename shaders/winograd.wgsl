@@ -11,7 +11,7 @@
 //                    d = input rows 2 th - pad .. + 3, columns 2 tw - pad .. + 3 (zero outside)
 //   gemm             M[xi] (K x T) = U[xi] (K x C) * V[xi]^T (C x T): the register core's
 //                    "dot" form reads U in place and V as packed, vec4s along c (C % 4 == 0)
-//   outputTransform  y[nb, k, 2 th + i, 2 tw + j] = (A^T M_kt A)[i, j] (+ bias[k])
+//   outputTransform  y[nb, k, 2 th + i, 2 tw + j] = epilogue((A^T M_kt A)[i, j] (+ bias[k]))
 //
 // At G parameter points (a perturb_*.wgsl variant defines perturbed()), U, V and M gain a
 // leading point (V: input group) axis, slice z = 16 g + xi of the products, and an input with
@@ -19,8 +19,9 @@
 //
 // Bindings: 1 = U (gemm), x (inputTransform) or M (outputTransform); 2 = V (gemm) or the
 // parameters (weight transform); 3 = what the kernel writes; 4 = the bias of each point
-// (bias_table.wgsl's table, or the bias itself). Invocations are numbered wid.x + wid.y *
-// nwg.x workgroups of 64 (folded past 65,535).
+// (bias_table.wgsl's table, or the bias itself); 5 = the output transform's epilogue
+// (epilogue.wgsl). Invocations are numbered wid.x + wid.y * nwg.x workgroups of 64 (folded
+// past 65,535).
 
 struct Params {
   m: u32, // K: output channels (the weight gradient: see its section below)
@@ -187,7 +188,7 @@ fn outputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
       let row = 2u * tile.y + a;
       let col = 2u * tile.z + b;
       if (row < p.outH && col < p.outW) {
-        dst[((nb * K + k) * p.outH + row) * p.outW + col] = y[a][b] + bias;
+        dst[((nb * K + k) * p.outH + row) * p.outW + col] = epilogue(point, k, K, y[a][b] + bias);
       }
     }
   }

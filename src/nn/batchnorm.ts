@@ -368,24 +368,48 @@ export class BatchNorm implements Layer {
   }
 
   #forwardEval(ctx: ForwardContext, x: Tensor): Tensor {
-    const gpu = ctx.gpu;
-    const p = ctx.perturbation;
     const d = this.#dims(x);
-    const points = pointCount(p);
+    const points = pointCount(ctx.perturbation);
     if (d.groups !== 1 && d.groups !== points) {
       throw new RangeError(
         `batchnorm evaluates ${points} parameter point(s): input groups must be 1 or ${points}, ` +
           `got activations [${x.shape}]`,
       );
     }
-    const [gamma, beta, runMean, runVar] = this.#params();
-    const perGroup = d.batch * d.channels * d.spatial;
-    const struct = this.#struct(gpu, d, {
+    const struct = this.#struct(ctx.gpu, d, {
       groups: points,
       chunks: 0,
-      xGroupStride: d.groups === 1 ? 0 : perGroup,
+      xGroupStride: d.groups === 1 ? 0 : d.batch * d.channels * d.spatial,
     });
-    const coef = Tensor.empty(gpu, [points, 4, d.channels]);
+    const coef = this.#evalCoefficients(ctx, struct, points);
+    const y = Tensor.empty(ctx.gpu, [points, ...x.shape.slice(1)]);
+    this.#normalize(ctx.gpu, d, x, y, coef, struct);
+    coef.dispose();
+    return y;
+  }
+
+  /**
+   * Records the evaluation coefficients of every parameter point of `ctx` (running statistics,
+   * gamma and beta read through its perturbation): [points, 4, C] holding mean, 1/std,
+   * gamma/std and beta, owned by the caller. What the eval forward applies, for a product
+   * that applies it in its store instead (src/nn/epilogue.ts).
+   */
+  evalCoefficients(ctx: ForwardContext): Tensor {
+    const channels = this.#params()[0].value.size;
+    const points = pointCount(ctx.perturbation);
+    const d = { batch: 1, channels, spatial: 1 };
+    return this.#evalCoefficients(
+      ctx,
+      this.#struct(ctx.gpu, d, { groups: points, chunks: 0, xGroupStride: 0 }),
+      points,
+    );
+  }
+
+  #evalCoefficients(ctx: ForwardContext, struct: Uniforms, points: number): Tensor {
+    const gpu = ctx.gpu, p = ctx.perturbation;
+    const [gamma, beta, runMean, runVar] = this.#params();
+    const channels = gamma.value.size;
+    const coef = Tensor.empty(gpu, [points, 4, channels]);
     const own: (GpuBufferView | null)[] = [
       null,
       coef,
@@ -407,12 +431,9 @@ export class BatchNorm implements Layer {
       kernel: { shader: shaderFor(p), entryPoint: "evalCoefficients", constants: { WG } },
       bindings,
       params: struct,
-      workgroups: ceilDiv(points * d.channels, WG),
+      workgroups: ceilDiv(points * channels, WG),
     });
-    const y = Tensor.empty(gpu, [points, ...x.shape.slice(1)]);
-    this.#normalize(gpu, d, x, y, coef, struct);
-    coef.dispose();
-    return y;
+    return coef;
   }
 
   /**

@@ -20,6 +20,7 @@ import {
   type ParamSpec,
 } from "./layer.ts";
 import { span } from "./param_store.ts";
+import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
 import {
   type Perturbation,
   perturbationShader,
@@ -48,9 +49,13 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", {
   bIndex: "u32",
 });
 
-/** The conv2d shader assembled with a GEMM core and a perturbation variant. */
-function convShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
-  return (core) => wgsl("shaders/conv2d.wgsl", source, core, perturbationShader(p));
+/** The conv2d shader assembled with a GEMM core, a perturbation variant and an epilogue. */
+function convShader(
+  p: Perturbation | undefined,
+  e?: Epilogue,
+): (core: ShaderSource) => ShaderSource {
+  return (core) =>
+    wgsl("shaders/conv2d.wgsl", source, core, perturbationShader(p), epilogueShader(e));
 }
 
 /** Options of a convolution. */
@@ -178,6 +183,16 @@ export class Conv2d implements Layer {
 
   /** y [G, B, out, OH, OW] for x [1 or G, B, in, H, W]. */
   forward(ctx: ForwardContext, x: Tensor): Tensor {
+    return this.#forward(ctx, x, undefined);
+  }
+
+  /** The evaluation forward with `epilogue` applied to every output (src/nn/epilogue.ts). */
+  forwardWith(ctx: ForwardContext, x: Tensor, epilogue: Epilogue): Tensor {
+    if (ctx.training) throw new Error("conv2d: epilogues are for evaluation only");
+    return this.#forward(ctx, x, epilogue);
+  }
+
+  #forward(ctx: ForwardContext, x: Tensor, epilogue: Epilogue | undefined): Tensor {
     const { weight, bias } = this.#params();
     const { groups, batch, sample, features } = activationDims(x);
     const [oc, oh, ow] = this.outputShape(sample);
@@ -189,9 +204,9 @@ export class Conv2d implements Layer {
     const y = Tensor.empty(ctx.gpu, [points, batch, oc, oh, ow]);
     const params = span(weight.value, bias.value);
     if (ctx.training) this.release();
-    const winograd = this.#forwardWinograd(ctx, x, y);
+    const winograd = this.#forwardWinograd(ctx, x, y, epilogue);
     const packed = winograd ? null : recordGemm(ctx.gpu, {
-      shader: convShader(ctx.perturbation),
+      shader: convShader(ctx.perturbation, epilogue),
       constants: { MODE: 0 },
       m: oc,
       n: batch * oh * ow,
@@ -210,7 +225,7 @@ export class Conv2d implements Layer {
         params.at(bias.value),
       ),
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
-      storeBindings: [null, null, y],
+      storeBindings: [null, null, y, null, epilogueBinding(epilogue, x)],
     });
     if (ctx.training) {
       this.#input = x;
@@ -228,6 +243,7 @@ export class Conv2d implements Layer {
     ctx: ForwardContext,
     x: Tensor,
     y: Tensor,
+    epilogue: Epilogue | undefined,
   ): { transformedInput: Tensor | null } | null {
     if (!winogradApplies(ctx.gpu, this.inChannels, this.kernelSize, this.stride, this.padding)) {
       return null;
@@ -254,6 +270,7 @@ export class Conv2d implements Layer {
         points: p
           ? { perturbation: p, groups, wIndex: weight.offset, bIndex: bias.offset }
           : undefined,
+        epilogue,
       },
       ctx.training &&
         winogradGradientApplies(

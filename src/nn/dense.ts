@@ -14,6 +14,7 @@ import {
   sampleSize,
 } from "./layer.ts";
 import { span } from "./param_store.ts";
+import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
 import {
   type Perturbation,
   perturbationShader,
@@ -42,9 +43,13 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", {
 /** The fields only the antithetic-pair products use, 0 elsewhere. */
 const NO_PAIRS = { centerAt: 0, pairOdd: 0, points: 0 };
 
-/** The dense shader assembled with a GEMM core and a perturbation variant. */
-function denseShader(p: Perturbation | undefined): (core: ShaderSource) => ShaderSource {
-  return (core) => wgsl("shaders/dense.wgsl", source, core, perturbationShader(p));
+/** The dense shader assembled with a GEMM core, a perturbation variant and an epilogue. */
+function denseShader(
+  p: Perturbation | undefined,
+  e?: Epilogue,
+): (core: ShaderSource) => ShaderSource {
+  return (core) =>
+    wgsl("shaders/dense.wgsl", source, core, perturbationShader(p), epilogueShader(e));
 }
 
 /** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
@@ -97,6 +102,16 @@ export class Dense implements Layer {
 
   /** y [G, B, out] for x [1 or G, B, ...]. */
   forward(ctx: ForwardContext, x: Tensor): Tensor {
+    return this.#forward(ctx, x, undefined);
+  }
+
+  /** The evaluation forward with `epilogue` applied to every output (src/nn/epilogue.ts). */
+  forwardWith(ctx: ForwardContext, x: Tensor, epilogue: Epilogue): Tensor {
+    if (ctx.training) throw new Error("dense: epilogues are for evaluation only");
+    return this.#forward(ctx, x, epilogue);
+  }
+
+  #forward(ctx: ForwardContext, x: Tensor, epilogue: Epilogue | undefined): Tensor {
     const { weight, bias } = this.#params();
     const { groups, batch, features } = activationDims(x);
     if (features !== this.inFeatures) this.outputShape(x.shape.slice(2));
@@ -107,7 +122,7 @@ export class Dense implements Layer {
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
     const p = ctx.perturbation;
     if (p?.mode === "full" && p.antithetic && ctx.sharedInput && groups === 1) {
-      return this.#forwardPairs(ctx, x, p);
+      return this.#forwardPairs(ctx, x, p, epilogue);
     }
     const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
     const params = span(weight.value, bias.value);
@@ -123,7 +138,7 @@ export class Dense implements Layer {
       )
       : null;
     recordGemm(ctx.gpu, {
-      shader: denseShader(ctx.perturbation),
+      shader: denseShader(ctx.perturbation, epilogue),
       constants: { MODE: 0 },
       m: batch,
       n: this.outFeatures,
@@ -148,7 +163,7 @@ export class Dense implements Layer {
         ...NO_PAIRS,
       },
       loadBindings: withPerturbation([x, params.view], ctx.perturbation),
-      storeBindings: [null, null, y, table ?? params.view],
+      storeBindings: [null, null, y, table ?? params.view, epilogueBinding(epilogue, x)],
     });
     table?.dispose();
     if (ctx.training) this.#input = x;
@@ -165,6 +180,7 @@ export class Dense implements Layer {
     ctx: ForwardContext,
     x: Tensor,
     p: Extract<Perturbation, { mode: "full" }>,
+    epilogue: Epilogue | undefined,
   ): Tensor {
     const { weight, bias } = this.#params();
     const { gpu } = ctx;
@@ -184,7 +200,8 @@ export class Dense implements Layer {
     const y = Tensor.empty(gpu, [p.points, batch, out]);
     const product = (mode: 3 | 4, perturbation: Perturbation | undefined, dst: Tensor) =>
       recordGemm(gpu, {
-        shader: denseShader(perturbation),
+        // The points' values (mode 4) pass through the epilogue, P (mode 3) does not.
+        shader: denseShader(perturbation, mode === 4 ? epilogue : undefined),
         constants: { MODE: mode },
         m: batch,
         n: out,
@@ -210,7 +227,9 @@ export class Dense implements Layer {
           points: p.points,
         },
         loadBindings: withPerturbation([x, params.view], perturbation),
-        storeBindings: [null, null, dst, mode === 4 ? table : params.view],
+        storeBindings: mode === 4
+          ? [null, null, dst, table, epilogueBinding(epilogue, x)]
+          : [null, null, dst, params.view],
       });
     product(3, undefined, center);
     product(4, noise, y);

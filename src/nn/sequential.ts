@@ -10,6 +10,7 @@ import { BatchNorm } from "./batchnorm.ts";
 import { Conv2d } from "./conv2d.ts";
 import { Dense } from "./dense.ts";
 import { Dropout } from "./dropout.ts";
+import { type EpilogueLayer, type FusedRun, fusedRuns } from "./epilogue.ts";
 import { Flatten } from "./flatten.ts";
 import type { ForwardContext, Layer } from "./layer.ts";
 import type { LayerSpec, ModelConfig } from "./model_config.ts";
@@ -74,6 +75,7 @@ export class Sequential implements Disposable {
   /** Index of the first layer with parameters: the layers up to it see the model's input. */
   readonly #firstWithParams: number;
   #activations: Tensor[] = [];
+  #fusedRuns?: FusedRun[];
   #disposed = false;
 
   /** Builds the model and allocates its (uninitialised) parameters. */
@@ -130,8 +132,20 @@ export class Sequential implements Disposable {
     const kept: Tensor[] = [];
     // Up to the first layer with parameters, every parameter point sees the same input.
     const shared = x.shape[0] === 1 && ctx.perturbation ? { ...ctx, sharedInput: true } : ctx;
-    for (const [i, layer] of this.layers.entries()) {
-      const out = layer.forward(i <= this.#firstWithParams ? shared : ctx, h);
+    // In evaluation, ReLU and batch norm after a product are applied in its store.
+    const runs = ctx.training ? [] : this.#fusedRuns ??= fusedRuns(this.layers);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layerCtx = i <= this.#firstWithParams ? shared : ctx;
+      const run = runs.find((r) => r.product === i);
+      let out: Tensor;
+      if (run) {
+        const norm = run.norm?.evalCoefficients(ctx) ?? null;
+        out = (this.layers[i] as EpilogueLayer).forwardWith(layerCtx, h, { ...run, norm });
+        norm?.dispose();
+        i = run.last;
+      } else {
+        out = this.layers[i].forward(layerCtx, h);
+      }
       if (h !== x) kept.push(h);
       h = out;
     }

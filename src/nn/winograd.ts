@@ -20,11 +20,19 @@ import {
   pointCount,
   withPerturbation,
 } from "./perturbation.ts";
+import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
 import source from "../../shaders/winograd.wgsl" with { type: "text" };
 
-/** winograd.wgsl assembled with a GEMM core and a perturbation variant. */
-function winogradShader(core: ShaderSource, p?: Perturbation): ShaderSource {
-  return wgsl("shaders/winograd.wgsl", source, invocationShader, core, perturbationShader(p));
+/** winograd.wgsl assembled with a GEMM core, a perturbation variant and an epilogue. */
+function winogradShader(core: ShaderSource, p?: Perturbation, e?: Epilogue): ShaderSource {
+  return wgsl(
+    "shaders/winograd.wgsl",
+    source,
+    invocationShader,
+    core,
+    perturbationShader(p),
+    epilogueShader(e),
+  );
 }
 
 /** One convolution of `batch` images: input [C, H, W] to output [K, OH, OW], OH = H + 2 pad - 2. */
@@ -55,6 +63,8 @@ export interface WinogradConv {
    * output gets G groups), with the flat indices of W and the bias; the input has 1 or G groups.
    */
   points?: { perturbation: Perturbation; groups: number; wIndex: number; bIndex: number };
+  /** Applied to every output value as the output transform stores it (evaluation only). */
+  epilogue?: Epilogue;
 }
 
 /** Output size and 2 x 2 tiles of a 3x3 stride-1 convolution of an inH x inW input. */
@@ -252,8 +262,11 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
     storeBindings: [null, null, m],
   });
   gpu.dispatch({
-    kernel: kernel("outputTransform"),
-    bindings: [m, null, c.output, table ?? c.params],
+    kernel: {
+      shader: winogradShader(gemmShader, perturbation, c.epilogue),
+      entryPoint: "outputTransform",
+    },
+    bindings: [m, null, c.output, table ?? c.params, epilogueBinding(c.epilogue, m)],
     params: struct,
     workgroups: ceilDiv(G * K * T, 64),
   });

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import type { Gpu } from "../src/gpu/gpu.ts";
+import { fusedRuns } from "../src/nn/epilogue.ts";
+import type { ForwardContext, Layer } from "../src/nn/layer.ts";
+import { cnn, type LayerSpec, mlp, type ModelConfig } from "../src/nn/model_config.ts";
+import { Sequential } from "../src/nn/sequential.ts";
+import { Tensor } from "../src/tensor.ts";
+import { assertBitwiseEqual, gpuTest, randomArray } from "./helpers.ts";
+
+/** The runs fusedRuns finds in a list of layer kinds, as "product..last flags". */
+function runsOf(kinds: string[]): string[] {
+  const layers = kinds.map((kind) => {
+    const layer = { kind } as unknown as Layer;
+    if (kind === "conv2d" || kind === "dense") Object.assign(layer, { forwardWith: () => {} });
+    return layer;
+  });
+  return fusedRuns(layers).map((r) =>
+    `${r.product}..${r.last}` + (r.reluFirst ? " relu" : "") + (r.norm ? " norm" : "") +
+    (r.reluLast ? " relu" : "")
+  );
+}
+
+Deno.test("fusedRuns: ReLU, batch norm, ReLU after a product, evaluation dropouts between", () => {
+  assert.deepEqual(runsOf(["conv2d", "relu", "batchnorm", "dropout", "conv2d"]), [
+    "0..2 relu norm",
+  ]);
+  assert.deepEqual(runsOf(["dense", "batchnorm", "relu", "dense", "relu"]), [
+    "0..2 norm relu",
+    "3..4 relu",
+  ]);
+  assert.deepEqual(runsOf(["conv2d", "dropout", "relu", "dropout", "batchnorm"]), [
+    "0..4 relu norm",
+  ]);
+  // Nothing to fold, or something else in between: the layers run as they are.
+  assert.deepEqual(runsOf(["conv2d", "flatten", "relu", "dense"]), []);
+  assert.deepEqual(runsOf(["relu", "batchnorm", "maxpool", "dense"]), []);
+  assert.deepEqual(runsOf(["conv2d", "maxpool", "batchnorm"]), []);
+  // A second ReLU before any batch norm starts nothing new.
+  assert.deepEqual(runsOf(["dense", "relu", "relu"]), ["0..1 relu"]);
+});
+
+const CONV_BN_RELU: ModelConfig = {
+  name: "conv-bn-relu",
+  inputShape: [3, 9, 7],
+  layers: [
+    { type: "conv2d", in: 3, out: 8, kernel: 3, padding: 1 },
+    { type: "batchnorm" },
+    { type: "relu" },
+    { type: "conv2d", in: 8, out: 5, kernel: 3, padding: 2 },
+    { type: "relu" },
+    { type: "batchnorm" },
+    { type: "flatten" },
+    { type: "dense", in: 5 * 11 * 9, out: 6 },
+  ] satisfies LayerSpec[],
+};
+
+const MODELS: [string, ModelConfig][] = [
+  [
+    "cnn, batch norm + dropout",
+    cnn({
+      inputShape: [1, 10, 10],
+      channels: 8,
+      convLayers: 2,
+      headChannels: 4,
+      batchNorm: true,
+      dropout: 0.2,
+    }),
+  ],
+  ["cnn, ReLU only", cnn({ inputShape: [1, 10, 10], channels: 4, convLayers: 2, headChannels: 3 })],
+  [
+    "mlp, batch norm + dropout",
+    mlp({
+      inputShape: [1, 6, 6],
+      hidden: 12,
+      layers: 3,
+      batchNorm: true,
+      dropout: 0.1,
+    }),
+  ],
+  ["conv -> batch norm -> ReLU, odd shapes", CONV_BN_RELU],
+];
+
+/** A model with running statistics moved off 0 and 1, so the batch norm does something. */
+async function trainedLooking(gpu: Gpu, config: ModelConfig): Promise<Sequential> {
+  const model = new Sequential(gpu, config);
+  model.initialize(3);
+  model.params.entries.filter((e) => e.spec.kind === "running").forEach((e, i) =>
+    gpu.write(e.binding.value, randomArray(e.binding.value.size, 60 + i, 0.2, 1.8))
+  );
+  await gpu.flush();
+  return model;
+}
+
+/** The layers one by one, each its own kernels: the evaluation forward without epilogues. */
+function layerByLayer(model: Sequential, ctx: ForwardContext, x: Tensor): Tensor {
+  let h = x;
+  for (const layer of model.layers) {
+    const out = layer.forward(ctx, h);
+    if (h !== x && out.buffer !== h.buffer) h.dispose();
+    h = out;
+  }
+  return h;
+}
+
+for (const [name, config] of MODELS) {
+  gpuTest(`${name}: the evaluation forward with epilogues equals layer by layer`, async (gpu) => {
+    const model = await trainedLooking(gpu, config);
+    const batch = 5;
+    const x = Tensor.from(
+      gpu,
+      randomArray(batch * config.inputShape.reduce((a, b) => a * b), 8),
+      [1, batch, ...config.inputShape],
+    );
+    const contexts: [string, ForwardContext][] = [
+      ["at w*", { gpu, training: false, seed: 0, step: 0 }],
+      ["at 3 perturbed points", {
+        gpu,
+        training: false,
+        seed: 0,
+        step: 0,
+        perturbation: { mode: "full", points: 3, seed: 4, sigma: 0.1 },
+      }],
+    ];
+    for (const [where, ctx] of contexts) {
+      const kernels: string[] = [];
+      const dispatch = gpu.dispatch.bind(gpu);
+      gpu.dispatch = (d) => {
+        kernels.push(d.kernel.entryPoint);
+        dispatch(d);
+      };
+      const fused = model.forward(ctx, x);
+      gpu.dispatch = dispatch;
+      // No ReLU or normalisation pass ran: each was applied in a product's store.
+      assert.deepEqual(
+        kernels.filter((k) => /^(relu|normalize)/.test(k)),
+        [],
+        `${name}, ${where}: ${kernels}`,
+      );
+      const reference = layerByLayer(model, ctx, x);
+      assertBitwiseEqual(await fused.read(), await reference.read(), `${name}, ${where}`);
+      fused.dispose();
+      reference.dispose();
+    }
+    x.dispose();
+    model.dispose();
+  });
+}
