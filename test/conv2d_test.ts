@@ -2,7 +2,12 @@ import { ok as assert } from "node:assert/strict";
 import type { Gpu } from "../src/gpu/gpu.ts";
 import { Conv2d } from "../src/nn/conv2d.ts";
 import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
-import { recordWinograd, recordWinogradGradient, winogradApplies } from "../src/nn/winograd.ts";
+import {
+  recordWinograd,
+  recordWinogradGradient,
+  winogradApplies,
+  winogradGradientApplies,
+} from "../src/nn/winograd.ts";
 import type { ForwardContext } from "../src/nn/layer.ts";
 import { RNG_DOMAIN } from "../src/rng/philox.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
@@ -106,10 +111,14 @@ async function checkConv(gpu: Gpu, g: ConvGeometry, seed: number) {
   const r = await runConv(gpu, g, seed);
   const d = convDepths(g);
   const ref = convForward(g, r.xs, r.values.weight, r.values.bias);
-  // Where the engine convolves by Winograd F(2x2, 3x3), its rounding scales with the
-  // transformed magnitudes (a few times sum |w x|) over a depth of C + 11 instead of 9 C + 1.
+  // Where the engine convolves by Winograd, its rounding scales with the transformed
+  // magnitudes (a few times sum |w x|) over a depth of C + 11 (F(2x2, 3x3), the training
+  // forward whose transformed input dW reuses) or C + 23 (F(4x4, 3x3)) instead of 9 C + 1.
+  const forwardSide = winogradGradientApplies(gpu, g.outC, g.batch, g.inH, g.inW, g.pad) ? 2 : 4;
   const yBound = winogradApplies(gpu, g.inC, g.k, g.stride, g.pad)
-    ? ((w) => bound(w.depth, w.scale))(winogradScale(g, r.xs, r.values.weight, r.values.bias))
+    ? ((w) => bound(w.depth, w.scale))(
+      winogradScale(g, r.xs, r.values.weight, r.values.bias, forwardSide),
+    )
     : bound(d.forward, ref.scale);
   assertClose(r.y, ref.y, { bound: yBound }, "y");
   const grads = convBackward(g, r.xs, r.values.weight, r.dys);
@@ -117,7 +126,7 @@ async function checkConv(gpu: Gpu, g: ConvGeometry, seed: number) {
   let dxBound = bound(d.dx, scale.dx);
   if (winogradApplies(gpu, g.outC, g.k, g.stride, g.k - 1 - g.pad)) {
     const { geometry, weights } = dxAsConv(g, r.values.weight);
-    const w = winogradScale(geometry, r.dys, weights);
+    const w = winogradScale(geometry, r.dys, weights, undefined, 4);
     dxBound = bound(w.depth, w.scale);
   }
   assertClose(r.dx, grads.dx, { bound: dxBound }, "dx");
@@ -194,10 +203,12 @@ Deno.test("conv2d float64 reference: dx is the convolution of dy with W rotated;
     const dx = convForward(geometry, dy, weights, new Float64Array(g.inC)).y;
     assertClose(dx, convBackward(g, x, w, dy).dx, { bound: () => 1e-12 }, `dx, pad ${pad}`);
     const direct = convForward(g, x, w, new Float64Array(g.outC)).scale;
-    const { scale } = winogradScale(g, x, w);
-    scale.forEach((s, i) => {
-      if (!(s >= direct[i] * (1 - 1e-12))) throw new Error(`Winograd scale ${s} < ${direct[i]}`);
-    });
+    for (const side of [2, 4] as const) {
+      const { scale } = winogradScale(g, x, w, undefined, side);
+      scale.forEach((s, i) => {
+        if (!(s >= direct[i] * (1 - 1e-12))) throw new Error(`Winograd scale ${s} < ${direct[i]}`);
+      });
+    }
   }
 });
 
@@ -292,7 +303,7 @@ async function checkPerturbedConv(gpu: Gpu, inC: number, grouped: boolean): Prom
   // The rounding bound of the path the engine takes, at weights w and bias b.
   const rounding = (xs: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>) => {
     if (!winograd) return bound(convDepths(g).forward, convForward(g, xs, w, b).scale);
-    const s = winogradScale(g, xs, w, b);
+    const s = winogradScale(g, xs, w, b, 4);
     return bound(s.depth, s.scale);
   };
   const layer = new Conv2d(g.inC, g.outC, g.k, { stride: g.stride, padding: g.pad });

@@ -14,6 +14,7 @@ import {
   setGemmVariant,
 } from "../src/nn/gemm.ts";
 import type { ForwardContext, Layer } from "../src/nn/layer.ts";
+import { epilogueShader } from "../src/nn/epilogue.ts";
 import { perturbationShader } from "../src/nn/perturbation.ts";
 import { readTensors, Tensor } from "../src/tensor.ts";
 import { assertBitwiseEqual, assertClose, gpuTest, randomArray, sumBound } from "./helpers.ts";
@@ -172,7 +173,7 @@ gpuTest(
     const s = convBackward(CONV, abs(whole.xs), abs(whole.values.weight), abs(whole.dys));
     // dx contracts over 8 channels: a Winograd product (in passes of one image on `small`).
     const { geometry, weights } = dxAsConv(CONV, whole.values.weight);
-    const w = winogradScale(geometry, whole.dys, weights);
+    const w = winogradScale(geometry, whole.dys, weights, undefined, 4);
     assertClose(whole.dx, g.dx, { bound: bound(w.depth, w.scale) }, "dx");
     assertClose(whole.dw, g.dw, { bound: bound(convDepths(CONV).dw, s.dw) }, "dW");
     small.destroy();
@@ -231,7 +232,13 @@ gpuTest("register core: the same inputs give the same bits twice", async (gpu) =
 });
 
 gpuTest("conv_divmod (float quotient, corrected) is exact below 2^22", async (gpu) => {
-  const conv = wgsl("shaders/conv2d.wgsl", convSource, gemmShader, perturbationShader(undefined));
+  const conv = wgsl(
+    "shaders/conv2d.wgsl",
+    convSource,
+    gemmShader,
+    perturbationShader(undefined),
+    epilogueShader(undefined),
+  );
   const kernel = wgsl(
     "test/gemm_test.ts (divmod kernel)",
     `@group(0) @binding(20) var<storage, read> divIn: array<vec2<u32>>;

@@ -1,7 +1,9 @@
 /**
- * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) (`shaders/winograd.wgsl`): 16 matrix
- * products with 2.25x fewer multiply-adds (and operand loads) than the direct convolution,
- * plus three transform passes; the weight gradient by F(3x3, 2x2) over the same tiles. Conv2d
+ * 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3) or F(2x2, 3x3) (`shaders/winograd.wgsl`):
+ * 36 (16) matrix products with 4x (2.25x) fewer multiply-adds and operand loads than the direct
+ * convolution, plus three transform passes. A training forward, whose transformed input the
+ * weight gradient reuses, takes F(2x2, 3x3), so that the gradient is F(3x3, 2x2) over the same
+ * tiles; every other convolution (evaluation, perturbed points, input gradients) F(4x4, 3x3). Conv2d
  * uses them on the register GEMM core (adapters that run shaders on the CPU, where the
  * products, not memory traffic, bound a convolution), also at perturbed parameter points.
  * @module
@@ -65,13 +67,18 @@ export interface WinogradConv {
   points?: { perturbation: Perturbation; groups: number; wIndex: number; bIndex: number };
   /** Applied to every output value as the output transform stores it (evaluation only). */
   epilogue?: Epilogue;
+  /** Output tile side (default: 2 where the transformed input is kept, else 4). */
+  side?: TileSide;
 }
 
-/** Output size and 2 x 2 tiles of a 3x3 stride-1 convolution of an inH x inW input. */
-function geometry(inH: number, inW: number, pad: number) {
+/** Side of the output tiles: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3). */
+type TileSide = 2 | 4;
+
+/** Output size and side x side tiles of a 3x3 stride-1 convolution of an inH x inW input. */
+function geometry(inH: number, inW: number, pad: number, side: TileSide = 2) {
   const outH = inH + 2 * pad - 2, outW = inW + 2 * pad - 2;
-  const tilesH = ceilDiv(outH, 2), tilesW = ceilDiv(outW, 2);
-  return { outH, outW, tilesH, tilesW, tiles: tilesH * tilesW };
+  const tilesH = ceilDiv(outH, side), tilesW = ceilDiv(outW, side);
+  return { outH, outW, tilesH, tilesW, tiles: tilesH * tilesW, slices: (side + 2) ** 2 };
 }
 
 /** winograd.wgsl's Params: the product's shape, then the fields below (see there). */
@@ -98,6 +105,7 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", OWN_FIELDS);
 
 /** What a caller gives of winograd.wgsl's Params after m, n, k, splits, kChunk. */
 interface Fields {
+  side: TileSide;
   batch: number;
   inH: number;
   inW: number;
@@ -115,7 +123,7 @@ interface Fields {
 
 /** The layer's fields of the struct, the output geometry derived from the input's. */
 function fields(f: Fields): FieldValues<typeof OWN_FIELDS> {
-  const g = geometry(f.inH, f.inW, f.pad);
+  const g = geometry(f.inH, f.inW, f.pad, f.side);
   return {
     batch: f.batch,
     inH: f.inH,
@@ -155,16 +163,22 @@ export function winogradApplies(
 /**
  * Images per pass such that the transformed weights, inputs and products each fit one binding
  * and every pass's input and output views start on a binding alignment; 0 where no pass fits
- * (or the device cannot dispatch 16 slices), and the caller convolves directly.
+ * (or the device cannot dispatch every slice), and the caller convolves directly.
  */
-function imagesPerPass(gpu: Gpu, c: WinogradConv, tiles: number, out: number): number {
+function imagesPerPass(
+  gpu: Gpu,
+  c: WinogradConv,
+  { tiles, slices, outH, outW }: ReturnType<typeof geometry>,
+): number {
   const limit = gpu.limits.maxStorageBufferBindingSize;
-  const K = c.outChannels, C = c.channels;
+  const K = c.outChannels, C = c.channels, out = outH * outW;
   const G = pointCount(c.points?.perturbation), groups = c.points?.groups ?? 1;
-  if (gpu.limits.maxComputeWorkgroupsPerDimension < 16 * G || 16 * G * K * C * 4 > limit) {
+  if (
+    gpu.limits.maxComputeWorkgroupsPerDimension < slices * G || slices * G * K * C * 4 > limit
+  ) {
     return 0;
   }
-  const perImage = 16 * tiles * Math.max(groups * C, G * K) * 4;
+  const perImage = slices * tiles * Math.max(groups * C, G * K) * 4;
   // Points read every image of a group: one pass or none.
   if (G > 1) return perImage * c.batch <= limit ? c.batch : 0;
   const align = gpu.device.limits.minStorageBufferOffsetAlignment;
@@ -176,20 +190,25 @@ function imagesPerPass(gpu: Gpu, c: WinogradConv, tiles: number, out: number): n
 }
 
 /**
- * Records the transforms and the 16 products of one convolution, in passes over the images
+ * Records the transforms and the products of one convolution, in passes over the images
  * that fit the device's bindings. Returns null, recording nothing, where it cannot; else the
- * transformed input V [16, tiles, C] when `keepInput` asked for it and one pass took every
- * image (the weight gradient reuses it: see recordWinogradGradient), which the caller owns.
+ * transformed input V [16, tiles, C] of F(2x2, 3x3) when `keepInput` asked for it and one pass
+ * took every image (the weight gradient reuses it: see recordWinogradGradient), which the
+ * caller owns.
  */
 export function recordWinograd(
   gpu: Gpu,
-  c: WinogradConv,
+  conv: WinogradConv,
   keepInput = false,
 ): { transformedInput: Tensor | null } | null {
-  const { outH, outW, tiles } = geometry(c.inH, c.inW, c.pad);
-  const images = imagesPerPass(gpu, c, tiles, outH * outW);
+  const c = { ...conv, side: conv.side ?? (keepInput ? 2 : 4) };
+  const g = geometry(c.inH, c.inW, c.pad, c.side);
+  const { outH, outW } = g;
+  const images = imagesPerPass(gpu, c, g);
   if (images === 0) return null;
-  if (images === c.batch) return { transformedInput: recordPass(gpu, c, keepInput) };
+  if (images === c.batch) {
+    return { transformedInput: recordPass(gpu, c, keepInput && c.side === 2) };
+  }
   const inSize = c.channels * c.inH * c.inW, outSize = c.outChannels * outH * outW;
   for (let n0 = 0; n0 < c.batch; n0 += images) {
     const n = Math.min(images, c.batch - n0);
@@ -203,10 +222,15 @@ export function recordWinograd(
   return { transformedInput: null };
 }
 
-/** One pass: the transforms and the 16 products for c.batch images; V if kept. */
-function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
+/** One pass: the transforms and the products for c.batch images; V if kept. */
+function recordPass(
+  gpu: Gpu,
+  c: WinogradConv & { side: TileSide },
+  keep: boolean,
+): Tensor | null {
   const K = c.outChannels, C = c.channels;
-  const T = c.batch * geometry(c.inH, c.inW, c.pad).tiles;
+  const { tiles, slices } = geometry(c.inH, c.inW, c.pad, c.side);
+  const T = c.batch * tiles;
   const perturbation = c.points?.perturbation;
   const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
   // The bias of each point: a table of G perturbed biases, or the bias itself for all.
@@ -225,10 +249,17 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: T, k: C, splits: 1, kChunk: C });
   const shader = (core: ShaderSource) => winogradShader(core, perturbation);
-  const kernel = (entryPoint: string) => ({ shader: shader(gemmShader), entryPoint });
-  const u = Tensor.empty(gpu, [G, 16, K, C]);
-  const v = Tensor.empty(gpu, [groups, 16, T, C]);
-  const m = Tensor.empty(gpu, [G, 16, K, T]);
+  // F(4x4, 3x3)'s kernels end in 6 (its input tile side), F(2x2, 3x3)'s in nothing.
+  const suffix = c.side === 4 ? "6" : "";
+  const constants = { OUT_TILE: c.side };
+  const kernel = (entryPoint: string) => ({
+    shader: shader(gemmShader),
+    entryPoint: entryPoint + suffix,
+    constants,
+  });
+  const u = Tensor.empty(gpu, [G, slices, K, C]);
+  const v = Tensor.empty(gpu, [groups, slices, T, C]);
+  const m = Tensor.empty(gpu, [G, slices, K, T]);
   gpu.dispatch({
     kernel: kernel("weightTransform"),
     bindings: withPerturbation([null, c.params, u], perturbation),
@@ -243,17 +274,18 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   });
   recordGemm(gpu, {
     shader,
+    constants,
     m: K,
     n: T,
     k: C,
-    slices: 16 * G,
-    // One input group serves every point: its 16 slices as one shared operand.
+    slices: slices * G,
+    // One input group serves every point: its slices as one shared operand.
     sharedB: groups === 1,
     // U read in place and V as the transform wrote it, vec4s along C
     register: {
       form: "dot",
       directA: u,
-      packB: { rows: groups === 1 ? 16 * T : T, width: C / 4 },
+      packB: { rows: groups === 1 ? slices * T : T, width: C / 4 },
       packedB: v,
     },
     struct: UNIFORMS,
@@ -263,8 +295,8 @@ function recordPass(gpu: Gpu, c: WinogradConv, keep: boolean): Tensor | null {
   });
   gpu.dispatch({
     kernel: {
+      ...kernel("outputTransform"),
       shader: winogradShader(gemmShader, perturbation, c.epilogue),
-      entryPoint: "outputTransform",
     },
     bindings: [m, null, c.output, table ?? c.params, epilogueBinding(c.epilogue, m)],
     params: struct,
@@ -323,6 +355,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
   const T = g.batch * geometry(g.inH, g.inW, g.pad).tiles;
   const own = fields({
     ...g,
+    side: 2,
     flip: false,
     hasBias: false,
     points: 1,

@@ -95,7 +95,44 @@ export function convDepths(g: ConvGeometry): { forward: number; dx: number; dw: 
   return { forward: g.inC * g.k * g.k + 1, dx: g.outC * g.k * g.k, dw: g.batch * oh * ow };
 }
 
-/** |B^T| |d| |B| of input tile (ty, tx) of image n for every input channel, into v [C, 16]. */
+/** Winograd's transforms by output tile side, in absolute value: |B^T|, |G|, |A^T|. */
+const ABS_TRANSFORMS = {
+  2: {
+    bt: [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]],
+    g: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0, 0, 1]],
+    at: [[1, 1, 1, 0], [0, 1, 1, 1]],
+    // 2 additions in the input transform, 4 in the weight transform (halvings are exact), 4
+    // in the output transform, and the bias
+    depth: 11,
+  },
+  4: {
+    bt: [
+      [4, 0, 5, 0, 1, 0],
+      [0, 4, 4, 1, 1, 0],
+      [0, 4, 4, 1, 1, 0],
+      [0, 2, 1, 2, 1, 0],
+      [0, 2, 1, 2, 1, 0],
+      [0, 4, 0, 5, 0, 1],
+    ],
+    g: [
+      [1 / 4, 0, 0],
+      [1 / 6, 1 / 6, 1 / 6],
+      [1 / 6, 1 / 6, 1 / 6],
+      [1 / 24, 1 / 12, 1 / 6],
+      [1 / 24, 1 / 12, 1 / 6],
+      [0, 0, 1],
+    ],
+    at: [[1, 1, 1, 1, 1, 0], [0, 1, 1, 2, 2, 0], [0, 1, 1, 4, 4, 0], [0, 1, 1, 8, 8, 1]],
+    // per stage at most 3 roundings in the input transform, 3 in the weight transform
+    // (divisions included), 5 in the output transform; and the bias
+    depth: 23,
+  },
+} as const;
+
+/** Output tile side of a Winograd evaluation: F(2x2, 3x3) or F(4x4, 3x3). */
+export type WinogradSide = keyof typeof ABS_TRANSFORMS;
+
+/** |B^T| |d| |B| of input tile (ty, tx) of image n for every input channel, into v [C, a^2]. */
 function absInputTiles(
   g: ConvGeometry,
   x: ArrayLike<number>,
@@ -103,81 +140,82 @@ function absInputTiles(
   ty: number,
   tx: number,
   v: Float64Array,
+  side: WinogradSide = 2,
 ): void {
-  const absBt = [[1, 0, 1, 0], [0, 1, 1, 0], [0, 1, 1, 0], [0, 1, 0, 1]];
+  const absBt = ABS_TRANSFORMS[side].bt, a = side + 2;
   const at = (c: number, row: number, col: number) =>
     row < 0 || col < 0 || row >= g.inH || col >= g.inW
       ? 0
       : Math.abs(x[((n * g.inC + c) * g.inH + row) * g.inW + col]);
   for (let c = 0; c < g.inC; c++) {
-    for (let r = 0; r < 4; r++) {
-      for (let s = 0; s < 4; s++) {
+    for (let r = 0; r < a; r++) {
+      for (let s = 0; s < a; s++) {
         let t = 0;
-        for (let i = 0; i < 4; i++) {
-          for (let j = 0; j < 4; j++) {
-            t += absBt[r][i] * at(c, 2 * ty + i - g.pad, 2 * tx + j - g.pad) * absBt[s][j];
+        for (let i = 0; i < a; i++) {
+          for (let j = 0; j < a; j++) {
+            t += absBt[r][i] * at(c, side * ty + i - g.pad, side * tx + j - g.pad) * absBt[s][j];
           }
         }
-        v[c * 16 + r * 4 + s] = t;
+        v[c * a * a + r * a + s] = t;
       }
     }
   }
 }
 
 /**
- * The sum |terms| that rounding errors of a Winograd F(2x2, 3x3) evaluation scale with (3x3,
- * stride 1; the engine's register-core path): per output, |A^T| (sum_c |G| |g| |G^T| *
- * |B^T| |d| |B|) |A| + |bias|, with the depth of its float32 evaluation: C products summed
- * in sequence, 2 additions in the input transform, 4 in the weight transform (halvings are
- * exact) and 4 in the output transform, and the bias.
+ * The sum |terms| that rounding errors of a Winograd F(side x side, 3x3) evaluation scale with
+ * (3x3, stride 1; the engine's register-core path): per output, |A^T| (sum_c |G| |g| |G^T| *
+ * |B^T| |d| |B|) |A| + |bias|, with the depth of its float32 evaluation: C products summed in
+ * sequence plus the roundings of the transforms and the bias.
  */
 export function winogradScale(
   g: ConvGeometry,
   x: ArrayLike<number>,
   w: ArrayLike<number>,
   b?: ArrayLike<number>,
+  side: WinogradSide = 2,
 ): { scale: Float64Array; depth: number } {
-  if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(2x2, 3x3) is 3x3, stride 1");
+  if (g.k !== 3 || g.stride !== 1) throw new RangeError("Winograd F(m x m, 3x3) is 3x3, stride 1");
   const [oh, ow] = outSize(g);
-  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
-  const absG = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0, 0, 1]];
-  const absAt = [[1, 1, 1, 0], [0, 1, 1, 1]];
-  // |U| per (oc, ic): 16 values.
-  const u = new Float64Array(g.outC * g.inC * 16);
+  const th = Math.ceil(oh / side), tw = Math.ceil(ow / side);
+  const { g: absG, at: absAt, depth } = ABS_TRANSFORMS[side];
+  const a = side + 2, a2 = a * a;
+  // |U| per (oc, ic): a^2 values.
+  const u = new Float64Array(g.outC * g.inC * a2);
   for (let oc = 0; oc < g.outC; oc++) {
     for (let ic = 0; ic < g.inC; ic++) {
-      for (let r = 0; r < 4; r++) {
-        for (let s = 0; s < 4; s++) {
+      for (let r = 0; r < a; r++) {
+        for (let s = 0; s < a; s++) {
           let v = 0;
-          for (let a = 0; a < 3; a++) {
+          for (let i = 0; i < 3; i++) {
             for (let c = 0; c < 3; c++) {
-              v += absG[r][a] * Math.abs(w[((oc * g.inC + ic) * 3 + a) * 3 + c]) * absG[s][c];
+              v += absG[r][i] * Math.abs(w[((oc * g.inC + ic) * 3 + i) * 3 + c]) * absG[s][c];
             }
           }
-          u[(oc * g.inC + ic) * 16 + r * 4 + s] = v;
+          u[(oc * g.inC + ic) * a2 + r * a + s] = v;
         }
       }
     }
   }
   const scale = new Float64Array(g.batch * g.outC * oh * ow);
-  const v = new Float64Array(g.inC * 16);
-  const m = new Float64Array(16);
+  const v = new Float64Array(g.inC * a2);
+  const m = new Float64Array(a2);
   for (let n = 0; n < g.batch; n++) {
     for (let ty = 0; ty < th; ty++) {
       for (let tx = 0; tx < tw; tx++) {
-        absInputTiles(g, x, n, ty, tx, v);
+        absInputTiles(g, x, n, ty, tx, v, side);
         for (let oc = 0; oc < g.outC; oc++) {
           m.fill(0);
           for (let c = 0; c < g.inC; c++) {
-            for (let e = 0; e < 16; e++) m[e] += u[(oc * g.inC + c) * 16 + e] * v[c * 16 + e];
+            for (let e = 0; e < a2; e++) m[e] += u[(oc * g.inC + c) * a2 + e] * v[c * a2 + e];
           }
-          for (let a = 0; a < 2; a++) {
-            for (let bb = 0; bb < 2; bb++) {
-              const row = 2 * ty + a, col = 2 * tx + bb;
+          for (let i = 0; i < side; i++) {
+            for (let j = 0; j < side; j++) {
+              const row = side * ty + i, col = side * tx + j;
               if (row >= oh || col >= ow) continue;
               let y = b ? Math.abs(b[oc]) : 0;
-              for (let r = 0; r < 4; r++) {
-                for (let s = 0; s < 4; s++) y += absAt[a][r] * m[r * 4 + s] * absAt[bb][s];
+              for (let r = 0; r < a; r++) {
+                for (let s = 0; s < a; s++) y += absAt[i][r] * m[r * a + s] * absAt[j][s];
               }
               scale[((n * g.outC + oc) * oh + row) * ow + col] = y;
             }
@@ -186,7 +224,7 @@ export function winogradScale(
       }
     }
   }
-  return { scale, depth: g.inC + 11 };
+  return { scale, depth: g.inC + depth };
 }
 
 /** The input gradient of a 3x3 stride-1 convolution as a convolution: dy with W rotated. */
