@@ -46,6 +46,7 @@ struct Params {
   wIndex: u32, // W[0, 0, 0, 0] in the model's flat vector (for perturbed())
   tableAt: u32, // bias of point g at biasTable[tableAt + g * tableStride + k]
   tableStride: u32,
+  tStride: u32, // elements between rows of the products' output (N, or T in whole vec4s)
 }
 
 // Side of the output tile: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3) (forward products only).
@@ -317,50 +318,175 @@ fn inputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   }
 }
 
-// One invocation per (k, tile): the 4 x 4 outputs A^T M A, bias added, the epilogue applied,
-// rows and columns past the output dropped.
-@compute @workgroup_size(64)
-fn outputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, 64u, lid);
-  let K = p.m;
-  let T = p.n;
-  if (i >= p.points * K * T) {
-    return;
-  }
-  let point = i / (K * T);
-  let k = (i / T) % K;
-  let t = i % T;
-  // A^T M column by column: au[s] holds (A^T M)[0 .. 3][s].
-  let step = K * T;
-  let first = (point * 36u * K + k) * T + t;
-  var au: array<vec4<f32>, 6>;
-  for (var s = 0u; s < 6u; s++) {
-    var column: array<f32, 6>;
-    for (var r = 0u; r < 6u; r++) {
-      column[r] = srcA[first + (6u * r + s) * step];
+// A^T m for six vec4s m (four tiles at once): four outputs of each.
+fn winograd_at6x4(m: array<vec4<f32>, 6>) -> array<vec4<f32>, 4> {
+  return array<vec4<f32>, 4>(
+    m[0] + m[1] + m[2] + m[3] + m[4],
+    m[1] - m[2] + 2.0 * (m[3] - m[4]),
+    m[1] + m[2] + 4.0 * (m[3] + m[4]),
+    m[1] - m[2] + 8.0 * (m[3] - m[4]) + m[5],
+  );
+}
+
+@group(0) @binding(1) var<storage, read> srcA4: array<vec4<f32>>;
+
+// The output transform indexes arrays with constants only: on lavapipe an array indexed by a
+// loop counter lands in scratch memory, a loop over the SIMD lanes per access.
+
+// Column s of the 36 products of four tiles (rows r = 0 .. 5: M at first + (6 r + s) step).
+fn winograd_column6(first: u32, step: u32, s: u32) -> array<vec4<f32>, 6> {
+  return array<vec4<f32>, 6>(
+    srcA4[first + s * step],
+    srcA4[first + (6u + s) * step],
+    srcA4[first + (12u + s) * step],
+    srcA4[first + (18u + s) * step],
+    srcA4[first + (24u + s) * step],
+    srcA4[first + (30u + s) * step],
+  );
+}
+
+// Where the outputs of four consecutive tiles go: the index of each tile's first output (its
+// row 0, column 0), and how many of its rows and columns lie inside the output (0 past the
+// last tile). Tiles advance along a row, then to the next row and image, without division.
+struct Tiles4 {
+  at: vec4<u32>,
+  rows: vec4<u32>,
+  cols: vec4<u32>,
+}
+
+fn winograd_tiles4(point: u32, k: u32, tq: u32) -> Tiles4 {
+  var out: Tiles4;
+  var tile = winograd_tile(4u * tq);
+  var image = point * p.batch + tile.x;
+  for (var lane = 0u; lane < 4u; lane++) {
+    if (4u * tq + lane < p.n) {
+      out.at[lane] = ((image * p.m + k) * p.outH + 4u * tile.y) * p.outW + 4u * tile.z;
+      out.rows[lane] = min(4u, p.outH - 4u * tile.y);
+      out.cols[lane] = min(4u, p.outW - 4u * tile.z);
     }
-    au[s] = winograd_at6(column);
-  }
-  var bias = 0.0;
-  if (p.hasBias != 0u) {
-    bias = biasTable[p.tableAt + point * p.tableStride + k];
-  }
-  let tile = winograd_tile(t);
-  let nb = point * p.batch + tile.x;
-  for (var a = 0u; a < 4u; a++) {
-    let row = 4u * tile.y + a;
-    if (row >= p.outH) {
-      break;
-    }
-    let y = winograd_at6(array<f32, 6>(au[0][a], au[1][a], au[2][a], au[3][a], au[4][a], au[5][a]));
-    let at = ((nb * K + k) * p.outH + row) * p.outW;
-    for (var b = 0u; b < 4u; b++) {
-      let col = 4u * tile.z + b;
-      if (col < p.outW) {
-        dst[at + col] = epilogue(point, k, K, y[b] + bias);
+    tile.z += 1u;
+    if (tile.z == p.tilesW) {
+      tile.z = 0u;
+      tile.y += 1u;
+      if (tile.y == p.tilesH) {
+        tile.y = 0u;
+        image += 1u;
       }
     }
   }
+  return out;
+}
+
+// The outputs of four consecutive tiles as one invocation computes them: y[a][j] holds row
+// a, column j of each (A^T M A), bias added and epilogue applied.
+struct Outputs6 {
+  point: u32,
+  k: u32,
+  tiles: Tiles4,
+  y: array<array<vec4<f32>, 4>, 4>,
+}
+
+// Row y of four tiles with the bias and the epilogue applied.
+fn winograd_finish_row(point: u32, k: u32, y: array<vec4<f32>, 4>, bias: f32) -> array<vec4<f32>, 4> {
+  var out: array<vec4<f32>, 4>;
+  out[0] = y[0] + bias;
+  out[1] = y[1] + bias;
+  out[2] = y[2] + bias;
+  out[3] = y[3] + bias;
+  for (var lane = 0u; lane < 4u; lane++) {
+    out[0][lane] = epilogue(point, k, p.m, out[0][lane]);
+    out[1][lane] = epilogue(point, k, p.m, out[1][lane]);
+    out[2][lane] = epilogue(point, k, p.m, out[2][lane]);
+    out[3][lane] = epilogue(point, k, p.m, out[3][lane]);
+  }
+  return out;
+}
+
+// Invocation i's (k, four consecutive tiles): A^T M A from M's rows padded to whole vec4s
+// (p.tStride), so that each of the 36 values comes for four tiles in one load.
+fn winograd_outputs6(i: u32) -> Outputs6 {
+  let K = p.m;
+  let T4 = p.tStride / 4u;
+  var out: Outputs6;
+  out.point = i / (K * T4);
+  out.k = (i / T4) % K;
+  let tq = i % T4;
+  // A^T M column by column: cs[a] holds (A^T M)[a][s] of the four tiles.
+  let step = K * T4;
+  let first = out.point * 36u * step + out.k * T4 + tq;
+  let c0 = winograd_at6x4(winograd_column6(first, step, 0u));
+  let c1 = winograd_at6x4(winograd_column6(first, step, 1u));
+  let c2 = winograd_at6x4(winograd_column6(first, step, 2u));
+  let c3 = winograd_at6x4(winograd_column6(first, step, 3u));
+  let c4 = winograd_at6x4(winograd_column6(first, step, 4u));
+  let c5 = winograd_at6x4(winograd_column6(first, step, 5u));
+  var bias = 0.0;
+  if (p.hasBias != 0u) {
+    bias = biasTable[p.tableAt + out.point * p.tableStride + out.k];
+  }
+  // Then each row of A^T M times A.
+  let r0 = array<vec4<f32>, 6>(c0[0], c1[0], c2[0], c3[0], c4[0], c5[0]);
+  let r1 = array<vec4<f32>, 6>(c0[1], c1[1], c2[1], c3[1], c4[1], c5[1]);
+  let r2 = array<vec4<f32>, 6>(c0[2], c1[2], c2[2], c3[2], c4[2], c5[2]);
+  let r3 = array<vec4<f32>, 6>(c0[3], c1[3], c2[3], c3[3], c4[3], c5[3]);
+  out.y[0] = winograd_finish_row(out.point, out.k, winograd_at6x4(r0), bias);
+  out.y[1] = winograd_finish_row(out.point, out.k, winograd_at6x4(r1), bias);
+  out.y[2] = winograd_finish_row(out.point, out.k, winograd_at6x4(r2), bias);
+  out.y[3] = winograd_finish_row(out.point, out.k, winograd_at6x4(r3), bias);
+  out.tiles = winograd_tiles4(out.point, out.k, tq);
+  return out;
+}
+
+// Row a of four tiles' outputs (y[j]: column j of each), the part inside the output.
+fn winograd_store_row(tiles: Tiles4, a: u32, y: array<vec4<f32>, 4>) {
+  for (var lane = 0u; lane < 4u; lane++) {
+    if (a < tiles.rows[lane]) {
+      let v = vec4<f32>(y[0][lane], y[1][lane], y[2][lane], y[3][lane]);
+      let at = tiles.at[lane] + a * p.outW;
+      for (var b = 0u; b < tiles.cols[lane]; b++) {
+        dst[at + b] = v[b];
+      }
+    }
+  }
+}
+
+// The same where rows of four outputs are whole aligned vec4s (OW % 4 == 0): one store each.
+fn winograd_store_row4(tiles: Tiles4, a: u32, y: array<vec4<f32>, 4>) {
+  for (var lane = 0u; lane < 4u; lane++) {
+    if (a < tiles.rows[lane]) {
+      dst4[(tiles.at[lane] + a * p.outW) / 4u] =
+        vec4<f32>(y[0][lane], y[1][lane], y[2][lane], y[3][lane]);
+    }
+  }
+}
+
+// One invocation per (k, four consecutive tiles): their 4 x 4 outputs, rows and columns past
+// the output dropped.
+@compute @workgroup_size(64)
+fn outputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
+  if (i >= p.points * p.m * (p.tStride / 4u)) {
+    return;
+  }
+  let o = winograd_outputs6(i);
+  winograd_store_row(o.tiles, 0u, o.y[0]);
+  winograd_store_row(o.tiles, 1u, o.y[1]);
+  winograd_store_row(o.tiles, 2u, o.y[2]);
+  winograd_store_row(o.tiles, 3u, o.y[3]);
+}
+
+// The same, one vec4 store per row of a tile (OW % 4 == 0).
+@compute @workgroup_size(64)
+fn outputTransform6Rows(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
+  if (i >= p.points * p.m * (p.tStride / 4u)) {
+    return;
+  }
+  let o = winograd_outputs6(i);
+  winograd_store_row4(o.tiles, 0u, o.y[0]);
+  winograd_store_row4(o.tiles, 1u, o.y[1]);
+  winograd_store_row4(o.tiles, 2u, o.y[2]);
+  winograd_store_row4(o.tiles, 3u, o.y[3]);
 }
 
 // The weight gradient by F(3x3, 2x2) over the same tiles: dW[k, c] (3 x 3) = A'^T [sum_t
@@ -502,7 +628,7 @@ fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
 }
 
 fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
-  dst[(z * p.m + m) * p.n + n] = v;
+  dst[(z * p.m + m) * p.tStride + n] = v;
 }
 
 fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {

@@ -55,10 +55,12 @@ const CONV_BN_RELU: ModelConfig = {
 };
 
 const MODELS: [string, ModelConfig][] = [
+  // Outputs 12 wide: Winograd's output transform stores rows of four as vec4s; 10 wide (ReLU
+  // only): one value at a time.
   [
     "cnn, batch norm + dropout",
     cnn({
-      inputShape: [1, 10, 10],
+      inputShape: [1, 12, 12],
       channels: 8,
       convLayers: 2,
       headChannels: 4,

@@ -100,6 +100,7 @@ const OWN_FIELDS = {
   wIndex: "u32",
   tableAt: "u32",
   tableStride: "u32",
+  tStride: "u32",
 } as const;
 const UNIFORMS = GEMM_SHAPE.extend("Params", OWN_FIELDS);
 
@@ -119,6 +120,7 @@ interface Fields {
   wIndex: number;
   tableAt: number;
   tableStride: number;
+  tStride: number;
 }
 
 /** The layer's fields of the struct, the output geometry derived from the input's. */
@@ -142,6 +144,7 @@ function fields(f: Fields): FieldValues<typeof OWN_FIELDS> {
     wIndex: f.wIndex,
     tableAt: f.tableAt,
     tableStride: f.tableStride,
+    tStride: f.tStride,
   };
 }
 
@@ -231,6 +234,8 @@ function recordPass(
   const K = c.outChannels, C = c.channels;
   const { tiles, slices } = geometry(c.inH, c.inW, c.pad, c.side);
   const T = c.batch * tiles;
+  // F(4x4, 3x3)'s output transform reads four tiles' products at once: rows in whole vec4s.
+  const tStride = c.side === 4 ? ceilDiv(T, 4) * 4 : T;
   const perturbation = c.points?.perturbation;
   const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
   // The bias of each point: a table of G perturbed biases, or the bias itself for all.
@@ -246,6 +251,7 @@ function recordPass(
     wIndex: c.points?.wIndex ?? 0,
     tableAt: table ? 0 : c.bAt ?? 0,
     tableStride: table ? K : 0,
+    tStride,
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: T, k: C, splits: 1, kChunk: C });
   const shader = (core: ShaderSource) => winogradShader(core, perturbation);
@@ -259,7 +265,7 @@ function recordPass(
   });
   const u = Tensor.empty(gpu, [G, slices, K, C]);
   const v = Tensor.empty(gpu, [groups, slices, T, C]);
-  const m = Tensor.empty(gpu, [G, slices, K, T]);
+  const m = Tensor.empty(gpu, [G, slices, K, tStride]);
   gpu.dispatch({
     kernel: kernel("weightTransform"),
     bindings: withPerturbation([null, c.params, u], perturbation),
@@ -293,14 +299,17 @@ function recordPass(
     loadBindings: [u, v],
     storeBindings: [null, null, m],
   });
+  // Rows of four outputs are whole vec4s where OW % 4 == 0: one store each.
+  const rows = c.side === 4 && geometry(c.inH, c.inW, c.pad).outW % 4 === 0 ? "Rows" : "";
   gpu.dispatch({
     kernel: {
       ...kernel("outputTransform"),
+      entryPoint: `outputTransform${suffix}${rows}`,
       shader: winogradShader(gemmShader, perturbation, c.epilogue),
     },
     bindings: [m, null, c.output, table ?? c.params, epilogueBinding(c.epilogue, m)],
     params: struct,
-    workgroups: ceilDiv(G * K * T, 64),
+    workgroups: ceilDiv(G * K * (c.side === 4 ? tStride / 4 : T), 64),
   });
   table?.dispose();
   for (const t of [u, m]) t.dispose();
@@ -363,6 +372,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
     wIndex: 0,
     tableAt: 0,
     tableStride: 0,
+    tStride: C,
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: C, k: T, splits: 1, kChunk: T });
   const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
