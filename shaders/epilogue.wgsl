@@ -23,3 +23,20 @@ fn epilogue(point: u32, channel: u32, channels: u32, v: f32) -> f32 {
   }
   return y;
 }
+
+// Four values of one channel at once.
+fn epilogue4(point: u32, channel: u32, channels: u32, v: vec4<f32>) -> vec4<f32> {
+  var y = v;
+  if (EPILOGUE_RELU_FIRST) {
+    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
+  }
+  if (EPILOGUE_NORM) {
+    let at = point * 4u * channels + channel;
+    y = (y - epilogueCoefficients[at]) * epilogueCoefficients[at + 2u * channels] +
+      epilogueCoefficients[at + 3u * channels];
+  }
+  if (EPILOGUE_RELU_LAST) {
+    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
+  }
+  return y;
+}

@@ -330,8 +330,9 @@ fn winograd_at6x4(m: array<vec4<f32>, 6>) -> array<vec4<f32>, 4> {
 
 @group(0) @binding(1) var<storage, read> srcA4: array<vec4<f32>>;
 
-// The output transform indexes arrays with constants only: on lavapipe an array indexed by a
-// loop counter lands in scratch memory, a loop over the SIMD lanes per access.
+// The output transform indexes arrays and vectors with constants only: on lavapipe an array
+// (or vector) indexed by a loop counter lands in scratch memory, a loop over the SIMD lanes
+// per access.
 
 // Column s of the 36 products of four tiles (rows r = 0 .. 5: M at first + (6 r + s) step).
 fn winograd_column6(first: u32, step: u32, s: u32) -> array<vec4<f32>, 6> {
@@ -345,61 +346,86 @@ fn winograd_column6(first: u32, step: u32, s: u32) -> array<vec4<f32>, 6> {
   );
 }
 
-// Where the outputs of four consecutive tiles go: the index of each tile's first output (its
-// row 0, column 0), and how many of its rows and columns lie inside the output (0 past the
-// last tile). Tiles advance along a row, then to the next row and image, without division.
-struct Tiles4 {
-  at: vec4<u32>,
-  rows: vec4<u32>,
-  cols: vec4<u32>,
+// Where an output tile goes: the index of its first output (row 0, column 0), and how many
+// of its rows and columns lie inside the output (rows 0 for a tile past the last).
+struct Place {
+  at: u32,
+  rows: u32,
+  cols: u32,
 }
 
-fn winograd_tiles4(point: u32, k: u32, tq: u32) -> Tiles4 {
-  var out: Tiles4;
-  var tile = winograd_tile(4u * tq);
-  var image = point * p.batch + tile.x;
-  for (var lane = 0u; lane < 4u; lane++) {
-    if (4u * tq + lane < p.n) {
-      out.at[lane] = ((image * p.m + k) * p.outH + 4u * tile.y) * p.outW + 4u * tile.z;
-      out.rows[lane] = min(4u, p.outH - 4u * tile.y);
-      out.cols[lane] = min(4u, p.outW - 4u * tile.z);
-    }
-    tile.z += 1u;
-    if (tile.z == p.tilesW) {
-      tile.z = 0u;
-      tile.y += 1u;
-      if (tile.y == p.tilesH) {
-        tile.y = 0u;
-        image += 1u;
-      }
-    }
+// Places of four consecutive tiles, the first tile (image, tile row, tile column) given; the
+// others stepped along the row, then to the next row and image, without division.
+struct Places4 {
+  p0: Place,
+  p1: Place,
+  p2: Place,
+  p3: Place,
+}
+
+fn winograd_place(image: u32, k: u32, tile: vec2<u32>, valid: bool) -> Place {
+  var out: Place;
+  if (valid) {
+    out.at = ((image * p.m + k) * p.outH + 4u * tile.x) * p.outW + 4u * tile.y;
+    out.rows = min(4u, p.outH - 4u * tile.x);
+    out.cols = min(4u, p.outW - 4u * tile.y);
   }
   return out;
 }
 
-// The outputs of four consecutive tiles as one invocation computes them: y[a][j] holds row
-// a, column j of each (A^T M A), bias added and epilogue applied.
+// The tile after (image, tile row, tile column).
+fn winograd_next_tile(t: vec3<u32>) -> vec3<u32> {
+  var next = vec3<u32>(t.x, t.y, t.z + 1u);
+  if (next.z == p.tilesW) {
+    next = vec3<u32>(t.x, t.y + 1u, 0u);
+    if (next.y == p.tilesH) {
+      next = vec3<u32>(t.x + 1u, 0u, 0u);
+    }
+  }
+  return next;
+}
+
+fn winograd_places4(point: u32, k: u32, tq: u32) -> Places4 {
+  let t0 = winograd_tile(4u * tq);
+  let t1 = winograd_next_tile(t0);
+  let t2 = winograd_next_tile(t1);
+  let t3 = winograd_next_tile(t2);
+  let image = point * p.batch;
+  return Places4(
+    winograd_place(image + t0.x, k, t0.yz, 4u * tq < p.n),
+    winograd_place(image + t1.x, k, t1.yz, 4u * tq + 1u < p.n),
+    winograd_place(image + t2.x, k, t2.yz, 4u * tq + 2u < p.n),
+    winograd_place(image + t3.x, k, t3.yz, 4u * tq + 3u < p.n),
+  );
+}
+
+// y[j] holds column j of four tiles (one per component): the rows of the four tiles.
+fn winograd_transpose(y: array<vec4<f32>, 4>) -> array<vec4<f32>, 4> {
+  return array<vec4<f32>, 4>(
+    vec4<f32>(y[0].x, y[1].x, y[2].x, y[3].x),
+    vec4<f32>(y[0].y, y[1].y, y[2].y, y[3].y),
+    vec4<f32>(y[0].z, y[1].z, y[2].z, y[3].z),
+    vec4<f32>(y[0].w, y[1].w, y[2].w, y[3].w),
+  );
+}
+
+// The outputs of four consecutive tiles as one invocation computes them: rows[a][lane] holds
+// row a of tile `lane`, bias added and epilogue applied.
 struct Outputs6 {
-  point: u32,
-  k: u32,
-  tiles: Tiles4,
-  y: array<array<vec4<f32>, 4>, 4>,
+  places: Places4,
+  rows: array<array<vec4<f32>, 4>, 4>,
 }
 
-// Row y of four tiles with the bias and the epilogue applied.
-fn winograd_finish_row(point: u32, k: u32, y: array<vec4<f32>, 4>, bias: f32) -> array<vec4<f32>, 4> {
-  var out: array<vec4<f32>, 4>;
-  out[0] = y[0] + bias;
-  out[1] = y[1] + bias;
-  out[2] = y[2] + bias;
-  out[3] = y[3] + bias;
-  for (var lane = 0u; lane < 4u; lane++) {
-    out[0][lane] = epilogue(point, k, p.m, out[0][lane]);
-    out[1][lane] = epilogue(point, k, p.m, out[1][lane]);
-    out[2][lane] = epilogue(point, k, p.m, out[2][lane]);
-    out[3][lane] = epilogue(point, k, p.m, out[3][lane]);
-  }
-  return out;
+// Row a of A^T M A for four tiles (c: (A^T M)[a][s] for s = 0 .. 5): per tile, bias added and
+// epilogue applied.
+fn winograd_output_row(point: u32, k: u32, c: array<vec4<f32>, 6>, bias: f32) -> array<vec4<f32>, 4> {
+  let y = winograd_transpose(winograd_at6x4(c));
+  return array<vec4<f32>, 4>(
+    epilogue4(point, k, p.m, y[0] + bias),
+    epilogue4(point, k, p.m, y[1] + bias),
+    epilogue4(point, k, p.m, y[2] + bias),
+    epilogue4(point, k, p.m, y[3] + bias),
+  );
 }
 
 // Invocation i's (k, four consecutive tiles): A^T M A from M's rows padded to whole vec4s
@@ -407,13 +433,12 @@ fn winograd_finish_row(point: u32, k: u32, y: array<vec4<f32>, 4>, bias: f32) ->
 fn winograd_outputs6(i: u32) -> Outputs6 {
   let K = p.m;
   let T4 = p.tStride / 4u;
-  var out: Outputs6;
-  out.point = i / (K * T4);
-  out.k = (i / T4) % K;
+  let point = i / (K * T4);
+  let k = (i / T4) % K;
   let tq = i % T4;
   // A^T M column by column: cs[a] holds (A^T M)[a][s] of the four tiles.
   let step = K * T4;
-  let first = out.point * 36u * step + out.k * T4 + tq;
+  let first = point * 36u * step + k * T4 + tq;
   let c0 = winograd_at6x4(winograd_column6(first, step, 0u));
   let c1 = winograd_at6x4(winograd_column6(first, step, 1u));
   let c2 = winograd_at6x4(winograd_column6(first, step, 2u));
@@ -422,42 +447,55 @@ fn winograd_outputs6(i: u32) -> Outputs6 {
   let c5 = winograd_at6x4(winograd_column6(first, step, 5u));
   var bias = 0.0;
   if (p.hasBias != 0u) {
-    bias = biasTable[p.tableAt + out.point * p.tableStride + out.k];
+    bias = biasTable[p.tableAt + point * p.tableStride + k];
   }
   // Then each row of A^T M times A.
-  let r0 = array<vec4<f32>, 6>(c0[0], c1[0], c2[0], c3[0], c4[0], c5[0]);
-  let r1 = array<vec4<f32>, 6>(c0[1], c1[1], c2[1], c3[1], c4[1], c5[1]);
-  let r2 = array<vec4<f32>, 6>(c0[2], c1[2], c2[2], c3[2], c4[2], c5[2]);
-  let r3 = array<vec4<f32>, 6>(c0[3], c1[3], c2[3], c3[3], c4[3], c5[3]);
-  out.y[0] = winograd_finish_row(out.point, out.k, winograd_at6x4(r0), bias);
-  out.y[1] = winograd_finish_row(out.point, out.k, winograd_at6x4(r1), bias);
-  out.y[2] = winograd_finish_row(out.point, out.k, winograd_at6x4(r2), bias);
-  out.y[3] = winograd_finish_row(out.point, out.k, winograd_at6x4(r3), bias);
-  out.tiles = winograd_tiles4(out.point, out.k, tq);
+  var out: Outputs6;
+  out.places = winograd_places4(point, k, tq);
+  out.rows[0] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[0], c1[0], c2[0], c3[0], c4[0], c5[0]), bias);
+  out.rows[1] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[1], c1[1], c2[1], c3[1], c4[1], c5[1]), bias);
+  out.rows[2] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[2], c1[2], c2[2], c3[2], c4[2], c5[2]), bias);
+  out.rows[3] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[3], c1[3], c2[3], c3[3], c4[3], c5[3]), bias);
   return out;
 }
 
-// Row a of four tiles' outputs (y[j]: column j of each), the part inside the output.
-fn winograd_store_row(tiles: Tiles4, a: u32, y: array<vec4<f32>, 4>) {
-  for (var lane = 0u; lane < 4u; lane++) {
-    if (a < tiles.rows[lane]) {
-      let v = vec4<f32>(y[0][lane], y[1][lane], y[2][lane], y[3][lane]);
-      let at = tiles.at[lane] + a * p.outW;
-      for (var b = 0u; b < tiles.cols[lane]; b++) {
-        dst[at + b] = v[b];
-      }
+// Tile row a (columns in v) where it lies inside the output, one value at a time.
+fn winograd_store_row(place: Place, a: u32, v: vec4<f32>) {
+  if (a < place.rows) {
+    let at = place.at + a * p.outW;
+    dst[at] = v.x;
+    if (place.cols > 1u) {
+      dst[at + 1u] = v.y;
+    }
+    if (place.cols > 2u) {
+      dst[at + 2u] = v.z;
+    }
+    if (place.cols > 3u) {
+      dst[at + 3u] = v.w;
     }
   }
 }
 
-// The same where rows of four outputs are whole aligned vec4s (OW % 4 == 0): one store each.
-fn winograd_store_row4(tiles: Tiles4, a: u32, y: array<vec4<f32>, 4>) {
-  for (var lane = 0u; lane < 4u; lane++) {
-    if (a < tiles.rows[lane]) {
-      dst4[(tiles.at[lane] + a * p.outW) / 4u] =
-        vec4<f32>(y[0][lane], y[1][lane], y[2][lane], y[3][lane]);
-    }
+// The same as one vec4 (OW % 4 == 0, so the row is whole and aligned).
+fn winograd_store_row4(place: Place, a: u32, v: vec4<f32>) {
+  if (a < place.rows) {
+    dst4[(place.at + a * p.outW) / 4u] = v;
   }
+}
+
+// Row a of four tiles.
+fn winograd_store_rows(places: Places4, a: u32, row: array<vec4<f32>, 4>) {
+  winograd_store_row(places.p0, a, row[0]);
+  winograd_store_row(places.p1, a, row[1]);
+  winograd_store_row(places.p2, a, row[2]);
+  winograd_store_row(places.p3, a, row[3]);
+}
+
+fn winograd_store_row4s(places: Places4, a: u32, row: array<vec4<f32>, 4>) {
+  winograd_store_row4(places.p0, a, row[0]);
+  winograd_store_row4(places.p1, a, row[1]);
+  winograd_store_row4(places.p2, a, row[2]);
+  winograd_store_row4(places.p3, a, row[3]);
 }
 
 // One invocation per (k, four consecutive tiles): their 4 x 4 outputs, rows and columns past
@@ -469,10 +507,11 @@ fn outputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     return;
   }
   let o = winograd_outputs6(i);
-  winograd_store_row(o.tiles, 0u, o.y[0]);
-  winograd_store_row(o.tiles, 1u, o.y[1]);
-  winograd_store_row(o.tiles, 2u, o.y[2]);
-  winograd_store_row(o.tiles, 3u, o.y[3]);
+  // Row by row with constant indices (see winograd_column6).
+  winograd_store_rows(o.places, 0u, o.rows[0]);
+  winograd_store_rows(o.places, 1u, o.rows[1]);
+  winograd_store_rows(o.places, 2u, o.rows[2]);
+  winograd_store_rows(o.places, 3u, o.rows[3]);
 }
 
 // The same, one vec4 store per row of a tile (OW % 4 == 0).
@@ -483,10 +522,11 @@ fn outputTransform6Rows(wg: Workgroup, @builtin(local_invocation_index) lid: u32
     return;
   }
   let o = winograd_outputs6(i);
-  winograd_store_row4(o.tiles, 0u, o.y[0]);
-  winograd_store_row4(o.tiles, 1u, o.y[1]);
-  winograd_store_row4(o.tiles, 2u, o.y[2]);
-  winograd_store_row4(o.tiles, 3u, o.y[3]);
+  // Row by row with constant indices (see winograd_column6).
+  winograd_store_row4s(o.places, 0u, o.rows[0]);
+  winograd_store_row4s(o.places, 1u, o.rows[1]);
+  winograd_store_row4s(o.places, 2u, o.rows[2]);
+  winograd_store_row4s(o.places, 3u, o.rows[3]);
 }
 
 // The weight gradient by F(3x3, 2x2) over the same tiles: dW[k, c] (3 x 3) = A'^T [sum_t
