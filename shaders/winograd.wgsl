@@ -671,6 +671,11 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   dst[(z * p.m + m) * p.tStride + n] = v;
 }
 
+// C[m, n .. n + 3] where rows are padded to whole vec4s (F(4x4, 3x3)'s products).
+fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>) {
+  dst4[((z * p.m + m) * p.tStride + n) / 4u] = v;
+}
+
 fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
   var v = vec4<f32>(0.0);
   for (var j = 0u; j < 4u; j++) {

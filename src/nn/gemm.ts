@@ -112,6 +112,8 @@ export interface GemmCall {
    */
   register?: {
     form?: RegisterForm;
+    /** C's rows are padded to whole vec4s: store four columns at once (gemm_store4). */
+    store4?: boolean;
     packB?: { rows: number; width: number };
     directA?: GpuBufferView;
     keepB?: boolean;
@@ -505,7 +507,7 @@ function recordRegister(
     gpu,
     call,
     p,
-    shader: call.shader(registerCore(plan.tile, form)),
+    shader: call.shader(registerCore(plan.tile, form, call.register?.store4 ?? false)),
     constants: { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 },
     aSlices: call.sharedA ? 1 : slices,
     bSlices: call.sharedB ? 1 : slices,

@@ -293,6 +293,8 @@ function recordPass(
       directA: u,
       packB: { rows: groups === 1 ? slices * T : T, width: C / 4 },
       packedB: v,
+      // F(4x4, 3x3)'s products have rows padded to whole vec4s (tStride)
+      store4: c.side === 4,
     },
     struct: UNIFORMS,
     fields: own,
