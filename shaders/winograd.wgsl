@@ -279,6 +279,82 @@ fn weightTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   }
 }
 
+@group(0) @binding(1) var<storage, read> srcA4: array<vec4<f32>>;
+
+// Vec4 q of binding 1 (as vec4s), zero before its start.
+fn winograd_load4(q: i32) -> vec4<f32> {
+  if (q < 0) {
+    return vec4<f32>(0.0);
+  }
+  return srcA4[u32(q)];
+}
+
+// Six consecutive values of the twelve in a, b, c from offset o (0 .. 3), by selects.
+fn winograd_window6(a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, o: u32) -> array<f32, 6> {
+  let o1 = o == 1u;
+  let o2 = o == 2u;
+  let o3 = o == 3u;
+  let s1 = select(select(select(a.x, a.y, o1), a.z, o2), a.w, o3);
+  let s2 = select(select(select(a.y, a.z, o1), a.w, o2), b.x, o3);
+  let s3 = select(select(select(a.z, a.w, o1), b.x, o2), b.y, o3);
+  let s4 = select(select(select(a.w, b.x, o1), b.y, o2), b.z, o3);
+  let s5 = select(select(select(b.x, b.y, o1), b.z, o2), b.w, o3);
+  let s6 = select(select(select(b.y, b.z, o1), b.w, o2), c.x, o3);
+  return array<f32, 6>(s1, s2, s3, s4, s5, s6);
+}
+
+// Columns col0 .. col0 + 5 of row `row` of channel c of image nb, zero outside the image:
+// two or three vec4 loads of the flat input, whatever the row's alignment.
+fn winograd_row6(nb: u32, c: u32, row: i32, col0: i32) -> array<f32, 6> {
+  if (row < 0 || row >= i32(p.inH)) {
+    return array<f32, 6>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  }
+  let start = i32(((nb * p.k + c) * p.inH + u32(row)) * p.inW) + col0;
+  let q = (start + 4) / 4 - 1; // floor(start / 4): start >= -2
+  let o = u32(start - 4 * q);
+  var c2 = vec4<f32>(0.0);
+  if (o == 3u) {
+    c2 = winograd_load4(q + 2);
+  }
+  let x = winograd_window6(winograd_load4(q), winograd_load4(q + 1), c2, o);
+  let w = i32(p.inW);
+  return array<f32, 6>(
+    select(0.0, x[0], col0 >= 0 && col0 < w),
+    select(0.0, x[1], col0 + 1 >= 0 && col0 + 1 < w),
+    select(0.0, x[2], col0 + 2 >= 0 && col0 + 2 < w),
+    select(0.0, x[3], col0 + 3 < w),
+    select(0.0, x[4], col0 + 4 < w),
+    select(0.0, x[5], col0 + 5 < w),
+  );
+}
+
+// d B for row `row` of a tile: its six values (vec4s over channels c .. c + 3) times B.
+fn winograd_input_row(nb: u32, c: u32, row: i32, col0: i32) -> array<vec4<f32>, 6> {
+  let x0 = winograd_row6(nb, c, row, col0);
+  let x1 = winograd_row6(nb, c + 1u, row, col0);
+  let x2 = winograd_row6(nb, c + 2u, row, col0);
+  let x3 = winograd_row6(nb, c + 3u, row, col0);
+  return winograd_bt6(array<vec4<f32>, 6>(
+    vec4<f32>(x0[0], x1[0], x2[0], x3[0]),
+    vec4<f32>(x0[1], x1[1], x2[1], x3[1]),
+    vec4<f32>(x0[2], x1[2], x2[2], x3[2]),
+    vec4<f32>(x0[3], x1[3], x2[3], x3[3]),
+    vec4<f32>(x0[4], x1[4], x2[4], x3[4]),
+    vec4<f32>(x0[5], x1[5], x2[5], x3[5]),
+  ));
+}
+
+// Column s of B^T (d B): V[r][s] for r = 0 .. 5, stored at first + (6 r + s) step.
+fn winograd_store_column6(first: u32, step: u32, s: u32, column: array<vec4<f32>, 6>) {
+  let v = winograd_bt6(column);
+  dst4[first + s * step] = v[0];
+  dst4[first + (6u + s) * step] = v[1];
+  dst4[first + (12u + s) * step] = v[2];
+  dst4[first + (18u + s) * step] = v[3];
+  dst4[first + (24u + s) * step] = v[4];
+  dst4[first + (30u + s) * step] = v[5];
+}
+
 // One invocation per (tile, four channels): B^T d B for each channel, its 36 values stored
 // as vec4s over the channels.
 @compute @workgroup_size(64)
@@ -296,26 +372,21 @@ fn inputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let nb = group * p.batch + tile.x;
   let row0 = i32(4u * tile.y) - i32(p.pad);
   let col0 = i32(4u * tile.z) - i32(p.pad);
-  // d B for each of the six rows of the tile.
-  var db: array<array<vec4<f32>, 6>, 6>;
-  for (var r = 0; r < 6; r++) {
-    var d: array<vec4<f32>, 6>;
-    for (var s = 0; s < 6; s++) {
-      d[s] = winograd_x4(nb, 4u * cq, row0 + r, col0 + s);
-    }
-    db[r] = winograd_bt6(d);
-  }
+  let d0 = winograd_input_row(nb, 4u * cq, row0, col0);
+  let d1 = winograd_input_row(nb, 4u * cq, row0 + 1, col0);
+  let d2 = winograd_input_row(nb, 4u * cq, row0 + 2, col0);
+  let d3 = winograd_input_row(nb, 4u * cq, row0 + 3, col0);
+  let d4 = winograd_input_row(nb, 4u * cq, row0 + 4, col0);
+  let d5 = winograd_input_row(nb, 4u * cq, row0 + 5, col0);
   // B^T applied down the columns.
-  for (var s = 0u; s < 6u; s++) {
-    var column: array<vec4<f32>, 6>;
-    for (var r = 0u; r < 6u; r++) {
-      column[r] = db[r][s];
-    }
-    let v = winograd_bt6(column);
-    for (var r = 0u; r < 6u; r++) {
-      dst4[((group * 36u + r * 6u + s) * T + t) * C4 + cq] = v[r];
-    }
-  }
+  let first = group * 36u * T * C4 + t * C4 + cq;
+  let step = T * C4;
+  winograd_store_column6(first, step, 0u, array<vec4<f32>, 6>(d0[0], d1[0], d2[0], d3[0], d4[0], d5[0]));
+  winograd_store_column6(first, step, 1u, array<vec4<f32>, 6>(d0[1], d1[1], d2[1], d3[1], d4[1], d5[1]));
+  winograd_store_column6(first, step, 2u, array<vec4<f32>, 6>(d0[2], d1[2], d2[2], d3[2], d4[2], d5[2]));
+  winograd_store_column6(first, step, 3u, array<vec4<f32>, 6>(d0[3], d1[3], d2[3], d3[3], d4[3], d5[3]));
+  winograd_store_column6(first, step, 4u, array<vec4<f32>, 6>(d0[4], d1[4], d2[4], d3[4], d4[4], d5[4]));
+  winograd_store_column6(first, step, 5u, array<vec4<f32>, 6>(d0[5], d1[5], d2[5], d3[5], d4[5], d5[5]));
 }
 
 // A^T m for six vec4s m (four tiles at once): four outputs of each.
@@ -327,8 +398,6 @@ fn winograd_at6x4(m: array<vec4<f32>, 6>) -> array<vec4<f32>, 4> {
     m[1] - m[2] + 8.0 * (m[3] - m[4]) + m[5],
   );
 }
-
-@group(0) @binding(1) var<storage, read> srcA4: array<vec4<f32>>;
 
 // The output transform indexes arrays and vectors with constants only: on lavapipe an array
 // (or vector) indexed by a loop counter lands in scratch memory, a loop over the SIMD lanes
