@@ -143,6 +143,15 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   }
 }
 
+@group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
+
+// The forward's y[z][n .. n + 3] of output channel m, four positions of one image (the register
+// core's store4, given where OH OW % 4 == 0).
+fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>) {
+  let ohw = p.outH * p.outW;
+  dst4[(((z * p.batch + n / ohw) * p.outC + m) * ohw + n % ohw) / 4u] = epilogue4(z, m, p.outC, v);
+}
+
 // Vector accessors of the register core (gemm_register.wgsl): A[4mq .. 4mq+3, k] and
 // B[k, 4nq .. 4nq+3], zero past M and N, with one index split per vector instead of one per
 // value. The register core uses them only when M, N and K are below 2^22, so conv_divmod

@@ -214,8 +214,9 @@ export class Conv2d implements Layer {
       slices: points,
       sharedB: groups === 1,
       // shifted rows of x, kW (not kH kW) copies: see gemm_b_pack in conv2d.wgsl
+      // (OW % 4 == 0: four outputs of a row per store)
       register: ow % 4 === 0
-        ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training }
+        ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training, store4: true }
         : undefined,
       struct: UNIFORMS,
       fields: this.#fields(
