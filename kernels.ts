@@ -95,6 +95,7 @@ export { Conv2d } from "./src/nn/conv2d.ts";
 export type { Conv2dOptions } from "./src/nn/conv2d.ts";
 export { BatchNorm } from "./src/nn/batchnorm.ts";
 export type { BatchNormOptions } from "./src/nn/batchnorm.ts";
+export type { Epilogue } from "./src/nn/epilogue.ts";
 export { Dropout, dropout } from "./src/nn/dropout.ts";
 export type { DropoutKey } from "./src/nn/dropout.ts";
 export { ReLU, relu, reluBackward } from "./src/nn/relu.ts";
