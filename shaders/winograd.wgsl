@@ -75,18 +75,11 @@ fn winograd_gather4(at: u32, step: u32) -> vec4<f32> {
   return vec4<f32>(srcA[at], srcA[at + step], srcA[at + 2u * step], srcA[at + 3u * step]);
 }
 
-// One invocation per (k, c): the 16 values of G g G^T.
-@compute @workgroup_size(64)
-fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, 64u, lid);
+// The 3 x 3 kernel g_kc at parameter point `point`, row by row: W[k, c], or W[c, k] rotated
+// by 180 degrees for the input gradient (p.flip).
+fn winograd_kernel(point: u32, k: u32, c: u32) -> array<vec3<f32>, 3> {
   let K = p.m;
   let C = p.k;
-  if (i >= p.points * K * C) {
-    return;
-  }
-  let point = i / (K * C);
-  let k = (i / C) % K;
-  let c = i % C;
   var g: array<vec3<f32>, 3>;
   for (var a = 0u; a < 3u; a++) {
     var row = vec3<f32>(0.0);
@@ -99,6 +92,22 @@ fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     }
     g[a] = row;
   }
+  return g;
+}
+
+// One invocation per (k, c): the 16 values of G g G^T.
+@compute @workgroup_size(64)
+fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
+  let K = p.m;
+  let C = p.k;
+  if (i >= p.points * K * C) {
+    return;
+  }
+  let point = i / (K * C);
+  let k = (i / C) % K;
+  let c = i % C;
+  let g = winograd_kernel(point, k, c);
   // t = G g (4 x 3), then U = t G^T row by row.
   var t: array<vec3<f32>, 4>;
   t[0] = g[0];
@@ -125,23 +134,50 @@ fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
 
 @group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
 
+// What inputTransform invocation i transforms: four channels (cq) of tile t of input group
+// `group`, whose input rows and columns start at row0, col0 (tiles of side x side outputs).
+struct InputSite {
+  group: u32,
+  t: u32,
+  cq: u32,
+  image: u32,
+  row0: i32,
+  col0: i32,
+}
+
+fn winograd_input_site(i: u32, side: u32) -> InputSite {
+  let T = p.n;
+  let C4 = p.k / 4u;
+  let group = i / (T * C4);
+  let t = (i / C4) % T;
+  let tile = winograd_tile(t);
+  return InputSite(
+    group,
+    t,
+    i % C4,
+    group * p.batch + tile.x,
+    i32(side * tile.y) - i32(p.pad),
+    i32(side * tile.z) - i32(p.pad),
+  );
+}
+
 // One invocation per (tile, four channels): B^T d B for each channel, its 16 values stored
 // as vec4s over the channels (the layout the products read).
 @compute @workgroup_size(64)
 fn inputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let i = invocation_index(wg, 64u, lid);
-  let T = p.n;
-  let C4 = p.k / 4u;
-  if (i >= p.groups * T * C4) {
+  if (i >= p.groups * p.n * (p.k / 4u)) {
     return;
   }
-  let group = i / (T * C4);
-  let t = (i / C4) % T;
-  let cq = i % C4;
-  let tile = winograd_tile(t);
-  let nb = group * p.batch + tile.x;
-  let row0 = i32(2u * tile.y) - i32(p.pad);
-  let col0 = i32(2u * tile.z) - i32(p.pad);
+  let site = winograd_input_site(i, 2u);
+  let T = p.n;
+  let C4 = p.k / 4u;
+  let group = site.group;
+  let t = site.t;
+  let cq = site.cq;
+  let nb = site.image;
+  let row0 = site.row0;
+  let col0 = site.col0;
   // d B for each of the four rows of the tile (entries are vec4s over the channels).
   var d: array<array<vec4<f32>, 4>, 4>;
   for (var r = 0; r < 4; r++) {
@@ -257,18 +293,7 @@ fn weightTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let point = i / (K * C);
   let k = (i / C) % K;
   let c = i % C;
-  var g: array<vec3<f32>, 3>;
-  for (var a = 0u; a < 3u; a++) {
-    var row = vec3<f32>(0.0);
-    for (var b = 0u; b < 3u; b++) {
-      var w = ((k * C + c) * 3u + a) * 3u + b;
-      if (p.flip != 0u) {
-        w = ((c * K + k) * 3u + 2u - a) * 3u + 2u - b;
-      }
-      row[b] = perturbed(point, p.wIndex + w, srcB[p.wAt + w]);
-    }
-    g[a] = row;
-  }
+  let g = winograd_kernel(point, k, c);
   // t = G g (6 x 3), then U = t G^T row by row.
   let t = winograd_g6(g[0], g[1], g[2]);
   for (var r = 0u; r < 6u; r++) {
@@ -360,18 +385,18 @@ fn winograd_store_column6(first: u32, step: u32, s: u32, column: array<vec4<f32>
 @compute @workgroup_size(64)
 fn inputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   let i = invocation_index(wg, 64u, lid);
-  let T = p.n;
-  let C4 = p.k / 4u;
-  if (i >= p.groups * T * C4) {
+  if (i >= p.groups * p.n * (p.k / 4u)) {
     return;
   }
-  let group = i / (T * C4);
-  let t = (i / C4) % T;
-  let cq = i % C4;
-  let tile = winograd_tile(t);
-  let nb = group * p.batch + tile.x;
-  let row0 = i32(4u * tile.y) - i32(p.pad);
-  let col0 = i32(4u * tile.z) - i32(p.pad);
+  let site = winograd_input_site(i, 4u);
+  let T = p.n;
+  let C4 = p.k / 4u;
+  let group = site.group;
+  let t = site.t;
+  let cq = site.cq;
+  let nb = site.image;
+  let row0 = site.row0;
+  let col0 = site.col0;
   let d0 = winograd_input_row(nb, 4u * cq, row0, col0);
   let d1 = winograd_input_row(nb, 4u * cq, row0 + 1, col0);
   let d2 = winograd_input_row(nb, 4u * cq, row0 + 2, col0);
