@@ -7,8 +7,14 @@
 //   3 center   P (B x OUT) = x * W*^T, no bias (antithetic pairs on a shared input, below)
 //   4 pairs    Q[z] (B x OUT) = x * (sigma eps_z)^T for pair z of the dispatch, stored as the
 //              pair's two points y = P + Q + b and P - Q + b (b of each point from the table)
-// Antithetic pairs w* ± sigma eps_p on an input every point shares (a first layer) take one
-// product per pair plus P, instead of one per point: noise and multiply-adds halve.
+//   5 basis    Q[z] (B x OUT) = x * W*^T for z = 0, x * d_z^T (the perturbation alone) after,
+//              stored as they are: P and the products of a subspace's directions
+//   6 combine  y (G x B*OUT) = [1 | a] (G x 1+dim) * Q (1+dim x B*OUT): y_g = P + sum_j a_gj Q_j,
+//              plus b of point g from the table; A = the coefficients, B = MODE 5's products
+// Points on an input every point shares (a first layer) whose weights are w* plus a sum of
+// shared steps need one product per step plus P instead of one per point: antithetic pairs
+// w* ± sigma eps_p (MODE 3, 4: noise and multiply-adds halve) and subspace points w* + sum_j
+// a_gj d_j (MODE 5, 6: dim + 1 products for any number of points).
 // The bias of the gradients rides along as an extra column of N, so no kernel is needed for
 // it. Bindings: 1 = a-side source, 2 = b-side source, 3 = destination, 4 = the bias table,
 // 5 = the epilogue's (epilogue.wgsl: ReLU and batch norm applied in the forward's store).
@@ -24,7 +30,7 @@ struct Params {
   k: u32,
   splits: u32,
   kChunk: u32,
-  features: u32, // IN
+  features: u32, // IN (MODE 6: the coefficients' row stride, dim padded to 4)
   outputs: u32, // OUT
   batch: u32, // B, samples per group
   xGroupStride: u32, // elements between groups of x (0: one x shared by every point)
@@ -48,10 +54,21 @@ fn gemm_shape() -> GemmShape {
   return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);
 }
 
+// Whether slice z reads its perturbation without w*: MODE 4's sigma eps_p, MODE 5's directions.
+fn dense_step_alone(z: u32) -> bool {
+  return MODE == 4u || (MODE == 5u && z > 0u);
+}
+
 fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
   switch MODE {
-    case 0u, 3u, 4u: { // x[z][m, k]
+    case 0u, 3u, 4u, 5u: { // x[z][m, k]
       return srcA[z * p.xGroupStride + m * p.features + k];
+    }
+    case 6u: { // [1 | a][m, k]: 1, then the coefficients of point m
+      if (k == 0u) {
+        return 1.0;
+      }
+      return srcA[m * p.features + k - 1u];
     }
     case 1u: { // dy[m, k]
       return srcA[m * p.outputs + k];
@@ -64,9 +81,12 @@ fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
 
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
   switch MODE {
-    case 0u, 3u, 4u: { // W^T[k, n] = W[n, k] at point z (MODE 4: sigma eps alone)
+    case 0u, 3u, 4u, 5u: { // W^T[k, n] = W[n, k] at point z (or the perturbation alone)
       let i = n * p.features + k;
-      return perturbed(z, p.wIndex + i, select(srcB[p.wAt + i], 0.0, MODE == 4u));
+      return perturbed(z, p.wIndex + i, select(srcB[p.wAt + i], 0.0, dense_step_alone(z)));
+    }
+    case 6u: { // Q[k][n]
+      return srcB[k * p.n + n];
     }
     case 1u: { // W[k, n]
       return srcB[p.wAt + k * p.features + n];
@@ -86,8 +106,8 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
       let b = biasTable[p.tableAt + z * p.tableStride + n];
       dst[(z * p.batch + m) * p.outputs + n] = epilogue(z, n, p.outputs, v + b);
     }
-    case 3u: {
-      dst[m * p.outputs + n] = v;
+    case 3u, 5u: {
+      dst[(z * p.batch + m) * p.outputs + n] = v;
     }
     case 4u: { // points 2z - pairOdd (+) and 2z + 1 - pairOdd (-) of the dispatch
       let center = biasTable[p.centerAt + m * p.outputs + n];
@@ -101,6 +121,11 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
         let b = biasTable[p.tableAt + plus * p.tableStride + n];
         dst[(plus * p.batch + m) * p.outputs + n] = epilogue(plus, n, p.outputs, (center + v) + b);
       }
+    }
+    case 6u: { // y[m][n] of point m, column n = sample * OUT + output
+      let o = n % p.outputs;
+      let b = biasTable[p.tableAt + m * p.tableStride + o];
+      dst[m * p.n + n] = epilogue(m, o, p.outputs, v + b);
     }
     case 1u: {
       dst[m * p.features + n] = v;
@@ -143,8 +168,14 @@ fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {
   let m = mq * 4u;
   let count = dense_count(m, p.m);
   switch MODE {
-    case 0u, 3u, 4u: { // x[z][m.., k]
+    case 0u, 3u, 4u, 5u: { // x[z][m.., k]
       return dense_a4(z * p.xGroupStride + m * p.features + k, p.features, count);
+    }
+    case 6u: { // [1 | a][m.., k]
+      if (k == 0u) {
+        return select(vec4<f32>(0.0), vec4<f32>(1.0), vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(count));
+      }
+      return dense_a4(m * p.features + k - 1u, p.features, count);
     }
     case 1u: { // dy[m.., k]
       return dense_a4(m * p.outputs + k, p.outputs, count);
@@ -159,14 +190,18 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
   let n = nq * 4u;
   let count = dense_count(n, p.n);
   switch MODE {
-    case 0u, 3u, 4u: { // W[n.., k] at point z (MODE 4: sigma eps alone)
+    case 0u, 3u, 4u, 5u: { // W[n.., k] at point z (or the perturbation alone)
       let at = p.wAt + n * p.features + k;
       let index = p.wIndex + n * p.features + k;
+      let alone = dense_step_alone(z);
       var v = vec4<f32>(0.0);
       for (var j = 0u; j < count; j++) {
-        v[j] = perturbed(z, index + j * p.features, select(srcB[at + j * p.features], 0.0, MODE == 4u));
+        v[j] = perturbed(z, index + j * p.features, select(srcB[at + j * p.features], 0.0, alone));
       }
       return v;
+    }
+    case 6u: { // Q[k][n..]
+      return dense_b4(k * p.n + n, 1u, count);
     }
     case 1u: { // W[k, n..]
       return dense_b4(p.wAt + k * p.features + n, 1u, count);
@@ -186,7 +221,7 @@ fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
   let i = row * p.features + 4u * q;
   let at = p.wAt + i;
   let w = vec4<f32>(srcB[at], srcB[at + 1u], srcB[at + 2u], srcB[at + 3u]);
-  return perturbed4(z, p.wIndex + i, select(w, vec4<f32>(0.0), MODE == 4u));
+  return perturbed4(z, p.wIndex + i, select(w, vec4<f32>(0.0), dense_step_alone(z)));
 }
 
 fn gemm_dot_a_k(z: u32, kq: u32) -> u32 {

@@ -153,7 +153,7 @@ for (const variant of VARIANTS) {
 
 for (const variant of VARIANTS) {
   gpuTest(
-    `dense forward at G perturbed points equals the materialised weights (full, antithetic pairs, subspace) (${variant})`,
+    `dense forward at G perturbed points equals the materialised weights (full, antithetic pairs, subspace, subspace on a shared input) (${variant})`,
     (gpu) =>
       withVariant(gpu, variant, async () => {
         // Flat offsets are not zero. The register core reads 12 and 16 inputs in vec4s with
@@ -283,7 +283,53 @@ async function checkPerturbed(gpu: Gpu, inF: number, indexShift: number): Promis
       `[${inF}] at ${wb.offset}, subspace ${g}`,
     );
   }
-  for (const t of [x, y, ys, directions, coefficients]) t.dispose();
+  // The same points on an input they share: P = x w*^T and Q_j = x d_j^T once, each point
+  // P + sum_j a_gj Q_j + b_g. Each product rounds as a sum of inF terms, then the combine adds
+  // dim + 2 roundings of terms of the sizes of P, a_gj Q_j and b_g.
+  const dim = 3;
+  const yb = layer.forward({
+    gpu,
+    training: false,
+    seed: 0,
+    step: 0,
+    perturbation: { mode: "subspace", points, directions, coefficients, dim },
+    sharedInput: true,
+  }, x);
+  const gotB = await yb.read();
+  const absX = Float64Array.from(xs, Math.abs), noBias = new Float64Array(outF);
+  const column = (offset: number, size: number, j: number) =>
+    Float64Array.from({ length: size }, (_, i) => dirs[(offset + i) * dim4 + j]);
+  const center = denseForward(xs, values.weight, noBias, batch, inF, outF).scale;
+  const dirScale = Array.from(
+    { length: dim },
+    (_, j) => denseForward(absX, column(wb.offset, outF * inF, j), noBias, batch, inF, outF).scale,
+  );
+  for (let g = 0; g < points; g++) {
+    const a = (j: number) => coef[g * dim4 + j];
+    const shift = (offset: number, i: number) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += a(j) * dirs[(offset + i) * dim4 + j];
+      return s;
+    };
+    const w = values.weight.map((v, i) => v + shift(wb.offset, i));
+    const b = values.bias.map((v, i) => v + shift(bb.offset, i));
+    const ref = denseForward(xs, w, b, batch, inF, outF);
+    const bound = (i: number) => {
+      const n = i % outF;
+      let terms = center[i] + Math.abs(values.bias[n]);
+      for (let j = 0; j < dim; j++) {
+        terms += Math.abs(a(j)) * (dirScale[j][i] + Math.abs(dirs[(bb.offset + n) * dim4 + j]));
+      }
+      return (inF + dim + 4) * EPS32 * terms + 1e-30;
+    };
+    assertClose(
+      gotB.subarray(g * batch * outF, (g + 1) * batch * outF),
+      ref.y,
+      { bound },
+      `[${inF}] at ${wb.offset}, subspace ${g} on a shared input`,
+    );
+  }
+  for (const t of [x, y, ys, yb, directions, coefficients]) t.dispose();
   store.dispose();
 }
 

@@ -2,6 +2,7 @@
  * Fully connected layer y = x W^T + b (PyTorch's nn.Linear), on the GEMM core.
  * @module
  */
+import type { GpuBufferView } from "../gpu/gpu.ts";
 import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
 import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
@@ -20,6 +21,7 @@ import {
   perturbationShader,
   perturbedBiases,
   pointCount,
+  subspaceDim,
   withPerturbation,
 } from "./perturbation.ts";
 import source from "../../shaders/dense.wgsl" with { type: "text" };
@@ -42,6 +44,17 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", {
 
 /** The fields only the antithetic-pair products use, 0 elsewhere. */
 const NO_PAIRS = { centerAt: 0, pairOdd: 0, points: 0 };
+
+/**
+ * Most subspace directions for which a layer on a shared input computes P and the directions'
+ * products once (dim + 1 products) instead of one product per point. The rule reads dim only,
+ * never a chunk's point count, so a point's value does not depend on how points are chunked or
+ * sharded; loss-matrix chunks of the paper's models hold 32 or more points, so up to 16
+ * directions it pays.
+ */
+export const SUBSPACE_BASIS_MAX_DIM = 16;
+
+type StepStore = readonly (GpuBufferView | null)[];
 
 /** The dense shader assembled with a GEMM core, a perturbation variant and an epilogue. */
 function denseShader(
@@ -121,8 +134,11 @@ export class Dense implements Layer {
     }
     if (ctx.training && ctx.perturbation) throw new Error("perturbed evaluation runs in eval mode");
     const p = ctx.perturbation;
-    if (p?.mode === "full" && p.antithetic && ctx.sharedInput && groups === 1) {
-      return this.#forwardPairs(ctx, x, p, epilogue);
+    if (ctx.sharedInput && groups === 1) {
+      if (p?.mode === "full" && p.antithetic) return this.#forwardPairs(ctx, x, p, epilogue);
+      if (p?.mode === "subspace" && subspaceDim(p) <= SUBSPACE_BASIS_MAX_DIM) {
+        return this.#forwardBasis(ctx, x, p, epilogue);
+      }
     }
     const y = Tensor.empty(ctx.gpu, [points, batch, this.outFeatures]);
     const params = span(weight.value, bias.value);
@@ -198,43 +214,117 @@ export class Dense implements Layer {
     // Pair z of the dispatch draws eps as plain point firstPair + z does: sigma eps_p alone.
     const noise: Perturbation = { ...p, points: pairs, firstPoint: firstPair, antithetic: false };
     const y = Tensor.empty(gpu, [p.points, batch, out]);
-    const product = (mode: 3 | 4, perturbation: Perturbation | undefined, dst: Tensor) =>
-      recordGemm(gpu, {
-        // The points' values (mode 4) pass through the epilogue, P (mode 3) does not.
-        shader: denseShader(perturbation, mode === 4 ? epilogue : undefined),
-        constants: { MODE: mode },
-        m: batch,
-        n: out,
-        k: this.inFeatures,
-        slices: pointCount(perturbation),
-        sharedA: true,
-        register: this.inFeatures % 4 === 0
-          ? { form: "dot", directA: x, packB: { rows: out, width: this.inFeatures / 4 } }
-          : undefined,
-        struct: UNIFORMS,
-        fields: {
-          features: this.inFeatures,
-          outputs: out,
-          batch,
-          xGroupStride: 0,
-          wAt: 0,
-          bAt: params.at(bias.value),
-          wIndex: weight.offset,
-          tableAt: batch * out,
-          tableStride: out,
-          centerAt: 0,
-          pairOdd: first % 2,
-          points: p.points,
-        },
-        loadBindings: withPerturbation([x, params.view], perturbation),
-        storeBindings: mode === 4
-          ? [null, null, dst, table, epilogueBinding(epilogue, x)]
-          : [null, null, dst, params.view],
-      });
-    product(3, undefined, center);
-    product(4, noise, y);
+    const pairFields = {
+      tableAt: batch * out,
+      tableStride: out,
+      pairOdd: first % 2,
+      points: p.points,
+    };
+    const centerStore = [null, null, center, params.view];
+    this.#stepProducts(ctx, x, 3, undefined, undefined, pairFields, centerStore);
+    // The points' values pass through the epilogue, P does not.
+    const store = [null, null, y, table, epilogueBinding(epilogue, x)];
+    this.#stepProducts(ctx, x, 4, noise, epilogue, pairFields, store);
     table.dispose();
     return y;
+  }
+
+  /**
+   * y [G, B, out] at subspace points w* + sum_j a_gj d_j on an input x [1, B, in] they share:
+   * Q = [x W*^T, x d_1^T, ..., x d_dim^T] once, then y_g = Q_0 + sum_j a_gj Q_j + b_g, summed in
+   * the order of j, so a point's value depends on its coefficients only.
+   */
+  #forwardBasis(
+    ctx: ForwardContext,
+    x: Tensor,
+    p: Extract<Perturbation, { mode: "subspace" }>,
+    epilogue: Epilogue | undefined,
+  ): Tensor {
+    const { weight, bias } = this.#params();
+    const { gpu } = ctx;
+    const { batch } = activationDims(x);
+    const out = this.outFeatures, dim = subspaceDim(p), width = p.directions.shape[1];
+    // Basis point 0 is w* (coefficients 0), point j is direction j alone (coefficient e_j).
+    const unit = new Float32Array((dim + 1) * width);
+    for (let j = 0; j < dim; j++) unit[(j + 1) * width + j] = 1;
+    const coefficients = Tensor.from(gpu, unit, [dim + 1, width]);
+    const basis: Perturbation = { ...p, points: dim + 1, coefficients };
+    const products = Tensor.empty(gpu, [dim + 1, batch, out]);
+    const params = span(weight.value, bias.value);
+    this.#stepProducts(ctx, x, 5, basis, undefined, {}, [null, null, products, params.view]);
+    const biases = perturbedBiases(gpu, p, params.view, params.at(bias.value), bias.offset, out);
+    const y = Tensor.empty(gpu, [p.points, batch, out]);
+    recordGemm(gpu, {
+      shader: denseShader(undefined, epilogue),
+      constants: { MODE: 6 },
+      m: p.points,
+      n: batch * out,
+      k: dim + 1,
+      slices: 1,
+      struct: UNIFORMS,
+      fields: {
+        features: width,
+        outputs: out,
+        batch,
+        xGroupStride: 0,
+        wAt: 0,
+        bAt: 0,
+        wIndex: 0,
+        tableAt: 0,
+        tableStride: out,
+        ...NO_PAIRS,
+      },
+      loadBindings: [p.coefficients, products],
+      storeBindings: [null, null, y, biases, epilogueBinding(epilogue, x)],
+    });
+    for (const t of [coefficients, products, biases]) t.dispose();
+    return y;
+  }
+
+  /**
+   * The products x S_z^T on the shared input x [1, B, in] (MODE 3, 4 or 5 of dense.wgsl), one
+   * per slice z of `perturbation` (one with none): S_z is W* or the step the point adds to it.
+   */
+  #stepProducts(
+    ctx: ForwardContext,
+    x: Tensor,
+    mode: 3 | 4 | 5,
+    perturbation: Perturbation | undefined,
+    epilogue: Epilogue | undefined,
+    fields: Partial<Record<"tableAt" | "tableStride" | "pairOdd" | "points", number>>,
+    storeBindings: StepStore,
+  ): void {
+    const { weight, bias } = this.#params();
+    const out = this.outFeatures, { batch } = activationDims(x);
+    const params = span(weight.value, bias.value);
+    recordGemm(ctx.gpu, {
+      shader: denseShader(perturbation, epilogue),
+      constants: { MODE: mode },
+      m: batch,
+      n: out,
+      k: this.inFeatures,
+      slices: pointCount(perturbation),
+      sharedA: true,
+      register: this.inFeatures % 4 === 0
+        ? { form: "dot", directA: x, packB: { rows: out, width: this.inFeatures / 4 } }
+        : undefined,
+      struct: UNIFORMS,
+      fields: {
+        features: this.inFeatures,
+        outputs: out,
+        batch,
+        xGroupStride: 0,
+        wAt: 0,
+        bAt: params.at(bias.value),
+        wIndex: weight.offset,
+        ...NO_PAIRS,
+        tableAt: 0,
+        tableStride: 0,
+        ...fields,
+      },
+      loadBindings: withPerturbation([x, params.view], perturbation),
+      storeBindings,
+    });
   }
 
   /** dx for dy [1, B, out]; writes the weight and bias gradients. */

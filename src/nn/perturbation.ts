@@ -41,6 +41,8 @@ export type Perturbation =
     directions: Tensor;
     /** [points, dim4 * 4], zero-padded likewise. */
     coefficients: Tensor;
+    /** Directions in use, the first `dim` columns (default: every column, padding included). */
+    dim?: number;
   };
 
 const none = wgsl("shaders/perturb_none.wgsl", noneSource);
@@ -69,6 +71,16 @@ export function perturbationShader(p: Perturbation | undefined): ShaderSource {
 /** Number of parameter points: G of the perturbation, or 1. */
 export function pointCount(p: Perturbation | undefined): number {
   return p ? p.points : 1;
+}
+
+/** Directions a subspace perturbation uses: `dim`, or the directions' padded width. */
+export function subspaceDim(p: Extract<Perturbation, { mode: "subspace" }>): number {
+  const width = p.directions.shape[1];
+  const dim = p.dim ?? width;
+  if (!(Number.isInteger(dim) && dim >= 1 && dim <= width)) {
+    throw new RangeError(`subspace dim must be an integer in [1, ${width}], got ${p.dim}`);
+  }
+  return dim;
 }
 
 /**
@@ -107,6 +119,7 @@ export function withPerturbation(
         `subspace coefficients must be [${p.points}, ${width}], got [${p.coefficients.shape}]`,
       );
     }
+    subspaceDim(p);
     out.push(SUBSPACE.write({ dim4: width / 4 }), p.directions, p.coefficients);
   }
   return out;
