@@ -34,7 +34,7 @@ async function bench(name: string, config: ModelConfig, side: number, samples: n
       coefficients[(i * side + j) * 4 + 1] = axis[j];
     }
   }
-  const points: Points = { mode: "subspace", directions, coefficients, count: side * side };
+  const points: Points = { mode: "subspace", directions, coefficients, count: side * side, dim: 2 };
   const data = { dataset: images28(samples, 8), loss: "cross-entropy" as const };
   const row = { name, config, points: side * side, samples, ms: [] as number[] };
   rows.push(row);

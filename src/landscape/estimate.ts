@@ -132,7 +132,7 @@ export async function estimateDifferences(
         for (let i = 0; i < r; i++) coefficients[(u * r + i) * width + j] = i === 0 ? a : -a;
       }
     }
-    points = { mode: "subspace", directions, coefficients, count: o.points };
+    points = { mode: "subspace", directions, coefficients, count: o.points, dim };
   }
   try {
     const slice = slicePoints(points, range.first, range.end);

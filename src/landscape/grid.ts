@@ -86,6 +86,7 @@ async function gridSet(
     directions,
     coefficients: gridPoints(axis),
     count: axis.length ** 2,
+    dim: 2,
   };
   return { axis, directions, points };
 }

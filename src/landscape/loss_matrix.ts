@@ -31,8 +31,17 @@ export type Points =
     first?: number;
     antithetic?: boolean;
   }
-  /** w* + sum_j coefficients[t, j] d_j (directions [N, dim4], coefficients [count, dim4]). */
-  | { mode: "subspace"; directions: Tensor; coefficients: Float32Array; count: number }
+  /**
+   * w* + sum_j coefficients[t, j] d_j (directions [N, dim4], coefficients [count, dim4]); `dim`:
+   * the directions in use, the first columns (default all, padding included).
+   */
+  | {
+    mode: "subspace";
+    directions: Tensor;
+    coefficients: Float32Array;
+    count: number;
+    dim?: number;
+  }
   /** w* itself. */
   | { mode: "center" };
 
@@ -131,7 +140,13 @@ function chunkPerturbation(model: Sequential, points: Points, first: number, cou
     [count, width],
   );
   return {
-    perturbation: { mode: "subspace", points: count, directions: points.directions, coefficients },
+    perturbation: {
+      mode: "subspace",
+      points: count,
+      directions: points.directions,
+      coefficients,
+      dim: points.dim,
+    },
     temporary: coefficients,
   };
 }

@@ -99,7 +99,7 @@ export async function widthCurve(
   }
   let means: Float32Array;
   try {
-    const points: Points = { mode: "subspace", directions, coefficients, count: total };
+    const points: Points = { mode: "subspace", directions, coefficients, count: total, dim: count };
     means = await meanLosses(model, data, points, range, options.evaluation);
   } finally {
     directions.dispose();
