@@ -122,7 +122,15 @@ for (const [name, config] of MODELS) {
       perturbation,
     });
     // Antithetic pairs on the model's input take one product per pair in a first dense layer
-    // (P ± Q_p), which rounds otherwise than one product per point: equal within rounding.
+    // (P ± Q_p), and subspace points P + sum_j a_gj Q_j, which round otherwise than one product
+    // per point: equal within rounding.
+    const n = model.params.values.size;
+    const directions = Tensor.from(gpu, randomArray(n * 4, 9).map((v) => 0.1 * v), [n, 4]);
+    const coefficients = Tensor.from(
+      gpu,
+      randomArray(5 * 4, 10).map((v, i) => (i % 4 < 2 ? v : 0)),
+      [5, 4],
+    );
     const contexts: [string, ForwardContext, "bitwise" | "rounding"][] = [
       ["at w*", at(), "bitwise"],
       ["at 3 perturbed points", at({ mode: "full", points: 3, seed: 4, sigma: 0.1 }), "bitwise"],
@@ -135,6 +143,11 @@ for (const [name, config] of MODELS) {
           sigma: 0.1,
           antithetic: true,
         }),
+        "rounding",
+      ],
+      [
+        "at 5 subspace points (dim 2)",
+        at({ mode: "subspace", points: 5, directions, coefficients, dim: 2 }),
         "rounding",
       ],
     ];
@@ -160,7 +173,7 @@ for (const [name, config] of MODELS) {
       fused.dispose();
       reference.dispose();
     }
-    x.dispose();
+    for (const t of [x, directions, coefficients]) t.dispose();
     model.dispose();
   });
 }
