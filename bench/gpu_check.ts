@@ -13,6 +13,7 @@
  * Usage: deno task bench:gpu [--json runs/bench-gpu.json] [--allow-cpu]
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -41,7 +42,7 @@ if (args.help) {
   Deno.exit(0);
 }
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const adapter = await findAdapter();
 if (!adapter) {
   console.error(`bench:gpu: ${NO_ADAPTER_MESSAGE}`);

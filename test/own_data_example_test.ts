@@ -1,9 +1,10 @@
 /** The README's worked example: the exported Fashion-MNIST files read back as the same data. */
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { loadOwnData } from "../src/data/own_data.ts";
 import { parseModelSpec } from "../src/nn/model_spec.ts";
 
-const EXAMPLES = new URL("../examples/own_data/", import.meta.url).pathname;
+const EXAMPLES = fileURLToPath(new URL("../examples/own_data/", import.meta.url));
 
 Deno.test("the exported .npy arrays, PNG folders and CSV tables hold the same samples", async () => {
   const dir = await Deno.makeTempDir({ prefix: "own example " });

@@ -2,6 +2,7 @@
  * The one-command answer end to end: a PyTorch model (state dict + spec from
  * test/fixtures/torch_state.py) on the user's .npy arrays, through the CLI.
  */
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { encodeNpy } from "../src/data/npy.ts";
 import { synthetic } from "../src/data/synthetic.ts";
@@ -10,7 +11,7 @@ import type { Sufficiency } from "../src/landscape/sufficiency.ts";
 import { cli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 
-const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const MODEL = [
   "--model-spec",
   `${FIXTURES}torch_state.spec.json`,

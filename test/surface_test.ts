@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 
 // deno doc's JSON, as far as these tests read it.
@@ -48,7 +49,7 @@ async function moduleGraph(file: string): Promise<string[]> {
 const root = new URL("../", import.meta.url);
 
 Deno.test("mod.ts is the research API: few names, no GPU internals", async () => {
-  const names = await exportedNames(new URL("mod.ts", root).pathname);
+  const names = await exportedNames(fileURLToPath(new URL("mod.ts", root)));
   // The research names (models, training, data, checkpoints, Δk and its analyses); file formats
   // are in ./formats, the engine's ~150 internals in ./kernels.
   assert.ok(names.size >= 40 && names.size <= 60, `mod.ts exports ${names.size} names`);
@@ -61,8 +62,8 @@ Deno.test("mod.ts is the research API: few names, no GPU internals", async () =>
 });
 
 Deno.test("./formats carries the file formats as bytes, mod.ts none of them", async () => {
-  const names = await exportedNames(new URL("src/formats.ts", root).pathname);
-  const research = await exportedNames(new URL("mod.ts", root).pathname);
+  const names = await exportedNames(fileURLToPath(new URL("src/formats.ts", root)));
+  const research = await exportedNames(fileURLToPath(new URL("mod.ts", root)));
   for (const format of ["parseNpy", "encodeNpy", "parseCsvTable", "idxPair", "parseModelSpec"]) {
     assert.ok(names.has(format), `src/formats.ts lacks ${format}`);
     assert.ok(!research.has(format), `${format} belongs in src/formats.ts, not mod.ts`);
@@ -71,7 +72,7 @@ Deno.test("./formats carries the file formats as bytes, mod.ts none of them", as
 
 Deno.test("mod.ts: no parameter with a default reads as required in deno doc", async () => {
   const defaulted: string[] = [];
-  for (const symbol of await exportedSymbols(new URL("mod.ts", root).pathname)) {
+  for (const symbol of await exportedSymbols(fileURLToPath(new URL("mod.ts", root)))) {
     for (const decl of symbol.declarations) {
       const functions: [string, DocParam[]][] = decl.kind === "function"
         ? [[symbol.name, decl.def.params ?? []]]
@@ -88,7 +89,7 @@ Deno.test("mod.ts: no parameter with a default reads as required in deno doc", a
 
 Deno.test("mod.ts: every optional option states its default", async () => {
   const silent: string[] = [];
-  for (const symbol of await exportedSymbols(new URL("mod.ts", root).pathname)) {
+  for (const symbol of await exportedSymbols(fileURLToPath(new URL("mod.ts", root)))) {
     if (!symbol.name.endsWith("Options")) continue;
     for (const decl of symbol.declarations) {
       for (const p of decl.def.properties ?? []) {
@@ -102,7 +103,7 @@ Deno.test("mod.ts: every optional option states its default", async () => {
 });
 
 Deno.test("kernels.ts carries the engine's internals", async () => {
-  const names = await exportedNames(new URL("kernels.ts", root).pathname);
+  const names = await exportedNames(fileURLToPath(new URL("kernels.ts", root)));
   for (const internal of ["BufferPool", "PipelineCache", "GEMM_TILE", "setGemmVariant", "wgsl"]) {
     assert.ok(names.has(internal), `kernels.ts lacks ${internal}`);
   }
@@ -110,7 +111,7 @@ Deno.test("kernels.ts carries the engine's internals", async () => {
 
 Deno.test("the library modules do not reach into the command line's code", async () => {
   for (const entry of ["mod.ts", "kernels.ts", "src/files.ts", "src/formats.ts"]) {
-    const cli = (await moduleGraph(new URL(entry, root).pathname))
+    const cli = (await moduleGraph(fileURLToPath(new URL(entry, root))))
       .filter((s) => s.includes("/src/cli/") || s.endsWith("/src/cli.ts"));
     assert.deepEqual(cli, [], `${entry} imports command-line modules`);
   }

@@ -3,6 +3,7 @@
  * every float dtype and under a module name; and the tool's checkpoints in the layout PyTorch's
  * load_state_dict takes (checked by PyTorch itself where python3-torch is installed).
  */
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import type { Dataset } from "../src/data/dataset.ts";
 import { parseModelSpec } from "../src/nn/model_spec.ts";
@@ -12,7 +13,7 @@ import { sampleLosses } from "../src/train/sample_losses.ts";
 import { hasTorch, missingMessage, TEST_TOOLS, TORCH_PYTHON } from "../src/test_tools.ts";
 import { gpuTest } from "./helpers.ts";
 
-const DIR = new URL("./fixtures/", import.meta.url).pathname;
+const DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const SPEC_FILE = `${DIR}torch_state.spec.json`;
 const fixture = JSON.parse(await Deno.readTextFile(`${DIR}torch_state.json`)) as {
   x: number[];

@@ -1,7 +1,8 @@
 /** Bad PyTorch state dicts and key maps given to `losses`: each is refused by name. */
+import { fileURLToPath } from "node:url";
 import type { BadInput } from "./case.ts";
 
-const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
+const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 const SPEC = `${FIXTURES}torch_state.spec.json`;
 
 /** A `losses` case on a state dict (prepared in the case folder as `my model.safetensors`). */
