@@ -134,15 +134,16 @@ fn winograd_x4(nb: u32, c: u32, row: i32, col: i32) -> vec4<f32> {
 
 @group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
 
-// What inputTransform invocation i transforms: four channels (cq) of tile t of input group
-// `group`, whose input rows and columns start at row0, col0 (tiles of side x side outputs).
+// What inputTransform invocation i transforms: channels c .. c + 3 of the tile of image
+// `image` whose input rows and columns start at row0, col0 (tiles of side x side outputs); its
+// value xi of V goes to dst4[first + xi * step].
 struct InputSite {
-  group: u32,
-  t: u32,
-  cq: u32,
   image: u32,
+  c: u32,
   row0: i32,
   col0: i32,
+  first: u32,
+  step: u32,
 }
 
 fn winograd_input_site(i: u32, side: u32) -> InputSite {
@@ -150,14 +151,16 @@ fn winograd_input_site(i: u32, side: u32) -> InputSite {
   let C4 = p.k / 4u;
   let group = i / (T * C4);
   let t = (i / C4) % T;
+  let cq = i % C4;
   let tile = winograd_tile(t);
+  let slices = (side + 2u) * (side + 2u);
   return InputSite(
-    group,
-    t,
-    i % C4,
     group * p.batch + tile.x,
+    4u * cq,
     i32(side * tile.y) - i32(p.pad),
     i32(side * tile.z) - i32(p.pad),
+    (group * slices * T + t) * C4 + cq,
+    T * C4,
   );
 }
 
@@ -170,28 +173,21 @@ fn inputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     return;
   }
   let site = winograd_input_site(i, 2u);
-  let T = p.n;
-  let C4 = p.k / 4u;
-  let group = site.group;
-  let t = site.t;
-  let cq = site.cq;
-  let nb = site.image;
-  let row0 = site.row0;
-  let col0 = site.col0;
   // d B for each of the four rows of the tile (entries are vec4s over the channels).
   var d: array<array<vec4<f32>, 4>, 4>;
   for (var r = 0; r < 4; r++) {
-    let x0 = winograd_x4(nb, 4u * cq, row0 + r, col0);
-    let x1 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 1);
-    let x2 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 2);
-    let x3 = winograd_x4(nb, 4u * cq, row0 + r, col0 + 3);
+    let row = site.row0 + r;
+    let x0 = winograd_x4(site.image, site.c, row, site.col0);
+    let x1 = winograd_x4(site.image, site.c, row, site.col0 + 1);
+    let x2 = winograd_x4(site.image, site.c, row, site.col0 + 2);
+    let x3 = winograd_x4(site.image, site.c, row, site.col0 + 3);
     d[r] = array<vec4<f32>, 4>(x0 - x2, x1 + x2, x2 - x1, x1 - x3);
   }
   // B^T applied down the columns.
   for (var s = 0u; s < 4u; s++) {
     let v = array<vec4<f32>, 4>(d[0][s] - d[2][s], d[1][s] + d[2][s], d[2][s] - d[1][s], d[1][s] - d[3][s]);
     for (var r = 0u; r < 4u; r++) {
-      dst4[((group * 16u + r * 4u + s) * T + t) * C4 + cq] = v[r];
+      dst4[site.first + (r * 4u + s) * site.step] = v[r];
     }
   }
 }
@@ -389,23 +385,15 @@ fn inputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     return;
   }
   let site = winograd_input_site(i, 4u);
-  let T = p.n;
-  let C4 = p.k / 4u;
-  let group = site.group;
-  let t = site.t;
-  let cq = site.cq;
-  let nb = site.image;
-  let row0 = site.row0;
-  let col0 = site.col0;
-  let d0 = winograd_input_row(nb, 4u * cq, row0, col0);
-  let d1 = winograd_input_row(nb, 4u * cq, row0 + 1, col0);
-  let d2 = winograd_input_row(nb, 4u * cq, row0 + 2, col0);
-  let d3 = winograd_input_row(nb, 4u * cq, row0 + 3, col0);
-  let d4 = winograd_input_row(nb, 4u * cq, row0 + 4, col0);
-  let d5 = winograd_input_row(nb, 4u * cq, row0 + 5, col0);
+  let d0 = winograd_input_row(site.image, site.c, site.row0, site.col0);
+  let d1 = winograd_input_row(site.image, site.c, site.row0 + 1, site.col0);
+  let d2 = winograd_input_row(site.image, site.c, site.row0 + 2, site.col0);
+  let d3 = winograd_input_row(site.image, site.c, site.row0 + 3, site.col0);
+  let d4 = winograd_input_row(site.image, site.c, site.row0 + 4, site.col0);
+  let d5 = winograd_input_row(site.image, site.c, site.row0 + 5, site.col0);
   // B^T applied down the columns.
-  let first = group * 36u * T * C4 + t * C4 + cq;
-  let step = T * C4;
+  let first = site.first;
+  let step = site.step;
   winograd_store_column6(first, step, 0u, array<vec4<f32>, 6>(d0[0], d1[0], d2[0], d3[0], d4[0], d5[0]));
   winograd_store_column6(first, step, 1u, array<vec4<f32>, 6>(d0[1], d1[1], d2[1], d3[1], d4[1], d5[1]));
   winograd_store_column6(first, step, 2u, array<vec4<f32>, 6>(d0[2], d1[2], d2[2], d3[2], d4[2], d5[2]));

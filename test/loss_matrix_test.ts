@@ -76,7 +76,8 @@ gpuTest(
     // (dense.ts); chunks of 2 points hold fewer points than dim + 1 = 3 products, and the
     // choice of path must not depend on that. It runs before the tests with 8-column
     // directions: after a run of those, 2-point chunks of 4-column directions differ from
-    // whole chunks by an ulp here, with or without this path (not yet explained).
+    // whole chunks by an ulp here, with or without this path (not yet explained: recreating
+    // dense.wgsl's cached gemmPack pipeline removes it).
     const model = await makeModel(gpu, MODELS[0][1]);
     const data: EvalData = { dataset: synthetic({ samples: 19, seed: 6 }), loss: "cross-entropy" };
     const n = model.params.values.size;

@@ -12,6 +12,18 @@ import { cli } from "./cli_run.ts";
 import { gpuTest } from "./helpers.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+/** Writes images [n, 1, 8, 8] and labels as x.npy and y.npy in `dir`; the options naming them. */
+async function npyData(
+  dir: string,
+  images: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): Promise<string[]> {
+  const n = labels.length;
+  await Deno.writeFile(`${dir}/x.npy`, encodeNpy([n, 1, 8, 8], images));
+  await Deno.writeFile(`${dir}/y.npy`, encodeNpy([n], labels, "int64"));
+  return ["--data", "npy", "--x", `${dir}/x.npy`, "--y", `${dir}/y.npy`];
+}
+
 const MODEL = [
   "--model-spec",
   `${FIXTURES}torch_state.spec.json`,
@@ -23,17 +35,10 @@ gpuTest("sufficiency on .npy data with a model spec answers for the user's sampl
   const dir = await Deno.makeTempDir({ prefix: "sufficiency own " });
   try {
     const d = synthetic({ samples: 60, seed: 2, part: 0 });
-    await Deno.writeFile(`${dir}/x.npy`, encodeNpy([60, 1, 8, 8], d.images));
-    await Deno.writeFile(`${dir}/y.npy`, encodeNpy([60], d.labels, "int64"));
     const r = await cli(
       "sufficiency",
       ...MODEL,
-      "--data",
-      "npy",
-      "--x",
-      `${dir}/x.npy`,
-      "--y",
-      `${dir}/y.npy`,
+      ...await npyData(dir, d.images, d.labels),
       "--samples",
       "41",
       "--points",
@@ -63,17 +68,10 @@ gpuTest("losses on .npy data give PyTorch's per-sample losses, indexed by row", 
   const dir = await Deno.makeTempDir({ prefix: "losses own " });
   try {
     const f = JSON.parse(await Deno.readTextFile(`${FIXTURES}torch_state.json`));
-    await Deno.writeFile(`${dir}/x.npy`, encodeNpy([6, 1, 8, 8], f.x));
-    await Deno.writeFile(`${dir}/y.npy`, encodeNpy([6], f.labels, "int64"));
     const r = await cli(
       "losses",
       ...MODEL,
-      "--data",
-      "npy",
-      "--x",
-      `${dir}/x.npy`,
-      "--y",
-      `${dir}/y.npy`,
+      ...await npyData(dir, f.x, f.labels),
       "--out",
       `${dir}/out`,
     );

@@ -23,24 +23,22 @@ export interface Epilogue {
 }
 
 const none = wgsl("shaders/epilogue_none.wgsl", noneSource);
-const variants = new Map<string, ShaderSource>();
 
-/** The epilogue() a product's store calls: `e`'s steps, or the identity. */
+/**
+ * The epilogue() a product's store calls: `e`'s steps, or the identity. Its steps are
+ * constants prepended as a file of their own (wgsl() gives the same object for the same
+ * steps, so every call may assemble it).
+ */
 export function epilogueShader(e: Epilogue | undefined): ShaderSource {
   if (!e) return none;
   const flags = { RELU_FIRST: e.reluFirst, NORM: e.norm !== null, RELU_LAST: e.reluLast };
   const key = Object.entries(flags).filter(([, on]) => on).map(([k]) => k).join(", ");
-  let shader = variants.get(key);
-  if (!shader) {
-    const consts = Object.entries(flags).map(([k, on]) => `const EPILOGUE_${k} = ${on};\n`);
-    shader = wgsl(
-      "shaders/epilogue.wgsl",
-      source,
-      wgsl(`src/nn/epilogue.ts (${key || "identity"})`, consts.join("")),
-    );
-    variants.set(key, shader);
-  }
-  return shader;
+  const consts = Object.entries(flags).map(([k, on]) => `const EPILOGUE_${k} = ${on};\n`);
+  return wgsl(
+    "shaders/epilogue.wgsl",
+    source,
+    wgsl(`src/nn/epilogue.ts (${key || "identity"})`, consts.join("")),
+  );
 }
 
 /**

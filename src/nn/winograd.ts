@@ -232,7 +232,7 @@ function recordPass(
   keep: boolean,
 ): Tensor | null {
   const K = c.outChannels, C = c.channels;
-  const { tiles, slices } = geometry(c.inH, c.inW, c.pad, c.side);
+  const { tiles, slices, outW } = geometry(c.inH, c.inW, c.pad, c.side);
   const T = c.batch * tiles;
   // F(4x4, 3x3)'s output transform reads four tiles' products at once: rows in whole vec4s.
   const tStride = c.side === 4 ? ceilDiv(T, 4) * 4 : T;
@@ -302,7 +302,7 @@ function recordPass(
     storeBindings: [null, null, m],
   });
   // Rows of four outputs are whole vec4s where OW % 4 == 0: one store each.
-  const rows = c.side === 4 && geometry(c.inH, c.inW, c.pad).outW % 4 === 0 ? "Rows" : "";
+  const rows = c.side === 4 && outW % 4 === 0 ? "Rows" : "";
   gpu.dispatch({
     kernel: {
       ...kernel("outputTransform"),
