@@ -13,13 +13,18 @@ struct PerturbSubspace {
 @group(0) @binding(13) var<storage, read> perturbDirections: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> perturbCoefficients: array<vec4<f32>>;
 
+// One chain of fma() from the base weight, in j order: a driver that specialises the loop on
+// dim4 and unrolls it (lavapipe does, depending on the values a pipeline saw first) cannot
+// regroup it, so the rounding is the same whichever compilation runs. Zero padding adds 0.
 fn perturbed(g: u32, index: u32, base: f32) -> f32 {
   let dim4 = perturbSubspace.dim4;
-  var acc = vec4<f32>(0.0);
+  var w = base;
   for (var j = 0u; j < dim4; j++) {
-    acc += perturbCoefficients[g * dim4 + j] * perturbDirections[index * dim4 + j];
+    let a = perturbCoefficients[g * dim4 + j];
+    let d = perturbDirections[index * dim4 + j];
+    w = fma(a.w, d.w, fma(a.z, d.z, fma(a.y, d.y, fma(a.x, d.x, w))));
   }
-  return base + (acc.x + acc.y) + (acc.z + acc.w);
+  return w;
 }
 
 // Four consecutive parameters index .. index + 3.

@@ -153,7 +153,7 @@ fn avgBackward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   var acc = 0.0;
   for (var i = rows.x; i < rows.y; i++) {
     for (var j = cols.x; j < cols.y; j++) {
-      acc += ady[obase + i * p.ow + j] * p.scale;
+      acc = fma(ady[obase + i * p.ow + j], p.scale, acc);
     }
   }
   adx[e] = acc;

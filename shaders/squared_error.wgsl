@@ -27,7 +27,7 @@ fn forward(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var o = 0u; o < p.outputs; o++) {
     let e = prediction[r * p.outputs + o] - targets[t + o];
-    s += e * e;
+    s = fma(e, e, s);
   }
   out[r] = 0.5 * s;
 }

@@ -5,7 +5,7 @@ import { lossMatrixMaterialized } from "../src/landscape/materialize.ts";
 import { cnn, mlp, type ModelConfig } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";
 import { Tensor } from "../src/tensor.ts";
-import type { Gpu } from "../src/gpu/gpu.ts";
+import { Gpu } from "../src/gpu/gpu.ts";
 import { assertBitwiseEqual, assertClose, gpuTest, randomArray } from "./helpers.ts";
 
 const MODELS: [string, ModelConfig][] = [
@@ -69,36 +69,60 @@ function pointSets(gpu: Gpu, n: number): [string, Points, Tensor?][] {
   ];
 }
 
+/** Losses of the BN MLP at 9 points of a 2D subspace, whole and in chunks of 2 points. */
+async function chunkedSubspace(gpu: Gpu): Promise<[Float32Array, Float32Array, Float32Array]> {
+  const model = await makeModel(gpu, MODELS[0][1]);
+  const data: EvalData = { dataset: synthetic({ samples: 19, seed: 6 }), loss: "cross-entropy" };
+  const n = model.params.values.size;
+  const directions = Tensor.from(gpu, randomArray(n * 4, 8).map((v) => v * 0.05), [n, 4]);
+  const coefficients = randomArray(9 * 4, 9).map((v, i) => (i % 4 < 2 ? v : 0));
+  const points: Points = { mode: "subspace", directions, coefficients, count: 9, dim: 2 };
+  const whole = await lossMatrix(model, data, points);
+  const split = await lossMatrix(model, data, points, {
+    maxPointsPerChunk: 2,
+    maxSamplesPerChunk: 7,
+  });
+  const one = await lossMatrix(model, data, {
+    ...points,
+    count: 1,
+    coefficients: coefficients.subarray(4 * 4, 5 * 4),
+  });
+  const [wv, sv, ov] = [await whole.read(), await split.read(), await one.read()];
+  for (const t of [whole, split, one, directions]) t.dispose();
+  model.dispose();
+  return [wv, sv, ov];
+}
+
 gpuTest(
   "subspace points on a dense first layer: any chunking of points gives the same bytes",
   async (gpu) => {
     // The first layer forms every point from x w*^T and x d_j^T computed once per chunk
     // (dense.ts); chunks of 2 points hold fewer points than dim + 1 = 3 products, and the
-    // choice of path must not depend on that. It runs before the tests with 8-column
-    // directions: after a run of those, 2-point chunks of 4-column directions differ from
-    // whole chunks by an ulp here, with or without this path (not yet explained: recreating
-    // dense.wgsl's cached gemmPack pipeline removes it).
-    const model = await makeModel(gpu, MODELS[0][1]);
-    const data: EvalData = { dataset: synthetic({ samples: 19, seed: 6 }), loss: "cross-entropy" };
-    const n = model.params.values.size;
-    const directions = Tensor.from(gpu, randomArray(n * 4, 8).map((v) => v * 0.05), [n, 4]);
-    const coefficients = randomArray(9 * 4, 9).map((v, i) => (i % 4 < 2 ? v : 0));
-    const points: Points = { mode: "subspace", directions, coefficients, count: 9, dim: 2 };
-    const whole = await lossMatrix(model, data, points);
-    const split = await lossMatrix(model, data, points, {
-      maxPointsPerChunk: 2,
-      maxSamplesPerChunk: 7,
-    });
-    const one = await lossMatrix(model, data, {
-      ...points,
-      count: 1,
-      coefficients: coefficients.subarray(4 * 4, 5 * 4),
-    });
-    const [wv, sv, ov] = [await whole.read(), await split.read(), await one.read()];
-    assertBitwiseEqual(sv, wv, "chunked");
-    assertBitwiseEqual(ov, wv.subarray(4 * 19, 5 * 19), "point 4 alone");
-    for (const t of [whole, split, one, directions]) t.dispose();
+    // choice of path must not depend on that.
+    const [whole, split, one] = await chunkedSubspace(gpu);
+    assertBitwiseEqual(split, whole, "chunked");
+    assertBitwiseEqual(one, whole.subarray(4 * 19, 5 * 19), "point 4 alone");
+  },
+);
+
+gpuTest(
+  "subspace losses do not depend on what the device's pipelines ran before",
+  async () => {
+    // lavapipe compiles a pipeline anew for the uniform values it first sees when that lets it
+    // unroll loops, and otherwise keeps one generic compilation: a sum written so that
+    // unrolling regroups it would round differently after a run with wider directions.
+    using fresh = await Gpu.create();
+    const expected = await chunkedSubspace(fresh);
+    using used = await Gpu.create();
+    const model = await makeModel(used, MODELS[0][1]);
+    const data: EvalData = { dataset: synthetic({ samples: 37, seed: 2 }), loss: "cross-entropy" };
+    const [, points, owned] = pointSets(used, model.params.values.size)[2];
+    (await lossMatrix(model, data, points, { maxPointsPerChunk: 2, maxSamplesPerChunk: 16 }))
+      .dispose();
+    owned?.dispose();
     model.dispose();
+    const after = await chunkedSubspace(used);
+    after.forEach((v, i) => assertBitwiseEqual(v, expected[i], `result ${i} after dim 8`));
   },
 );
 
