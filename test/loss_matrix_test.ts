@@ -126,6 +126,35 @@ gpuTest(
   },
 );
 
+/** Losses of point set `index` (pointSets) of `config`, chunked, on `gpu`. */
+async function pointSetLosses(gpu: Gpu, config: ModelConfig, index: number): Promise<Float32Array> {
+  const model = await makeModel(gpu, config);
+  const data: EvalData = { dataset: synthetic({ samples: 37, seed: 2 }), loss: "cross-entropy" };
+  const sets = pointSets(gpu, model.params.values.size);
+  const losses = await lossMatrix(model, data, sets[index][1], {
+    maxPointsPerChunk: 2,
+    maxSamplesPerChunk: 16,
+  });
+  const values = await losses.read();
+  losses.dispose();
+  for (const [, , owned] of sets) owned?.dispose();
+  model.dispose();
+  return values;
+}
+
+for (const [name, config] of MODELS) {
+  gpuTest(`${name}: every point set gives the same bytes after the others ran`, async () => {
+    using used = await Gpu.create();
+    const modes = pointSets(used, 1).map(([mode, , owned]) => (owned?.dispose(), mode));
+    const after: Float32Array[] = [];
+    for (let i = modes.length - 1; i >= 0; i--) after[i] = await pointSetLosses(used, config, i);
+    for (let i = 0; i < modes.length; i++) {
+      using fresh = await Gpu.create();
+      assertBitwiseEqual(after[i], await pointSetLosses(fresh, config, i), `${name}, ${modes[i]}`);
+    }
+  });
+}
+
 for (const [name, config] of MODELS) {
   gpuTest(
     `${name}: the fused perturbed evaluation equals materialised weights (full, subspace, grid)`,
