@@ -19,7 +19,7 @@ export { Gpu } from "./src/gpu/gpu.ts";
 export { Tensor } from "./src/tensor.ts";
 export { DisposedError } from "./src/gpu/disposed.ts";
 export { ENGINE_LIMITS } from "./src/gpu/gpu.ts";
-export type { Dispatch, EngineLimit, GpuBufferView } from "./src/gpu/gpu.ts";
+export type { Dispatch, EngineLimit, GpuBufferView, TextureCopy } from "./src/gpu/gpu.ts";
 export { BufferPool } from "./src/gpu/buffer_pool.ts";
 export { PipelineCache } from "./src/gpu/pipeline_cache.ts";
 export type { Kernel } from "./src/gpu/pipeline_cache.ts";

@@ -30,7 +30,7 @@ type Operands = "storage" | "texture" | "textureB" | "registers";
 
 const SIZE = 512;
 const K4 = SIZE / 4;
-const TILES: [number, number][] = [[4, 4], [8, 8], [16, 16]];
+const TILES: [number, number][] = [[4, 4], [8, 8], [16, 16], [32, 16]];
 const REGISTER_TILES: [number, number][] = [[2, 4], [4, 4], [16, 4]];
 
 /** The product kernel for one tile and way of reading operands (one invocation per tile). */

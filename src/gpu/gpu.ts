@@ -38,6 +38,7 @@ export const ENGINE_LIMITS: readonly [
   "maxComputeWorkgroupsPerDimension",
   "maxStorageBuffersPerShaderStage",
   "maxBindGroups",
+  "maxTextureDimension2D",
 ] = [
   "maxBufferSize",
   "maxStorageBufferBindingSize",
@@ -50,6 +51,7 @@ export const ENGINE_LIMITS: readonly [
   "maxComputeWorkgroupsPerDimension",
   "maxStorageBuffersPerShaderStage",
   "maxBindGroups",
+  "maxTextureDimension2D",
 ] as const;
 
 /** Name of a limit in {@link ENGINE_LIMITS}. */
@@ -94,9 +96,9 @@ export interface Dispatch {
   kernel: Kernel;
   /**
    * Bound at @binding(1), @binding(2), ... of @group(0): views as storage buffers, Uniforms as
-   * uniforms; null leaves a binding number unused.
+   * uniforms, texture views as textures; null leaves a binding number unused.
    */
-  bindings: readonly (GpuBufferView | Uniforms | null)[];
+  bindings: readonly (GpuBufferView | Uniforms | GPUTextureView | null)[];
   /** The kernel's parameter struct, bound as a uniform at @binding(0). */
   params?: Uniforms;
   /** A linear workgroup count (folded past the per-dimension limit), or explicit x, y, z. */
@@ -104,6 +106,14 @@ export interface Dispatch {
 }
 
 const PARAM_CHUNK = 64 * 1024;
+
+/** A texture holding a copy of a buffer view (see {@link Gpu.textureCopy}). */
+export interface TextureCopy {
+  /** The view to bind. */
+  readonly view: GPUTextureView;
+  /** Call after recording the last kernel that reads it: it is reused after that submission. */
+  release(): void;
+}
 
 interface ParamChunk {
   buffer: GPUBuffer;
@@ -132,6 +142,9 @@ export class Gpu implements Disposable {
   #scopeOpen = false;
   #commands = 0;
   #uploads: GPUBuffer[] = [];
+  /** Texture copies released since the last submit, and those free for reuse, by size. */
+  #released: GPUTexture[] = [];
+  #freeTextures = new Map<string, GPUTexture[]>();
   #chunks: ParamChunk[] = [];
   #chunkIndex = 0;
   #chunkCursor = 0;
@@ -282,16 +295,18 @@ export class Gpu implements Disposable {
     }
     d.bindings.forEach((b, i) => {
       if (b instanceof Uniforms) this.pipelines.checkUniform(d.kernel.shader, i + 1, b.struct);
-      else if (b) this.#checkBinding(b, i, d.kernel);
+      else if (b && !(b instanceof GPUTextureView)) this.#checkBinding(b, i, d.kernel);
     });
     if (d.params) this.pipelines.checkUniform(d.kernel.shader, 0, d.params.struct);
     if (x * y * z === 0) return;
     this.#open();
     const pipeline = this.pipelines.get(d.kernel);
     const entries: GPUBindGroupEntry[] = [];
-    const bind = (binding: number, b: GpuBufferView | Uniforms) => {
+    const bind = (binding: number, b: GpuBufferView | Uniforms | GPUTextureView) => {
       const resource = b instanceof Uniforms
         ? this.#placeParams(b.bytes)
+        : b instanceof GPUTextureView
+        ? b
         : { buffer: b.buffer, offset: b.byteOffset, size: Math.max(4, b.byteLength) };
       entries.push({ binding, resource });
     };
@@ -324,6 +339,61 @@ export class Gpu implements Disposable {
       src.byteLength,
     );
     this.#count();
+  }
+
+  /**
+   * Records copying a view of vec4s (offset and length multiples of 16 bytes) into a new
+   * rgba32float texture `width` texels wide, row after row: vec4 i at texel (i % width,
+   * i / width). `width` is a multiple of 16 within maxTextureDimension2D, and the rows fit it.
+   */
+  textureCopy(src: GpuBufferView, width: number): TextureCopy {
+    const texels = src.byteLength / 16;
+    const rows = Math.max(1, Math.ceil(texels / width));
+    const max = this.limits.maxTextureDimension2D;
+    if (!Number.isInteger(texels) || src.byteOffset % 16 !== 0 || width % 16 !== 0) {
+      throw new RangeError(`textureCopy needs whole vec4s and a width multiple of 16`);
+    }
+    if (width > max || rows > max) {
+      throw new RangeError(
+        `textureCopy: ${width} x ${rows} texels exceed maxTextureDimension2D (${max})`,
+      );
+    }
+    this.#check();
+    // Reused, not made anew: a fresh texture costs ten times the copy on lavapipe (first
+    // touch of its memory). Queue order puts this copy after every read of earlier uses.
+    const texture = this.#freeTextures.get(`${width}x${rows}`)?.pop() ??
+      this.device.createTexture({
+        size: [width, rows],
+        format: "rgba32float",
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+        label: "texture copy",
+      });
+    const encoder = this.#open();
+    this.#endPass();
+    const full = Math.floor(texels / width), rest = texels - full * width;
+    const layout = { buffer: src.buffer, bytesPerRow: width * 16 };
+    if (full > 0) {
+      encoder.copyBufferToTexture({ ...layout, offset: src.byteOffset }, { texture }, [
+        width,
+        full,
+      ]);
+    }
+    if (rest > 0) {
+      encoder.copyBufferToTexture(
+        { ...layout, offset: src.byteOffset + full * width * 16 },
+        { texture, origin: [0, full] },
+        [rest, 1],
+      );
+    }
+    this.#count();
+    let released = false;
+    return {
+      view: texture.createView(),
+      release: () => {
+        if (!released) this.#released.push(texture);
+        released = true;
+      },
+    };
   }
 
   /** Records zeroing a view (offset and length multiples of 4). */
@@ -394,6 +464,13 @@ export class Gpu implements Disposable {
     this.device.queue.submit([this.#encoder.finish()]);
     for (const b of this.#uploads) b.destroy();
     this.#uploads = [];
+    for (const t of this.#released) {
+      const key = `${t.width}x${t.height}`;
+      const free = this.#freeTextures.get(key);
+      if (free) free.push(t);
+      else this.#freeTextures.set(key, [t]);
+    }
+    this.#released = [];
     this.#encoder = null;
     this.#commands = 0;
     this.#chunkIndex = 0;

@@ -134,7 +134,7 @@ export interface GemmCall {
   storeBindings: readonly (GpuBufferView | Uniforms | null)[];
 }
 
-type Binding = GpuBufferView | Uniforms | null;
+type Binding = GpuBufferView | Uniforms | GPUTextureView | null;
 
 /** The operand layouts a register product uses (see GemmCall.register). */
 interface Layouts {
@@ -355,6 +355,8 @@ interface RegisterRun {
   p: Uniforms;
   shader: ShaderSource;
   constants: Record<string, number>;
+  /** The product kernels' shader and constants (B read from a texture, or as `shader`). */
+  product: { shader: ShaderSource; constants: Record<string, number> };
   aSlices: number;
   bSlices: number;
   /** Workgroups one dispatch may launch (the per-dimension limit, squared). */
@@ -455,6 +457,27 @@ function* registerPieces(
   }
 }
 
+/** Texels per row of a texture copy of packed B: 4096, or what the device allows. */
+const TEXEL_ROW = 4096;
+
+/** Loads of each texel of B, at least, for the product to read B from a texture copy. */
+const TEXEL_READS = 8;
+
+/**
+ * log2 of the row width at which `vec4s` of packed B fit a texture on `gpu`, or null where
+ * the product reads B from its storage buffer: on adapters other than software ones (whose
+ * cheaper texture loads are what pays for the copy, see gemm_register.wgsl), when each texel
+ * would be read fewer than TEXEL_READS times (once per `blocksM` tile row of C), or when the
+ * device's maxTextureDimension2D cannot hold it.
+ */
+function texelRowShift(gpu: Gpu, vec4s: number, blocksM: number): number | null {
+  if (!isSoftwareAdapter(gpu.adapter) || blocksM < TEXEL_READS) return null;
+  const max = gpu.limits.maxTextureDimension2D;
+  const shift = Math.floor(Math.log2(Math.min(TEXEL_ROW, max)));
+  if (shift < 4 || Math.ceil(vec4s / 2 ** shift) > max) return null;
+  return shift;
+}
+
 /** Launches the product kernels of one piece over its blocks of C. */
 function recordProduct(
   run: RegisterRun,
@@ -471,11 +494,7 @@ function recordProduct(
       maxPerDim,
     );
     run.gpu.dispatch({
-      kernel: {
-        shader: run.shader,
-        entryPoint: partials ? "gemmPartial" : "gemm",
-        constants: run.constants,
-      },
+      kernel: { ...run.product, entryPoint: partials ? "gemmPartial" : "gemm" },
       bindings: withAt(partials ? [] : run.call.storeBindings, {
         ...operands,
         ...(partials ? { 10: partials } : {}),
@@ -503,23 +522,32 @@ function recordRegister(
 ): Tensor | null {
   const { m, n, k, slices } = call;
   const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const run: RegisterRun = {
-    gpu,
-    call,
-    p,
-    shader: call.shader(registerCore(plan.tile, form, call.register?.store4 ?? false)),
-    constants: { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 },
-    aSlices: call.sharedA ? 1 : slices,
-    bSlices: call.sharedB ? 1 : slices,
-    maxWorkgroups: maxPerDim * maxPerDim,
-  };
-  const { aSlices, bSlices } = run;
+  const store4 = call.register?.store4 ?? false;
+  const constants = { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 };
+  const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
   // B in the layer's layout is packed once, whole, for every piece (or was packed before).
   const bTexels = packB ? packB.rows * packB.width : 0;
   const bSize = Math.max(1, bSlices * bTexels) * 4;
   const given = packB && call.register?.packedB?.size === bSize ? call.register.packedB : null;
+  const texelShift = packB ? texelRowShift(gpu, bSize / 4, ceilDiv(m, plan.tile.tm)) : null;
+  const shader = call.shader(registerCore(plan.tile, form, store4));
+  const run: RegisterRun = {
+    gpu,
+    call,
+    p,
+    shader,
+    constants,
+    product: texelShift === null ? { shader, constants } : {
+      shader: call.shader(registerCore(plan.tile, form, store4, true)),
+      constants: { ...constants, GEMM_TEXEL_SHIFT: texelShift },
+    },
+    aSlices,
+    bSlices,
+    maxWorkgroups: maxPerDim * maxPerDim,
+  };
   const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
   if (wholeB && packB && !given) recordPack(run, 1, wholeB, packB.rows, packB.width, bSlices, {});
+  const texturedB = wholeB && texelShift !== null ? gpu.textureCopy(wholeB, 1 << texelShift) : null;
 
   const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
   const pieces = registerPieces(call, kChunk, splits, plan, {
@@ -539,11 +567,15 @@ function recordRegister(
     if (packedA) recordPack(run, 0, packedA, kLen, aRow, aSlices, piece);
     const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
     if (packedB) recordPack(run, 1, packedB, kLen, bRow, bSlices, piece);
-    const operands = { 14: packedA ?? givenA ?? directA!, 15: packedB ?? wholeB! };
+    const operands = {
+      14: packedA ?? givenA ?? directA!,
+      ...(texturedB ? { 18: texturedB.view } : { 15: packedB ?? wholeB! }),
+    };
     recordProduct(run, plan.tile, piece, operands, partials);
     packedA?.dispose();
     packedB?.dispose();
   }
+  texturedB?.release();
   if (partials) {
     gpu.dispatch({
       kernel: { shader: run.shader, entryPoint: "gemmSum", constants: run.constants },
