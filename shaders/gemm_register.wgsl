@@ -27,7 +27,7 @@
 // loop iterations); the packing kernels do not loop. The host (src/nn/gemm.ts) cuts products
 // whose packed operands exceed a binding into pieces of whole splits of K, rows and columns.
 // Bindings of the core: 11 partials, 15/16 packed A/B (read), 17 packing output, 18 GemmRegister,
-// 19 packed B as a texture (product kernels generated with textured B).
+// 19/20 B/A as textures (product kernels generated to read them so).
 
 struct GemmRegister {
   aRow: u32, // vec4s per packed row of A (M padded to whole tiles, / 4)
@@ -54,15 +54,23 @@ struct GemmRegister {
 @group(0) @binding(17) var<storage, read_write> gemmPackOut: array<vec4<f32>>;
 @group(0) @binding(18) var<uniform> gemmReg: GemmRegister;
 
-// Product kernels may read packed B from a texture holding the same vec4s, 1 << GEMM_TEXEL_SHIFT
-// per row (the host copies the packed array in): llvmpipe loads a texel per lane for much less
-// than a storage vec4 (bench/gemm_limits.ts), and the arithmetic is the same.
+// Product kernels may read A or B from a texture holding the same vec4s, 1 << GEMM_TEXEL_SHIFT
+// per row (the host copies the array in): llvmpipe loads a texel per lane for much less than a
+// storage vec4 (bench/gemm_limits.ts), and the arithmetic is the same.
 @group(0) @binding(19) var gemmTexturedB: texture_2d<f32>;
+@group(0) @binding(20) var gemmTexturedA: texture_2d<f32>;
 override GEMM_TEXEL_SHIFT: u32 = 12u;
 
+fn gemm_texel_at(i: u32) -> vec2<u32> {
+  return vec2<u32>(i & ((1u << GEMM_TEXEL_SHIFT) - 1u), i >> GEMM_TEXEL_SHIFT);
+}
+
+fn gemm_texel_a(i: u32) -> vec4<f32> {
+  return textureLoad(gemmTexturedA, gemm_texel_at(i), 0);
+}
+
 fn gemm_texel_b(i: u32) -> vec4<f32> {
-  let column = i & ((1u << GEMM_TEXEL_SHIFT) - 1u);
-  return textureLoad(gemmTexturedB, vec2<u32>(column, i >> GEMM_TEXEL_SHIFT), 0);
+  return textureLoad(gemmTexturedB, gemm_texel_at(i), 0);
 }
 
 // Which operand gemmPack packs: 0 for A, 1 for B. One entry point reads both accessors (the

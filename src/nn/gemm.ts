@@ -457,25 +457,32 @@ function* registerPieces(
   }
 }
 
-/** Texels per row of a texture copy of packed B: 4096, or what the device allows. */
+/** Texels per row of a texture copy of an operand: 4096, or what the device allows. */
 const TEXEL_ROW = 4096;
 
-/** Loads of each texel of B, at least, for the product to read B from a texture copy. */
+/** Loads of each texel, at least, for a product to read an operand from a texture copy. */
 const TEXEL_READS = 8;
 
 /**
- * log2 of the row width at which `vec4s` of packed B fit a texture on `gpu`, or null where
- * the product reads B from its storage buffer: on adapters other than software ones (whose
- * cheaper texture loads are what pays for the copy, see gemm_register.wgsl), when each texel
- * would be read fewer than TEXEL_READS times (once per `blocksM` tile row of C), or when the
- * device's maxTextureDimension2D cannot hold it.
+ * log2 of the row width of texture copies of operands on `gpu`, or null where products read
+ * their operands from storage buffers: adapters other than software ones (whose cheaper
+ * texture loads are what pays for the copy, see gemm_register.wgsl), or a device whose
+ * maxTextureDimension2D is below 16.
  */
-function texelRowShift(gpu: Gpu, vec4s: number, blocksM: number): number | null {
-  if (!isSoftwareAdapter(gpu.adapter) || blocksM < TEXEL_READS) return null;
-  const max = gpu.limits.maxTextureDimension2D;
-  const shift = Math.floor(Math.log2(Math.min(TEXEL_ROW, max)));
-  if (shift < 4 || Math.ceil(vec4s / 2 ** shift) > max) return null;
-  return shift;
+function texelRowShift(gpu: Gpu): number | null {
+  if (!isSoftwareAdapter(gpu.adapter)) return null;
+  const shift = Math.floor(Math.log2(Math.min(TEXEL_ROW, gpu.limits.maxTextureDimension2D)));
+  return shift < 4 ? null : shift;
+}
+
+/**
+ * Whether a product reads an operand of `bytes` (at `offset`) from a texture copy with rows of
+ * 2^shift texels: each texel is loaded at least TEXEL_READS times (once per tile of C along
+ * the other side, `reads`) and the rows fit the device's maxTextureDimension2D.
+ */
+function texelsPay(gpu: Gpu, shift: number | null, bytes: number, offset: number, reads: number) {
+  return shift !== null && reads >= TEXEL_READS && bytes % 16 === 0 && offset % 16 === 0 &&
+    Math.ceil(bytes / 16 / 2 ** shift) <= gpu.limits.maxTextureDimension2D;
 }
 
 /** Launches the product kernels of one piece over its blocks of C. */
@@ -529,7 +536,12 @@ function recordRegister(
   const bTexels = packB ? packB.rows * packB.width : 0;
   const bSize = Math.max(1, bSlices * bTexels) * 4;
   const given = packB && call.register?.packedB?.size === bSize ? call.register.packedB : null;
-  const texelShift = packB ? texelRowShift(gpu, bSize / 4, ceilDiv(m, plan.tile.tm)) : null;
+  const shift = texelRowShift(gpu);
+  const texels = {
+    a: directA !== undefined &&
+      texelsPay(gpu, shift, directA.byteLength, directA.byteOffset, ceilDiv(n, plan.tile.tn)),
+    b: packB !== undefined && texelsPay(gpu, shift, bSize * 4, 0, ceilDiv(m, plan.tile.tm)),
+  };
   const shader = call.shader(registerCore(plan.tile, form, store4));
   const run: RegisterRun = {
     gpu,
@@ -537,9 +549,9 @@ function recordRegister(
     p,
     shader,
     constants,
-    product: texelShift === null ? { shader, constants } : {
-      shader: call.shader(registerCore(plan.tile, form, store4, true)),
-      constants: { ...constants, GEMM_TEXEL_SHIFT: texelShift },
+    product: !texels.a && !texels.b ? { shader, constants } : {
+      shader: call.shader(registerCore(plan.tile, form, store4, texels)),
+      constants: { ...constants, GEMM_TEXEL_SHIFT: shift! },
     },
     aSlices,
     bSlices,
@@ -547,7 +559,8 @@ function recordRegister(
   };
   const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
   if (wholeB && packB && !given) recordPack(run, 1, wholeB, packB.rows, packB.width, bSlices, {});
-  const texturedB = wholeB && texelShift !== null ? gpu.textureCopy(wholeB, 1 << texelShift) : null;
+  const texturedB = wholeB && texels.b ? gpu.textureCopy(wholeB, 2 ** shift!) : null;
+  const texturedA = directA && texels.a ? gpu.textureCopy(directA, 2 ** shift!) : null;
 
   const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
   const pieces = registerPieces(call, kChunk, splits, plan, {
@@ -568,13 +581,14 @@ function recordRegister(
     const packedB = wholeB ? null : Tensor.empty(gpu, [Math.max(1, bSlices * kLen * bRow) * 4]);
     if (packedB) recordPack(run, 1, packedB, kLen, bRow, bSlices, piece);
     const operands = {
-      14: packedA ?? givenA ?? directA!,
+      ...(texturedA ? { 19: texturedA.view } : { 14: packedA ?? givenA ?? directA! }),
       ...(texturedB ? { 18: texturedB.view } : { 15: packedB ?? wholeB! }),
     };
     recordProduct(run, plan.tile, piece, operands, partials);
     packedA?.dispose();
     packedB?.dispose();
   }
+  texturedA?.release();
   texturedB?.release();
   if (partials) {
     gpu.dispatch({
