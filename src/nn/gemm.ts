@@ -355,7 +355,7 @@ interface RegisterRun {
   p: Uniforms;
   shader: ShaderSource;
   constants: Record<string, number>;
-  /** The product kernels' shader and constants (B read from a texture, or as `shader`). */
+  /** The product kernels' shader and constants (operands read from textures, or as `shader`). */
   product: { shader: ShaderSource; constants: Record<string, number> };
   aSlices: number;
   bSlices: number;
