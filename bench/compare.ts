@@ -344,6 +344,20 @@ function engineUnit(
   };
 }
 
+/** The engine's Δk loss matrix of the paper MLP, evaluated by `evaluate` (one of two paths). */
+function deltaEngine(framework: Framework, evaluate: (d: DeltaMatrix) => Promise<void>): Contender {
+  return {
+    framework,
+    inner: 1,
+    make: () => {
+      const d = new DeltaMatrix(gpu, PAPER_MLP, POINTS, SAMPLES);
+      return Promise.resolve(
+        engineUnit(d.model.params.count, () => evaluate(d), () => d.dispose()),
+      );
+    },
+  };
+}
+
 /** PyTorch's version; one unit is `scale` of its units (points of the Δk loop). */
 function torchUnit(
   workload: string,
@@ -484,26 +498,8 @@ const workloads: Workload[] = [
     flopsPerItem: forwardFlops(PAPER_MLP) * SAMPLES,
     reps: REPS,
     contenders: [
-      {
-        framework: "engine",
-        inner: 1,
-        make: () => {
-          const d = new DeltaMatrix(gpu, PAPER_MLP, POINTS, SAMPLES);
-          return Promise.resolve(
-            engineUnit(d.model.params.count, () => d.fused(), () => d.dispose()),
-          );
-        },
-      },
-      {
-        framework: "engine (materialised)",
-        inner: 1,
-        make: () => {
-          const d = new DeltaMatrix(gpu, PAPER_MLP, POINTS, SAMPLES);
-          return Promise.resolve(
-            engineUnit(d.model.params.count, () => d.materialized(), () => d.dispose()),
-          );
-        },
-      },
+      deltaEngine("engine", (d) => d.fused()),
+      deltaEngine("engine (materialised)", (d) => d.materialized()),
       { framework: "tfjs-webgpu", inner: 1, make: tfjsUnit((m) => m.tfDelta(POINTS, SAMPLES)) },
       {
         framework: "torch-cpu",

@@ -13,26 +13,37 @@ struct PerturbSubspace {
 @group(0) @binding(13) var<storage, read> perturbDirections: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> perturbCoefficients: array<vec4<f32>>;
 
-// One chain of fma() from the base weight, in j order: a driver that specialises the loop on
-// dim4 and unrolls it (lavapipe does, depending on the values a pipeline saw first) cannot
-// regroup it, so the rounding is the same whichever compilation runs. Zero padding adds 0.
+// w + a . d as four fma() in order. Each weight is one chain of them from its base, in j order:
+// a driver that specialises the loop on dim4 and unrolls it (lavapipe does, depending on the
+// values a pipeline saw first) cannot regroup it, so the rounding is the same whichever
+// compilation runs. Zero padding adds 0.
+fn perturb_step(w: f32, a: vec4<f32>, d: vec4<f32>) -> f32 {
+  return fma(a.w, d.w, fma(a.z, d.z, fma(a.y, d.y, fma(a.x, d.x, w))));
+}
+
 fn perturbed(g: u32, index: u32, base: f32) -> f32 {
   let dim4 = perturbSubspace.dim4;
   var w = base;
   for (var j = 0u; j < dim4; j++) {
-    let a = perturbCoefficients[g * dim4 + j];
-    let d = perturbDirections[index * dim4 + j];
-    w = fma(a.w, d.w, fma(a.z, d.z, fma(a.y, d.y, fma(a.x, d.x, w))));
+    w = perturb_step(w, perturbCoefficients[g * dim4 + j], perturbDirections[index * dim4 + j]);
   }
   return w;
 }
 
-// Four consecutive parameters index .. index + 3.
+// Four consecutive parameters index .. index + 3, each the chain perturbed() forms; the
+// coefficients are read once for the four.
 fn perturbed4(g: u32, index: u32, base: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(
-    perturbed(g, index, base.x),
-    perturbed(g, index + 1u, base.y),
-    perturbed(g, index + 2u, base.z),
-    perturbed(g, index + 3u, base.w),
-  );
+  let dim4 = perturbSubspace.dim4;
+  var w = base;
+  for (var j = 0u; j < dim4; j++) {
+    let a = perturbCoefficients[g * dim4 + j];
+    let at = index * dim4 + j;
+    w = vec4<f32>(
+      perturb_step(w.x, a, perturbDirections[at]),
+      perturb_step(w.y, a, perturbDirections[at + dim4]),
+      perturb_step(w.z, a, perturbDirections[at + 2u * dim4]),
+      perturb_step(w.w, a, perturbDirections[at + 3u * dim4]),
+    );
+  }
+  return w;
 }

@@ -95,19 +95,34 @@ fn winograd_kernel(point: u32, k: u32, c: u32) -> array<vec3<f32>, 3> {
   return g;
 }
 
+// The kernel (point, k, c) invocation i of a weight transform serves; valid is false past the
+// last one.
+struct WeightSite {
+  point: u32,
+  k: u32,
+  c: u32,
+  valid: bool,
+}
+
+fn winograd_weight_site(i: u32) -> WeightSite {
+  let K = p.m;
+  let C = p.k;
+  return WeightSite(i / (K * C), (i / C) % K, i % C, i < p.points * K * C);
+}
+
+// Where element e of the `elements` values of U of a site goes: U[point, e, k, c].
+fn winograd_u_at(w: WeightSite, e: u32, elements: u32) -> u32 {
+  return ((w.point * elements + e) * p.m + w.k) * p.k + w.c;
+}
+
 // One invocation per (k, c): the 16 values of G g G^T.
 @compute @workgroup_size(64)
 fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, 64u, lid);
-  let K = p.m;
-  let C = p.k;
-  if (i >= p.points * K * C) {
+  let w = winograd_weight_site(invocation_index(wg, 64u, lid));
+  if (!w.valid) {
     return;
   }
-  let point = i / (K * C);
-  let k = (i / C) % K;
-  let c = i % C;
-  let g = winograd_kernel(point, k, c);
+  let g = winograd_kernel(w.point, w.k, w.c);
   // t = G g (4 x 3), then U = t G^T row by row.
   var t: array<vec3<f32>, 4>;
   t[0] = g[0];
@@ -118,7 +133,7 @@ fn weightTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     let v = t[r];
     let u = vec4<f32>(v.x, 0.5 * (v.x + v.y + v.z), 0.5 * (v.x - v.y + v.z), v.z);
     for (var s = 0u; s < 4u; s++) {
-      dst[((point * 16u + r * 4u + s) * K + k) * C + c] = u[s];
+      dst[winograd_u_at(w, r * 4u + s, 16u)] = u[s];
     }
   }
 }
@@ -280,22 +295,17 @@ fn winograd_at6(m: array<f32, 6>) -> vec4<f32> {
 // One invocation per (k, c): the 36 values of G g G^T.
 @compute @workgroup_size(64)
 fn weightTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
-  let i = invocation_index(wg, 64u, lid);
-  let K = p.m;
-  let C = p.k;
-  if (i >= p.points * K * C) {
+  let w = winograd_weight_site(invocation_index(wg, 64u, lid));
+  if (!w.valid) {
     return;
   }
-  let point = i / (K * C);
-  let k = (i / C) % K;
-  let c = i % C;
-  let g = winograd_kernel(point, k, c);
+  let g = winograd_kernel(w.point, w.k, w.c);
   // t = G g (6 x 3), then U = t G^T row by row.
   let t = winograd_g6(g[0], g[1], g[2]);
   for (var r = 0u; r < 6u; r++) {
     let u = winograd_g6(vec3<f32>(t[r].x), vec3<f32>(t[r].y), vec3<f32>(t[r].z));
     for (var s = 0u; s < 6u; s++) {
-      dst[((point * 36u + r * 6u + s) * K + k) * C + c] = u[s].x;
+      dst[winograd_u_at(w, r * 6u + s, 36u)] = u[s].x;
     }
   }
 }

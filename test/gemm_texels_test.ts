@@ -50,13 +50,20 @@ gpuTest(
 );
 
 gpuTest("textureCopy refuses what a texture cannot hold, naming the limit", async (gpu) => {
-  const view = { buffer: gpu.pool.acquire(64 * 16, GPUBufferUsage.COPY_SRC), byteOffset: 0 };
-  assert.throws(() => gpu.textureCopy({ ...view, byteLength: 64 * 16 }, 24), /multiple of 16/);
-  assert.throws(() => gpu.textureCopy({ ...view, byteLength: 60 }, 16), /whole vec4s/);
-  using small = await Gpu.create({ limits: { maxTextureDimension2D: 16 } });
-  const big = { buffer: small.pool.acquire(17 * 16 * 16, GPUBufferUsage.COPY_SRC), byteOffset: 0 };
+  const buffer = gpu.pool.acquire(64 * 16, GPUBufferUsage.COPY_SRC);
   assert.throws(
-    () => small.textureCopy({ ...big, byteLength: 17 * 16 * 16 }, 16),
+    () => gpu.textureCopy({ buffer, byteOffset: 0, byteLength: 64 * 16 }, 24),
+    /width that is a multiple of 16, got 24/,
+  );
+  assert.throws(
+    () => gpu.textureCopy({ buffer, byteOffset: 0, byteLength: 60 }, 16),
+    /whole vec4s at a 16-byte offset, got 60 bytes at 0/,
+  );
+  gpu.pool.release(buffer);
+  using small = await Gpu.create({ limits: { maxTextureDimension2D: 16 } });
+  const big = small.pool.acquire(17 * 16 * 16, GPUBufferUsage.COPY_SRC);
+  assert.throws(
+    () => small.textureCopy({ buffer: big, byteOffset: 0, byteLength: 17 * 16 * 16 }, 16),
     /16 x 17 texels exceed maxTextureDimension2D \(16\)/,
   );
 });

@@ -350,8 +350,14 @@ export class Gpu implements Disposable {
     const texels = src.byteLength / 16;
     const rows = Math.max(1, Math.ceil(texels / width));
     const max = this.limits.maxTextureDimension2D;
-    if (!Number.isInteger(texels) || src.byteOffset % 16 !== 0 || width % 16 !== 0) {
-      throw new RangeError(`textureCopy needs whole vec4s and a width multiple of 16`);
+    if (!Number.isInteger(texels) || src.byteOffset % 16 !== 0) {
+      throw new RangeError(
+        `textureCopy needs whole vec4s at a 16-byte offset, got ${src.byteLength} bytes at ` +
+          `${src.byteOffset}`,
+      );
+    }
+    if (width % 16 !== 0) {
+      throw new RangeError(`textureCopy needs a width that is a multiple of 16, got ${width}`);
     }
     if (width > max || rows > max) {
       throw new RangeError(

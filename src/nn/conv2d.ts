@@ -2,7 +2,6 @@
  * 2D convolution (PyTorch's nn.Conv2d, NCHW, zero padding), as implicit GEMM on the GEMM core.
  * @module
  */
-import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
 import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
 import {
@@ -20,13 +19,9 @@ import {
   type ParamSpec,
 } from "./layer.ts";
 import { span } from "./param_store.ts";
-import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
-import {
-  type Perturbation,
-  perturbationShader,
-  pointCount,
-  withPerturbation,
-} from "./perturbation.ts";
+import { type Epilogue, epilogueBinding } from "./epilogue.ts";
+import { pointCount, withPerturbation } from "./perturbation.ts";
+import { layerShader } from "./layer_shader.ts";
 import source from "../../shaders/conv2d.wgsl" with { type: "text" };
 
 /** conv2d.wgsl's Params: the product's shape, then the convolution's geometry and parameters. */
@@ -50,13 +45,7 @@ const UNIFORMS = GEMM_SHAPE.extend("Params", {
 });
 
 /** The conv2d shader assembled with a GEMM core, a perturbation variant and an epilogue. */
-function convShader(
-  p: Perturbation | undefined,
-  e?: Epilogue,
-): (core: ShaderSource) => ShaderSource {
-  return (core) =>
-    wgsl("shaders/conv2d.wgsl", source, core, perturbationShader(p), epilogueShader(e));
-}
+const convShader = layerShader("shaders/conv2d.wgsl", source);
 
 /** Options of a convolution. */
 export interface Conv2dOptions {

@@ -3,7 +3,6 @@
  * @module
  */
 import type { GpuBufferView } from "../gpu/gpu.ts";
-import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { Tensor } from "../tensor.ts";
 import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
 import {
@@ -15,15 +14,15 @@ import {
   sampleSize,
 } from "./layer.ts";
 import { span } from "./param_store.ts";
-import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
+import { type Epilogue, epilogueBinding } from "./epilogue.ts";
 import {
   type Perturbation,
-  perturbationShader,
   perturbedBiases,
   pointCount,
   subspaceDim,
   withPerturbation,
 } from "./perturbation.ts";
+import { layerShader } from "./layer_shader.ts";
 import source from "../../shaders/dense.wgsl" with { type: "text" };
 
 /** dense.wgsl's Params: the product's shape, then the layer's geometry and parameters. */
@@ -57,13 +56,7 @@ export const SUBSPACE_BASIS_MAX_DIM = 16;
 type StepStore = readonly (GpuBufferView | null)[];
 
 /** The dense shader assembled with a GEMM core, a perturbation variant and an epilogue. */
-function denseShader(
-  p: Perturbation | undefined,
-  e?: Epilogue,
-): (core: ShaderSource) => ShaderSource {
-  return (core) =>
-    wgsl("shaders/dense.wgsl", source, core, perturbationShader(p), epilogueShader(e));
-}
+const denseShader = layerShader("shaders/dense.wgsl", source);
 
 /** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
 export class Dense implements Layer {

@@ -559,8 +559,8 @@ function recordRegister(
   };
   const wholeB = given ?? (packB ? Tensor.empty(gpu, [bSize]) : null);
   if (wholeB && packB && !given) recordPack(run, 1, wholeB, packB.rows, packB.width, bSlices, {});
-  const texturedB = wholeB && texels.b ? gpu.textureCopy(wholeB, 2 ** shift!) : null;
-  const texturedA = directA && texels.a ? gpu.textureCopy(directA, 2 ** shift!) : null;
+  const texturedB = texels.b ? gpu.textureCopy(wholeB!, 2 ** shift!) : null;
+  const texturedA = texels.a ? gpu.textureCopy(directA!, 2 ** shift!) : null;
 
   const partials = splits > 1 ? Tensor.empty(gpu, [slices * splits, m, n]) : null;
   const pieces = registerPieces(call, kChunk, splits, plan, {

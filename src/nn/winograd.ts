@@ -9,7 +9,6 @@
  * @module
  */
 import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
-import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import type { FieldValues } from "../gpu/uniforms.ts";
@@ -17,25 +16,16 @@ import { GEMM_SHAPE, gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
 import { invocationShader } from "../gpu/invocation.ts";
 import {
   type Perturbation,
-  perturbationShader,
   perturbedBiases,
   pointCount,
   withPerturbation,
 } from "./perturbation.ts";
-import { type Epilogue, epilogueBinding, epilogueShader } from "./epilogue.ts";
+import { type Epilogue, epilogueBinding } from "./epilogue.ts";
+import { layerShader } from "./layer_shader.ts";
 import source from "../../shaders/winograd.wgsl" with { type: "text" };
 
 /** winograd.wgsl assembled with a GEMM core, a perturbation variant and an epilogue. */
-function winogradShader(core: ShaderSource, p?: Perturbation, e?: Epilogue): ShaderSource {
-  return wgsl(
-    "shaders/winograd.wgsl",
-    source,
-    invocationShader,
-    core,
-    perturbationShader(p),
-    epilogueShader(e),
-  );
-}
+const winogradShader = layerShader("shaders/winograd.wgsl", source, invocationShader);
 
 /** One convolution of `batch` images: input [C, H, W] to output [K, OH, OW], OH = H + 2 pad - 2. */
 export interface WinogradConv {
@@ -254,7 +244,7 @@ function recordPass(
     tStride,
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: T, k: C, splits: 1, kChunk: C });
-  const shader = (core: ShaderSource) => winogradShader(core, perturbation);
+  const shader = winogradShader(perturbation);
   // F(4x4, 3x3)'s kernels end in 6 (its input tile side), F(2x2, 3x3)'s in nothing.
   const suffix = c.side === 4 ? "6" : "";
   const constants = { OUT_TILE: c.side };
@@ -307,7 +297,7 @@ function recordPass(
     kernel: {
       ...kernel("outputTransform"),
       entryPoint: `outputTransform${suffix}${rows}`,
-      shader: winogradShader(gemmShader, perturbation, c.epilogue),
+      shader: winogradShader(perturbation, c.epilogue)(gemmShader),
     },
     bindings: [m, null, c.output, table ?? c.params, epilogueBinding(c.epilogue, m)],
     params: struct,
@@ -377,7 +367,8 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
     tStride: C,
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: C, k: T, splits: 1, kChunk: T });
-  const kernel = (entryPoint: string) => ({ shader: winogradShader(gemmShader), entryPoint });
+  const shader = winogradShader(undefined);
+  const kernel = (entryPoint: string) => ({ shader: shader(gemmShader), entryPoint });
   const u = Tensor.empty(gpu, [16, T, K]);
   gpu.dispatch({
     kernel: kernel("gradientTransform"),
@@ -387,7 +378,7 @@ export function recordWinogradGradient(gpu: Gpu, g: WinogradGradient): void {
   });
   const m = Tensor.empty(gpu, [16, K, C]);
   recordGemm(gpu, {
-    shader: winogradShader,
+    shader,
     constants: { GRAD: 1 },
     m: K,
     n: C,
