@@ -145,11 +145,18 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
 
 @group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
 
+// What every store of output channel m shares: its epilogue coefficients.
+alias GemmRow = EpilogueAt;
+
+fn gemm_row(z: u32, m: u32) -> GemmRow {
+  return epilogue_channel(z, m, p.outC);
+}
+
 // The forward's y[z][n .. n + 3] of output channel m, four positions of one image (the register
-// core's store4, given where OH OW % 4 == 0).
-fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>) {
+// core's "rows4" store, given where OH OW % 4 == 0).
+fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>, row: GemmRow) {
   let ohw = p.outH * p.outW;
-  dst4[(((z * p.batch + n / ohw) * p.outC + m) * ohw + n % ohw) / 4u] = epilogue4(z, m, p.outC, v);
+  dst4[(((z * p.batch + n / ohw) * p.outC + m) * ohw + n % ohw) / 4u] = epilogue_apply(row, v);
 }
 
 // Vector accessors of the register core (gemm_register.wgsl): A[4mq .. 4mq+3, k] and

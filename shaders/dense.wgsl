@@ -59,6 +59,97 @@ fn dense_step_alone(z: u32) -> bool {
   return MODE == 4u || (MODE == 5u && z > 0u);
 }
 
+// What every store of columns n .. n + 3 shares, loaded once per four columns (the register
+// core's "columns4" store): the bias and epilogue coefficients of the point stored to (MODE 0:
+// point z; MODE 4: the pair's - point in bias0 and e0, its + point in bias1 and e1).
+struct GemmColumns {
+  bias0: vec4<f32>,
+  e0: EpilogueAt,
+  bias1: vec4<f32>,
+  e1: EpilogueAt,
+}
+
+// Four values of `table` from `at`, for columns n .. n + 3 of OUT (those past OUT repeat the last).
+fn dense_columns4(at: u32, n: u32) -> vec4<f32> {
+  let last = p.outputs - 1u - n;
+  return vec4<f32>(
+    biasTable[at],
+    biasTable[at + min(1u, last)],
+    biasTable[at + min(2u, last)],
+    biasTable[at + min(3u, last)],
+  );
+}
+
+fn gemm_columns(z: u32, n: u32) -> GemmColumns {
+  var c: GemmColumns;
+  switch MODE {
+    case 0u: {
+      c.bias0 = dense_columns4(p.tableAt + z * p.tableStride + n, n);
+      c.e0 = epilogue_channels4(z, n, p.outputs);
+    }
+    case 4u: {
+      let minus = 2u * z + 1u - p.pairOdd;
+      if (minus < p.points) {
+        c.bias0 = dense_columns4(p.tableAt + minus * p.tableStride + n, n);
+        c.e0 = epilogue_channels4(minus, n, p.outputs);
+      }
+      if (minus >= 1u && minus - 1u < p.points) {
+        c.bias1 = dense_columns4(p.tableAt + (minus - 1u) * p.tableStride + n, n);
+        c.e1 = epilogue_channels4(minus - 1u, n, p.outputs);
+      }
+    }
+    default: {}
+  }
+  return c;
+}
+
+// The first `count` values of y at dst[at ..].
+fn dense_store(at: u32, y: vec4<f32>, count: u32) {
+  dst[at] = y.x;
+  if (count > 1u) {
+    dst[at + 1u] = y.y;
+  }
+  if (count > 2u) {
+    dst[at + 2u] = y.z;
+  }
+  if (count > 3u) {
+    dst[at + 3u] = y.w;
+  }
+}
+
+// C[m, n .. n + 3] (the columns below N) as gemm_store stores each, c from gemm_columns(z, n).
+fn gemm_store_columns(z: u32, m: u32, n: u32, v: vec4<f32>, c: GemmColumns) {
+  let count = min(4u, p.n - n);
+  switch MODE {
+    case 0u: {
+      dense_store((z * p.batch + m) * p.outputs + n, epilogue_apply(c.e0, v + c.bias0), count);
+    }
+    case 4u: {
+      let center = dense_columns4(p.centerAt + m * p.outputs + n, n);
+      let minus = 2u * z + 1u - p.pairOdd;
+      if (minus < p.points) {
+        dense_store((minus * p.batch + m) * p.outputs + n, epilogue_apply(c.e0, (center - v) + c.bias0), count);
+      }
+      if (minus >= 1u && minus - 1u < p.points) {
+        let plus = minus - 1u;
+        dense_store((plus * p.batch + m) * p.outputs + n, epilogue_apply(c.e1, (center + v) + c.bias1), count);
+      }
+    }
+    default: {
+      gemm_store(z, m, n, v.x);
+      if (count > 1u) {
+        gemm_store(z, m, n + 1u, v.y);
+      }
+      if (count > 2u) {
+        gemm_store(z, m, n + 2u, v.z);
+      }
+      if (count > 3u) {
+        gemm_store(z, m, n + 3u, v.w);
+      }
+    }
+  }
+}
+
 fn gemm_a(z: u32, m: u32, k: u32) -> f32 {
   switch MODE {
     case 0u, 3u, 4u, 5u: { // x[z][m, k]

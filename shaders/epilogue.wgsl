@@ -7,36 +7,66 @@
 
 @group(0) @binding(5) var<storage, read> epilogueCoefficients: array<f32>;
 
-// v of output channel `channel` (of `channels`) at parameter point `point`.
-fn epilogue(point: u32, channel: u32, channels: u32, v: f32) -> f32 {
-  var y = v;
-  if (EPILOGUE_RELU_FIRST) {
-    y = select(y, 0.0, y <= 0.0);
-  }
+// The batch norm's coefficients for four values, loaded once for every store that shares
+// them: on lavapipe each storage load is a loop over the SIMD lanes, and a product's store
+// phase would otherwise load them again for every value.
+struct EpilogueAt {
+  mean: vec4<f32>,
+  scale: vec4<f32>, // gamma / std
+  shift: vec4<f32>, // beta
+}
+
+// Channel `channel` (of `channels`) at parameter point `point`, for all four values.
+fn epilogue_channel(point: u32, channel: u32, channels: u32) -> EpilogueAt {
+  var e: EpilogueAt;
   if (EPILOGUE_NORM) {
     let at = point * 4u * channels + channel;
-    y = (y - epilogueCoefficients[at]) * epilogueCoefficients[at + 2u * channels] +
-      epilogueCoefficients[at + 3u * channels];
+    e.mean = vec4<f32>(epilogueCoefficients[at]);
+    e.scale = vec4<f32>(epilogueCoefficients[at + 2u * channels]);
+    e.shift = vec4<f32>(epilogueCoefficients[at + 3u * channels]);
+  }
+  return e;
+}
+
+// Channels channel .. channel + 3, one per value; those past the last repeat the last.
+fn epilogue_channels4(point: u32, channel: u32, channels: u32) -> EpilogueAt {
+  var e: EpilogueAt;
+  if (EPILOGUE_NORM) {
+    let at = point * 4u * channels + channel;
+    let last = channels - 1u - channel;
+    let i = vec4<u32>(at, at + min(1u, last), at + min(2u, last), at + min(3u, last));
+    let c = channels;
+    e.mean = vec4<f32>(epilogueCoefficients[i.x], epilogueCoefficients[i.y],
+      epilogueCoefficients[i.z], epilogueCoefficients[i.w]);
+    e.scale = vec4<f32>(epilogueCoefficients[i.x + 2u * c], epilogueCoefficients[i.y + 2u * c],
+      epilogueCoefficients[i.z + 2u * c], epilogueCoefficients[i.w + 2u * c]);
+    e.shift = vec4<f32>(epilogueCoefficients[i.x + 3u * c], epilogueCoefficients[i.y + 3u * c],
+      epilogueCoefficients[i.z + 3u * c], epilogueCoefficients[i.w + 3u * c]);
+  }
+  return e;
+}
+
+// The epilogue of four values with coefficients e.
+fn epilogue_apply(e: EpilogueAt, v: vec4<f32>) -> vec4<f32> {
+  var y = v;
+  if (EPILOGUE_RELU_FIRST) {
+    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
+  }
+  if (EPILOGUE_NORM) {
+    y = (y - e.mean) * e.scale + e.shift;
   }
   if (EPILOGUE_RELU_LAST) {
-    y = select(y, 0.0, y <= 0.0);
+    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
   }
   return y;
 }
 
+// v of output channel `channel` (of `channels`) at parameter point `point`.
+fn epilogue(point: u32, channel: u32, channels: u32, v: f32) -> f32 {
+  return epilogue_apply(epilogue_channel(point, channel, channels), vec4<f32>(v)).x;
+}
+
 // Four values of one channel at once.
 fn epilogue4(point: u32, channel: u32, channels: u32, v: vec4<f32>) -> vec4<f32> {
-  var y = v;
-  if (EPILOGUE_RELU_FIRST) {
-    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
-  }
-  if (EPILOGUE_NORM) {
-    let at = point * 4u * channels + channel;
-    y = (y - epilogueCoefficients[at]) * epilogueCoefficients[at + 2u * channels] +
-      epilogueCoefficients[at + 3u * channels];
-  }
-  if (EPILOGUE_RELU_LAST) {
-    y = select(y, vec4<f32>(0.0), y <= vec4<f32>(0.0));
-  }
-  return y;
+  return epilogue_apply(epilogue_channel(point, channel, channels), v);
 }

@@ -239,12 +239,13 @@ fn outputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   );
   let tile = winograd_tile(t);
   let nb = point * p.batch + tile.x;
+  let e = epilogue_channel(point, k, K);
   for (var a = 0u; a < 2u; a++) {
     for (var b = 0u; b < 2u; b++) {
       let row = 2u * tile.y + a;
       let col = 2u * tile.z + b;
       if (row < p.outH && col < p.outW) {
-        dst[((nb * K + k) * p.outH + row) * p.outW + col] = epilogue(point, k, K, y[a][b] + bias);
+        dst[((nb * K + k) * p.outH + row) * p.outW + col] = epilogue_apply(e, vec4<f32>(y[a][b] + bias)).x;
       }
     }
   }
@@ -509,14 +510,14 @@ struct Outputs6 {
 }
 
 // Row a of A^T M A for four tiles (c: (A^T M)[a][s] for s = 0 .. 5): per tile, bias added and
-// epilogue applied.
-fn winograd_output_row(point: u32, k: u32, c: array<vec4<f32>, 6>, bias: f32) -> array<vec4<f32>, 4> {
+// epilogue e applied.
+fn winograd_output_row(c: array<vec4<f32>, 6>, bias: f32, e: EpilogueAt) -> array<vec4<f32>, 4> {
   let y = winograd_transpose(winograd_at6x4(c));
   return array<vec4<f32>, 4>(
-    epilogue4(point, k, p.m, y[0] + bias),
-    epilogue4(point, k, p.m, y[1] + bias),
-    epilogue4(point, k, p.m, y[2] + bias),
-    epilogue4(point, k, p.m, y[3] + bias),
+    epilogue_apply(e, y[0] + bias),
+    epilogue_apply(e, y[1] + bias),
+    epilogue_apply(e, y[2] + bias),
+    epilogue_apply(e, y[3] + bias),
   );
 }
 
@@ -542,12 +543,13 @@ fn winograd_outputs6(i: u32) -> Outputs6 {
     bias = biasTable[p.tableAt + point * p.tableStride + k];
   }
   // Then each row of A^T M times A.
+  let e = epilogue_channel(point, k, K);
   var out: Outputs6;
   out.places = winograd_places4(point, k, tq);
-  out.rows[0] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[0], c1[0], c2[0], c3[0], c4[0], c5[0]), bias);
-  out.rows[1] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[1], c1[1], c2[1], c3[1], c4[1], c5[1]), bias);
-  out.rows[2] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[2], c1[2], c2[2], c3[2], c4[2], c5[2]), bias);
-  out.rows[3] = winograd_output_row(point, k, array<vec4<f32>, 6>(c0[3], c1[3], c2[3], c3[3], c4[3], c5[3]), bias);
+  out.rows[0] = winograd_output_row(array<vec4<f32>, 6>(c0[0], c1[0], c2[0], c3[0], c4[0], c5[0]), bias, e);
+  out.rows[1] = winograd_output_row(array<vec4<f32>, 6>(c0[1], c1[1], c2[1], c3[1], c4[1], c5[1]), bias, e);
+  out.rows[2] = winograd_output_row(array<vec4<f32>, 6>(c0[2], c1[2], c2[2], c3[2], c4[2], c5[2]), bias, e);
+  out.rows[3] = winograd_output_row(array<vec4<f32>, 6>(c0[3], c1[3], c2[3], c3[3], c4[3], c5[3]), bias, e);
   return out;
 }
 
@@ -763,9 +765,16 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
   dst[(z * p.m + m) * p.tStride + n] = v;
 }
 
-// C[m, n .. n + 3] where rows are padded to whole vec4s (F(4x4, 3x3)'s products).
-fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>) {
-  dst4[((z * p.m + m) * p.tStride + n) / 4u] = v;
+// Where row m of C starts, in vec4s (rows are padded to whole vec4s: F(4x4, 3x3)'s products).
+alias GemmRow = u32;
+
+fn gemm_row(z: u32, m: u32) -> GemmRow {
+  return (z * p.m + m) * (p.tStride / 4u);
+}
+
+// C[m, n .. n + 3].
+fn gemm_store4(z: u32, m: u32, n: u32, v: vec4<f32>, row: GemmRow) {
+  dst4[row + n / 4u] = v;
 }
 
 fn gemm_a4(z: u32, mq: u32, k: u32) -> vec4<f32> {

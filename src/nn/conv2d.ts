@@ -205,7 +205,7 @@ export class Conv2d implements Layer {
       // shifted rows of x, kW (not kH kW) copies: see gemm_b_pack in conv2d.wgsl
       // (OW % 4 == 0: four outputs of a row per store)
       register: ow % 4 === 0
-        ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training, store4: true }
+        ? { packB: this.#shiftedX(batch, oh, ow), keepB: ctx.training, store: "rows4" }
         : undefined,
       struct: UNIFORMS,
       fields: this.#fields(

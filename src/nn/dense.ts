@@ -156,7 +156,12 @@ export class Dense implements Layer {
       sharedA: groups === 1,
       // x read in place and W packed along IN (four weights per noise block): dense.wgsl
       register: this.inFeatures % 4 === 0
-        ? { form: "dot", directA: x, packB: { rows: this.outFeatures, width: this.inFeatures / 4 } }
+        ? {
+          form: "dot",
+          directA: x,
+          packB: { rows: this.outFeatures, width: this.inFeatures / 4 },
+          store: "columns4",
+        }
         : undefined,
       struct: UNIFORMS,
       fields: {
@@ -299,7 +304,12 @@ export class Dense implements Layer {
       slices: pointCount(perturbation),
       sharedA: true,
       register: this.inFeatures % 4 === 0
-        ? { form: "dot", directA: x, packB: { rows: out, width: this.inFeatures / 4 } }
+        ? {
+          form: "dot",
+          directA: x,
+          packB: { rows: out, width: this.inFeatures / 4 },
+          store: "columns4",
+        }
         : undefined,
       struct: UNIFORMS,
       fields: {

@@ -25,7 +25,12 @@ import { type ShaderSource, wgsl } from "../gpu/shader.ts";
 import { ceilDiv, foldWorkgroups } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import { gemmSumShader } from "./gemm_sum.ts";
-import { registerCore, type RegisterForm, type RegisterTile } from "./gemm_register.ts";
+import {
+  registerCore,
+  type RegisterForm,
+  type RegisterStore,
+  type RegisterTile,
+} from "./gemm_register.ts";
 import { invocationShader } from "../gpu/invocation.ts";
 import source from "../../shaders/gemm.wgsl" with { type: "text" };
 
@@ -112,8 +117,8 @@ export interface GemmCall {
    */
   register?: {
     form?: RegisterForm;
-    /** C's rows are padded to whole vec4s: store four columns at once (gemm_store4). */
-    store4?: boolean;
+    /** How the single-split product stores C (RegisterStore; default "scalar"). */
+    store?: RegisterStore;
     packB?: { rows: number; width: number };
     directA?: GpuBufferView;
     keepB?: boolean;
@@ -529,7 +534,7 @@ function recordRegister(
 ): Tensor | null {
   const { m, n, k, slices } = call;
   const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const store4 = call.register?.store4 ?? false;
+  const store = call.register?.store ?? "scalar";
   const constants = { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 };
   const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
   // B in the layer's layout is packed once, whole, for every piece (or was packed before).
@@ -542,7 +547,7 @@ function recordRegister(
       texelsPay(gpu, shift, directA.byteLength, directA.byteOffset, ceilDiv(n, plan.tile.tn)),
     b: packB !== undefined && texelsPay(gpu, shift, bSize * 4, 0, ceilDiv(m, plan.tile.tm)),
   };
-  const shader = call.shader(registerCore(plan.tile, form, store4));
+  const shader = call.shader(registerCore(plan.tile, form, store));
   const run: RegisterRun = {
     gpu,
     call,
@@ -550,7 +555,7 @@ function recordRegister(
     shader,
     constants,
     product: !texels.a && !texels.b ? { shader, constants } : {
-      shader: call.shader(registerCore(plan.tile, form, store4, texels)),
+      shader: call.shader(registerCore(plan.tile, form, store, texels)),
       constants: { ...constants, GEMM_TEXEL_SHIFT: shift! },
     },
     aSlices,

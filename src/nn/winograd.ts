@@ -284,7 +284,7 @@ function recordPass(
       packB: { rows: groups === 1 ? slices * T : T, width: C / 4 },
       packedB: v,
       // F(4x4, 3x3)'s products have rows padded to whole vec4s (tStride)
-      store4: c.side === 4,
+      store: c.side === 4 ? "rows4" : "scalar",
     },
     struct: UNIFORMS,
     fields: own,
