@@ -319,7 +319,11 @@ if (!args["no-torch"]) {
         ? ` (Debian libblas3: the netlib reference BLAS, unoptimised; PyTorch's dense ratios ` +
           `below flatter the engine: install ${OPENBLAS} as root)`
         : "") +
-      `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}; a 1024^3 ` +
+      `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}, ` +
+      (torchInfo.malloc_tuned
+        ? "glibc malloc keeping freed blocks up to 32 MiB"
+        : "malloc left as it is (not glibc, or it refused the setting)") +
+      `; a 1024^3 ` +
       `product through oneDNN (1x1 conv) runs at ${sig(Number(torchInfo.onednn_gemm_gflops))} ` +
       `GFLOPS on this CPU`;
   }
