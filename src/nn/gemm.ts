@@ -119,6 +119,8 @@ export interface GemmCall {
     form?: RegisterForm;
     /** How the single-split product stores C (RegisterStore; default "scalar"). */
     store?: RegisterStore;
+    /** The tile per invocation, where the layer measured a better one than registerTile's. */
+    tile?: RegisterTile;
     packB?: { rows: number; width: number };
     directA?: GpuBufferView;
     keepB?: boolean;
@@ -189,6 +191,7 @@ export function recordGemm(gpu: Gpu, call: GemmCall): Tensor | null {
     ? planRegister(m, n, k, slices, aSlices, bSlices, limit, {
       fixedA: layouts.directA !== undefined,
       fixedB: layouts.packB !== undefined,
+      tile: own?.tile,
     })
     : null;
   if (plan) return recordRegister(gpu, call, p, splits, kChunk, plan, layouts);
@@ -321,7 +324,8 @@ export interface RegisterPlan {
  * when shared), each packed operand within `maxBinding` bytes; null when the register core
  * cannot take it (a dimension past REGISTER_MAX_DIM, or one packed k-range of a single tile
  * larger than a binding), and the tiled core is used. `fixedA` / `fixedB`: the operand is in
- * the layer's own layout, whole for every piece (its size is checked by the caller).
+ * the layer's own layout, whole for every piece (its size is checked by the caller); `tile`:
+ * the layer's tile instead of registerTile's estimate.
  */
 export function planRegister(
   m: number,
@@ -331,12 +335,16 @@ export function planRegister(
   aSlices: number,
   bSlices: number,
   maxBinding: number,
-  { fixedA = false, fixedB = false }: { fixedA?: boolean; fixedB?: boolean } = {},
+  { fixedA = false, fixedB = false, tile: given }: {
+    fixedA?: boolean;
+    fixedB?: boolean;
+    tile?: RegisterTile;
+  } = {},
 ): RegisterPlan | null {
   if (Math.max(m, n, k) >= REGISTER_MAX_DIM) return null;
   const splits = Math.max(1, ceilDiv(k, K_CHUNK));
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
-  const tile = registerTile(m, n, ceilDiv(k, splits), slices * splits);
+  const tile = given ?? registerTile(m, n, ceilDiv(k, splits), slices * splits);
   let splitsPer = splits;
   let cols = ceilDiv(n, tile.tn) * tile.tn;
   let rows = ceilDiv(m, tile.tm) * tile.tm;
