@@ -10,17 +10,16 @@ const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 
-// (high, low) words of the 64-bit product a * b, from 16-bit halves (WGSL has no u64).
+// (high, low) words of the 64-bit product a * b, from 16-bit halves (WGSL has no u64). With
+// a = a1 2^16 + a0 and b likewise, t = a1 b0 + (a0 b0 >> 16) and (t & 0xffff) + a0 b1 stay
+// below 2^32, and their high halves carry the cross terms into a1 b1.
 fn philox_mulhilo(a: u32, b: u32) -> vec2<u32> {
   let a0 = a & 0xffffu;
   let a1 = a >> 16u;
   let b0 = b & 0xffffu;
   let b1 = b >> 16u;
-  let p00 = a0 * b0;
-  let p01 = a0 * b1;
-  let p10 = a1 * b0;
-  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
-  let hi = a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+  let t = a1 * b0 + ((a0 * b0) >> 16u);
+  let hi = a1 * b1 + (t >> 16u) + (((t & 0xffffu) + a0 * b1) >> 16u);
   return vec2<u32>(hi, a * b);
 }
 
