@@ -65,8 +65,3 @@ fn epilogue_apply(e: EpilogueAt, v: vec4<f32>) -> vec4<f32> {
 fn epilogue(point: u32, channel: u32, channels: u32, v: f32) -> f32 {
   return epilogue_apply(epilogue_channel(point, channel, channels), vec4<f32>(v)).x;
 }
-
-// Four values of one channel at once.
-fn epilogue4(point: u32, channel: u32, channels: u32, v: vec4<f32>) -> vec4<f32> {
-  return epilogue_apply(epilogue_channel(point, channel, channels), v);
-}

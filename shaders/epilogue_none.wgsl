@@ -5,10 +5,6 @@ fn epilogue(point: u32, channel: u32, channels: u32, v: f32) -> f32 {
   return v;
 }
 
-fn epilogue4(point: u32, channel: u32, channels: u32, v: vec4<f32>) -> vec4<f32> {
-  return v;
-}
-
 struct EpilogueAt {
   mean: vec4<f32>,
   scale: vec4<f32>,

@@ -22,7 +22,10 @@
 //
 // The includer defines gemm_shape, gemm_a, gemm_b, gemm_store (unused here except gemm_store
 // and gemm_shape), gemm_a4, gemm_b4, and for layouts of its own gemm_b_pack, gemm_b_row,
-// gemm_b_col, gemm_dot_a_k, gemm_dot_a_m, gemm_dot_b_k and gemm_dot_b_n (stubs where unused).
+// gemm_b_col, gemm_dot_a_k, gemm_dot_a_m, gemm_dot_b_k and gemm_dot_b_n (stubs where unused);
+// for products generated with a vector store (RegisterStore in gemm_register.ts), GemmRow,
+// gemm_row and gemm_store4 ("rows4") or GemmColumns, gemm_columns and gemm_store_columns
+// ("columns4"): what the stores of a row or of four columns share is loaded once for all.
 // A product invocation loops at most kChunk times (lavapipe stops an invocation after 65,535
 // loop iterations); the packing kernels do not loop. The host (src/nn/gemm.ts) cuts products
 // whose packed operands exceed a binding into pieces of whole splits of K, rows and columns.
