@@ -69,32 +69,26 @@ struct GemmColumns {
   e1: EpilogueAt,
 }
 
-// Four values of `table` from `at`, for columns n .. n + 3 of OUT (those past OUT repeat the last).
-fn dense_columns4(at: u32, n: u32) -> vec4<f32> {
-  let last = p.outputs - 1u - n;
-  return vec4<f32>(
-    biasTable[at],
-    biasTable[at + min(1u, last)],
-    biasTable[at + min(2u, last)],
-    biasTable[at + min(3u, last)],
-  );
+// biasTable[at .. at + 3].
+fn dense_columns4(at: u32) -> vec4<f32> {
+  return vec4<f32>(biasTable[at], biasTable[at + 1u], biasTable[at + 2u], biasTable[at + 3u]);
 }
 
 fn gemm_columns(z: u32, n: u32) -> GemmColumns {
   var c: GemmColumns;
   switch MODE {
     case 0u: {
-      c.bias0 = dense_columns4(p.tableAt + z * p.tableStride + n, n);
+      c.bias0 = dense_columns4(p.tableAt + z * p.tableStride + n);
       c.e0 = epilogue_channels4(z, n, p.outputs);
     }
     case 4u: {
       let minus = 2u * z + 1u - p.pairOdd;
       if (minus < p.points) {
-        c.bias0 = dense_columns4(p.tableAt + minus * p.tableStride + n, n);
+        c.bias0 = dense_columns4(p.tableAt + minus * p.tableStride + n);
         c.e0 = epilogue_channels4(minus, n, p.outputs);
       }
       if (minus >= 1u && minus - 1u < p.points) {
-        c.bias1 = dense_columns4(p.tableAt + (minus - 1u) * p.tableStride + n, n);
+        c.bias1 = dense_columns4(p.tableAt + (minus - 1u) * p.tableStride + n);
         c.e1 = epilogue_channels4(minus - 1u, n, p.outputs);
       }
     }
@@ -103,49 +97,32 @@ fn gemm_columns(z: u32, n: u32) -> GemmColumns {
   return c;
 }
 
-// The first `count` values of y at dst[at ..].
-fn dense_store(at: u32, y: vec4<f32>, count: u32) {
-  dst[at] = y.x;
-  if (count > 1u) {
-    dst[at + 1u] = y.y;
-  }
-  if (count > 2u) {
-    dst[at + 2u] = y.z;
-  }
-  if (count > 3u) {
-    dst[at + 3u] = y.w;
-  }
+@group(0) @binding(3) var<storage, read_write> dst4: array<vec4<f32>>;
+
+// y[m, n .. n + 3] of slice z (OUT % 4 == 0 where the product stores by columns).
+fn dense_store4(z: u32, m: u32, n: u32, y: vec4<f32>) {
+  dst4[((z * p.batch + m) * p.outputs + n) / 4u] = y;
 }
 
-// C[m, n .. n + 3] (the columns below N) as gemm_store stores each, c from gemm_columns(z, n).
+// C[m, n .. n + 3] as gemm_store stores each value, c from gemm_columns(z, n): one vec4 store
+// per point stored to (the host asks for this store only where OUT % 4 == 0).
 fn gemm_store_columns(z: u32, m: u32, n: u32, v: vec4<f32>, c: GemmColumns) {
-  let count = min(4u, p.n - n);
   switch MODE {
     case 0u: {
-      dense_store((z * p.batch + m) * p.outputs + n, epilogue_apply(c.e0, v + c.bias0), count);
+      dense_store4(z, m, n, epilogue_apply(c.e0, v + c.bias0));
     }
     case 4u: {
-      let center = dense_columns4(p.centerAt + m * p.outputs + n, n);
+      let center = dense_columns4(p.centerAt + m * p.outputs + n);
       let minus = 2u * z + 1u - p.pairOdd;
       if (minus < p.points) {
-        dense_store((minus * p.batch + m) * p.outputs + n, epilogue_apply(c.e0, (center - v) + c.bias0), count);
+        dense_store4(minus, m, n, epilogue_apply(c.e0, (center - v) + c.bias0));
       }
       if (minus >= 1u && minus - 1u < p.points) {
-        let plus = minus - 1u;
-        dense_store((plus * p.batch + m) * p.outputs + n, epilogue_apply(c.e1, (center + v) + c.bias1), count);
+        dense_store4(minus - 1u, m, n, epilogue_apply(c.e1, (center + v) + c.bias1));
       }
     }
-    default: {
-      gemm_store(z, m, n, v.x);
-      if (count > 1u) {
-        gemm_store(z, m, n + 1u, v.y);
-      }
-      if (count > 2u) {
-        gemm_store(z, m, n + 2u, v.z);
-      }
-      if (count > 3u) {
-        gemm_store(z, m, n + 3u, v.w);
-      }
+    default: { // 3, 5: the products as they are
+      dense_store4(z, m, n, v);
     }
   }
 }

@@ -80,7 +80,7 @@ const MODELS: [string, ModelConfig][] = [
       dropout: 0.1,
     }),
   ],
-  // 10 outputs: the first layer's last four columns straddle the end of its rows.
+  // 10 outputs: rows of y are not whole vec4s, so the first layer stores value by value.
   ["mlp, 10 wide", mlp({ inputShape: [1, 6, 6], hidden: 10, layers: 2, batchNorm: true })],
   ["conv -> batch norm -> ReLU, odd shapes", CONV_BN_RELU],
 ];

@@ -5,6 +5,7 @@
 import type { GpuBufferView } from "../gpu/gpu.ts";
 import { Tensor } from "../tensor.ts";
 import { GEMM_SHAPE, recordGemm } from "./gemm.ts";
+import type { RegisterStore } from "./gemm_register.ts";
 import {
   activationDims,
   type ForwardContext,
@@ -57,6 +58,14 @@ type StepStore = readonly (GpuBufferView | null)[];
 
 /** The dense shader assembled with a GEMM core, a perturbation variant and an epilogue. */
 const denseShader = layerShader("shaders/dense.wgsl", source);
+
+/**
+ * How the register core stores a forward product: four columns per store, with their biases
+ * and epilogue coefficients loaded once, where rows of y are whole vec4s; else value by value.
+ */
+function storeOf(outputs: number): RegisterStore {
+  return outputs % 4 === 0 ? "columns4" : "scalar";
+}
 
 /** y = x W^T + b with W [out, in]; the input's sample shape is flattened. */
 export class Dense implements Layer {
@@ -160,7 +169,7 @@ export class Dense implements Layer {
           form: "dot",
           directA: x,
           packB: { rows: this.outFeatures, width: this.inFeatures / 4 },
-          store: "columns4",
+          store: storeOf(this.outFeatures),
         }
         : undefined,
       struct: UNIFORMS,
@@ -308,7 +317,7 @@ export class Dense implements Layer {
           form: "dot",
           directA: x,
           packB: { rows: out, width: this.inFeatures / 4 },
-          store: "columns4",
+          store: storeOf(out),
         }
         : undefined,
       struct: UNIFORMS,

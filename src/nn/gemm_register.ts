@@ -52,8 +52,8 @@ export interface Texels {
  *   includer's GemmRow: what every store of the row shares, loaded once), then four columns
  *   at once through gemm_store4(z, m, n, v, row);
  * - "columns4": per four columns `gemm_columns(z, n)` (the includer's GemmColumns, loaded
- *   once for columns n .. n + 3), then gemm_store_columns(z, m, n, v, columns) per row, which
- *   stores the columns below N.
+ *   once for columns n .. n + 3), then gemm_store_columns(z, m, n, v, columns) per row (the
+ *   includer's layout must hold the four columns, as rows padded to whole vec4s do).
  */
 export type RegisterStore = "scalar" | "rows4" | "columns4";
 
