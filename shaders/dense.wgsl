@@ -59,14 +59,20 @@ fn dense_step_alone(z: u32) -> bool {
   return MODE == 4u || (MODE == 5u && z > 0u);
 }
 
-// What every store of columns n .. n + 3 shares, loaded once per four columns (the register
-// core's "columns4" store): the bias and epilogue coefficients of the point stored to (MODE 0:
-// point z; MODE 4: the pair's - point in bias0 and e0, its + point in bias1 and e1).
-struct GemmColumns {
-  bias0: vec4<f32>,
-  e0: EpilogueAt,
-  bias1: vec4<f32>,
-  e1: EpilogueAt,
+// The points pair z of a MODE 4 dispatch stores to: 2z + 1 - pairOdd (w* - sigma eps) and the
+// one before it (w* + sigma eps), each where it lies inside the dispatch.
+struct DensePair {
+  minus: u32,
+  plus: u32,
+  hasMinus: bool,
+  hasPlus: bool,
+}
+
+fn dense_pair(z: u32) -> DensePair {
+  let minus = 2u * z + 1u - p.pairOdd;
+  let hasMinus = minus < p.points;
+  let hasPlus = minus >= 1u && minus - 1u < p.points;
+  return DensePair(minus, minus - 1u, hasMinus, hasPlus);
 }
 
 // biasTable[at .. at + 3].
@@ -74,22 +80,45 @@ fn dense_columns4(at: u32) -> vec4<f32> {
   return vec4<f32>(biasTable[at], biasTable[at + 1u], biasTable[at + 2u], biasTable[at + 3u]);
 }
 
+// The bias and epilogue coefficients of columns n .. n + 3 at point `point`.
+struct PointColumns {
+  bias: vec4<f32>,
+  e: EpilogueAt,
+}
+
+fn dense_point_columns(point: u32, n: u32) -> PointColumns {
+  return PointColumns(
+    dense_columns4(p.tableAt + point * p.tableStride + n),
+    epilogue_channels4(point, n, p.outputs),
+  );
+}
+
+// y = epilogue(v + b) for four columns.
+fn dense_finish(c: PointColumns, v: vec4<f32>) -> vec4<f32> {
+  return epilogue_apply(c.e, v + c.bias);
+}
+
+// What every store of columns n .. n + 3 shares, loaded once per four columns (the register
+// core's "columns4" store): the columns of the point stored to (MODE 0: point z; MODE 4: the
+// pair's - point), and of MODE 4's + point.
+struct GemmColumns {
+  at: PointColumns,
+  plus: PointColumns,
+}
+
 fn gemm_columns(z: u32, n: u32) -> GemmColumns {
   var c: GemmColumns;
   switch MODE {
     case 0u: {
-      c.bias0 = dense_columns4(p.tableAt + z * p.tableStride + n);
-      c.e0 = epilogue_channels4(z, n, p.outputs);
+      c.at = dense_point_columns(z, n);
     }
     case 4u: {
-      let minus = 2u * z + 1u - p.pairOdd;
-      if (minus < p.points) {
-        c.bias0 = dense_columns4(p.tableAt + minus * p.tableStride + n);
-        c.e0 = epilogue_channels4(minus, n, p.outputs);
+      let pair = dense_pair(z);
+      if (pair.hasMinus) {
+        c.at = dense_point_columns(pair.minus, n);
       }
-      if (minus >= 1u && minus - 1u < p.points) {
-        c.bias1 = dense_columns4(p.tableAt + (minus - 1u) * p.tableStride + n);
-        c.e1 = epilogue_channels4(minus - 1u, n, p.outputs);
+      if (pair.hasPlus) {
+        c.plus = dense_point_columns(pair.plus, n);
       }
     }
     default: {}
@@ -109,16 +138,16 @@ fn dense_store4(z: u32, m: u32, n: u32, y: vec4<f32>) {
 fn gemm_store_columns(z: u32, m: u32, n: u32, v: vec4<f32>, c: GemmColumns) {
   switch MODE {
     case 0u: {
-      dense_store4(z, m, n, epilogue_apply(c.e0, v + c.bias0));
+      dense_store4(z, m, n, dense_finish(c.at, v));
     }
     case 4u: {
       let center = dense_columns4(p.centerAt + m * p.outputs + n);
-      let minus = 2u * z + 1u - p.pairOdd;
-      if (minus < p.points) {
-        dense_store4(minus, m, n, epilogue_apply(c.e0, (center - v) + c.bias0));
+      let pair = dense_pair(z);
+      if (pair.hasMinus) {
+        dense_store4(pair.minus, m, n, dense_finish(c.at, center - v));
       }
-      if (minus >= 1u && minus - 1u < p.points) {
-        dense_store4(minus - 1u, m, n, epilogue_apply(c.e1, (center + v) + c.bias1));
+      if (pair.hasPlus) {
+        dense_store4(pair.plus, m, n, dense_finish(c.plus, center + v));
       }
     }
     default: { // 3, 5: the products as they are
@@ -177,17 +206,16 @@ fn gemm_store(z: u32, m: u32, n: u32, v: f32) {
     case 3u, 5u: {
       dst[(z * p.batch + m) * p.outputs + n] = v;
     }
-    case 4u: { // points 2z - pairOdd (+) and 2z + 1 - pairOdd (-) of the dispatch
+    case 4u: { // the pair's two points (dense_pair)
       let center = biasTable[p.centerAt + m * p.outputs + n];
-      let minus = 2u * z + 1u - p.pairOdd;
-      if (minus < p.points) {
-        let b = biasTable[p.tableAt + minus * p.tableStride + n];
-        dst[(minus * p.batch + m) * p.outputs + n] = epilogue(minus, n, p.outputs, (center - v) + b);
+      let pair = dense_pair(z);
+      if (pair.hasMinus) {
+        let b = biasTable[p.tableAt + pair.minus * p.tableStride + n];
+        dst[(pair.minus * p.batch + m) * p.outputs + n] = epilogue(pair.minus, n, p.outputs, (center - v) + b);
       }
-      if (minus >= 1u && minus - 1u < p.points) {
-        let plus = minus - 1u;
-        let b = biasTable[p.tableAt + plus * p.tableStride + n];
-        dst[(plus * p.batch + m) * p.outputs + n] = epilogue(plus, n, p.outputs, (center + v) + b);
+      if (pair.hasPlus) {
+        let b = biasTable[p.tableAt + pair.plus * p.tableStride + n];
+        dst[(pair.plus * p.batch + m) * p.outputs + n] = epilogue(pair.plus, n, p.outputs, (center + v) + b);
       }
     }
     case 6u: { // y[m][n] of point m, column n = sample * OUT + output

@@ -28,20 +28,18 @@ fn epilogue_channel(point: u32, channel: u32, channels: u32) -> EpilogueAt {
   return e;
 }
 
-// Channels channel .. channel + 3, one per value; those past the last repeat the last.
+// Channels channel .. channel + 3 (all below `channels`), one per value.
 fn epilogue_channels4(point: u32, channel: u32, channels: u32) -> EpilogueAt {
   var e: EpilogueAt;
   if (EPILOGUE_NORM) {
     let at = point * 4u * channels + channel;
-    let last = channels - 1u - channel;
-    let i = vec4<u32>(at, at + min(1u, last), at + min(2u, last), at + min(3u, last));
     let c = channels;
-    e.mean = vec4<f32>(epilogueCoefficients[i.x], epilogueCoefficients[i.y],
-      epilogueCoefficients[i.z], epilogueCoefficients[i.w]);
-    e.scale = vec4<f32>(epilogueCoefficients[i.x + 2u * c], epilogueCoefficients[i.y + 2u * c],
-      epilogueCoefficients[i.z + 2u * c], epilogueCoefficients[i.w + 2u * c]);
-    e.shift = vec4<f32>(epilogueCoefficients[i.x + 3u * c], epilogueCoefficients[i.y + 3u * c],
-      epilogueCoefficients[i.z + 3u * c], epilogueCoefficients[i.w + 3u * c]);
+    e.mean = vec4<f32>(epilogueCoefficients[at], epilogueCoefficients[at + 1u],
+      epilogueCoefficients[at + 2u], epilogueCoefficients[at + 3u]);
+    e.scale = vec4<f32>(epilogueCoefficients[at + 2u * c], epilogueCoefficients[at + 2u * c + 1u],
+      epilogueCoefficients[at + 2u * c + 2u], epilogueCoefficients[at + 2u * c + 3u]);
+    e.shift = vec4<f32>(epilogueCoefficients[at + 3u * c], epilogueCoefficients[at + 3u * c + 1u],
+      epilogueCoefficients[at + 3u * c + 2u], epilogueCoefficients[at + 3u * c + 3u]);
   }
   return e;
 }

@@ -28,8 +28,9 @@ import source from "../../shaders/winograd.wgsl" with { type: "text" };
  * The register tile of the products where K (output channels) is at least WIDE_TILE_ROWS:
  * 8 x 32 outputs per invocation, so that the 8 lanes of a lavapipe SIMD group take 8 row
  * blocks of one column block and share their V loads. Measured against registerTile's 16 x 16
- * on the paper CNN (64 channels), alternating in one process: the products' GPU time 1.19x
- * faster, CNN evaluation and the CNN's Δk loss matrix 1.04-1.08x.
+ * on the paper CNN (64 channels): the products' GPU time 1.19x faster (alternating in one
+ * process); CNN evaluation 1.04-1.11x and the CNN's Δk loss matrix 1.03-1.08x (in one process
+ * and with bench:versus).
  */
 const WIDE_TILE = { tm: 8, tn: 32, wg: 64 };
 const WIDE_TILE_ROWS = 64;
