@@ -80,6 +80,10 @@ fn gemm_texel_b(i: u32) -> vec4<f32> {
 // other branch folds away) so that it binds exactly what the tiled core's gemm binds for loads.
 override GEMM_PACK_B: u32 = 0u;
 
+// Slices each invocation of the single-split product takes in turn (dispatch z counts groups of
+// them): slices that read one operand in a layout interleaving them then find it in cache.
+override GEMM_SLICES_PER: u32 = 1u;
+
 // 1: B is packed in the includer's own layout instead of row by row: vec4 (row, q) of the
 // packed array (q < packWidth) is gemm_b_pack(z, row, q), and B[k, 4nq .. 4nq+3] sits at
 // gemm_b_row(z, k) + gemm_b_col(z, nq) within slice z (in the "dot" form, B[4kq .., n] at

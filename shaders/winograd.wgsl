@@ -174,8 +174,8 @@ fn winograd_input_site(i: u32, side: u32) -> InputSite {
     4u * cq,
     i32(side * tile.y) - i32(p.pad),
     i32(side * tile.z) - i32(p.pad),
-    (group * slices * T + t) * C4 + cq,
-    T * C4,
+    select((group * slices * T + t) * C4 + cq, winograd_v6_at(group, 0u, cq, t), side == 4u),
+    select(T * C4, 1u, side == 4u),
   );
 }
 
@@ -257,7 +257,8 @@ fn outputTransform(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
 //   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
 //   G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
 //   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
-// Tile t covers output rows 4 th .. + 3 and input rows 4 th - pad .. + 5 (columns alike).
+// Tile t covers output rows 4 th .. + 3 and input rows 4 th - pad .. + 5 (columns alike). V is
+// laid out V[g][t][c / 4][xi] (vec4s over four channels; see winograd_v6_at), M as above.
 
 // B^T d for six values d (vec4s over four channels).
 fn winograd_bt6(d: array<vec4<f32>, 6>) -> array<vec4<f32>, 6> {
@@ -737,6 +738,21 @@ fn biasGradient(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
   dst[p.bAt + k] = sum;
 }
 
+// Where F(4x4, 3x3)'s V holds channels 4 cq .. 4 cq + 3 of tile t of input group g in slice xi,
+// in vec4s: slices fastest, so that each invocation of the input transform stores its 36 values
+// side by side (its stores 36 vec4s apart from one another ran 1.15-1.5x slower on lavapipe).
+// The products then read V 36 vec4s apart along C; each of their invocations takes 6 slices
+// in turn (GEMM_SLICES_PER), which find the rest of V's cache lines loaded. F(2x2, 3x3)'s V
+// keeps slices outermost: its weight gradient reads that layout.
+fn winograd_v6_at(g: u32, xi: u32, cq: u32, t: u32) -> u32 {
+  return ((g * p.n + t) * (p.k / 4u) + cq) * 36u + xi;
+}
+
+// The same for product slice z = 36 point + xi (point g reads input group g, or the one group).
+fn winograd_v6_of(z: u32, cq: u32, t: u32) -> u32 {
+  return winograd_v6_at(select(z / 36u, 0u, p.groups == 1u), z % 36u, cq, t);
+}
+
 // The 16 products through the GEMM core's accessors (z = xi).
 fn gemm_shape() -> GemmShape {
   return GemmShape(p.m, p.n, p.k, p.splits, p.kChunk);
@@ -757,6 +773,9 @@ fn winograd_v_slice(z: u32) -> u32 {
 fn gemm_b(z: u32, k: u32, n: u32) -> f32 {
   if (GRAD == 1u) { // V[z][t = k][n]
     return srcB[(z * p.k + k) * p.n + n];
+  }
+  if (OUT_TILE == 4u) {
+    return srcB[4u * winograd_v6_of(z, k / 4u, n) + k % 4u];
   }
   return srcB[(winograd_v_slice(z) * p.n + n) * p.k + k];
 }
@@ -808,7 +827,10 @@ fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
     rows = p.k;
     width = p.n / 4u;
   }
-  let at = (z * rows + row) * width + q;
+  var at = (z * rows + row) * width + q;
+  if (OUT_TILE == 4u) { // the one operand: row (36 g + xi) T + t
+    at = winograd_v6_of(row / p.n, q, row % p.n);
+  }
   return vec4<f32>(srcB[4u * at], srcB[4u * at + 1u], srcB[4u * at + 2u], srcB[4u * at + 3u]);
 }
 
@@ -830,12 +852,19 @@ fn gemm_dot_a_m(z: u32, m: u32) -> u32 {
 }
 
 fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
+  if (OUT_TILE == 4u) {
+    return kq * 36u;
+  }
   return kq;
 }
 
 // With one input group the products share V (sharedB: its 16 slices are one packed operand
 // of 16 T rows), so the slice is picked here; with G groups the core steps slices itself.
+// F(4x4, 3x3)'s V is one operand whatever the groups (winograd_v6_at).
 fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
+  if (OUT_TILE == 4u) {
+    return winograd_v6_of(z, 0u, min(n, p.n - 1u));
+  }
   let slice = select(0u, z % winograd_slices(), p.groups == 1u);
   return (slice * p.n + min(n, p.n - 1u)) * (p.k / 4u);
 }

@@ -113,7 +113,9 @@ export interface GemmCall {
    *   that a later product over the same operand can pass it as `packedB` and skip packing;
    * - packedA ("outer" form): A already in the core's packed layout for a product in one
    *   piece (row k of slice z: M / 4 vec4s), used where the plan has one piece and M is a
-   *   whole number of tiles; otherwise A is packed as usual.
+   *   whole number of tiles; otherwise A is packed as usual;
+   * - slicesPer: slices each invocation of a single-split product takes in turn (a divisor
+   *   of `slices`; GEMM_SLICES_PER in gemm_register.wgsl), for layouts that interleave them.
    */
   register?: {
     form?: RegisterForm;
@@ -126,6 +128,7 @@ export interface GemmCall {
     keepB?: boolean;
     packedB?: Tensor | null;
     packedA?: Tensor;
+    slicesPer?: number;
   };
   /** The layer shader's uniform struct: {@link GEMM_SHAPE} extended with the layer's fields. */
   struct: UniformStruct;
@@ -374,6 +377,8 @@ interface RegisterRun {
   bSlices: number;
   /** Workgroups one dispatch may launch (the per-dimension limit, squared). */
   maxWorkgroups: number;
+  /** Slices per invocation of the single-split product (GemmCall.register.slicesPer). */
+  slicesPer: number;
 }
 
 /** The core's GemmRegister struct, fields a dispatch does not use left 0. */
@@ -521,7 +526,11 @@ function recordProduct(
         17: registerFields({ ...piece, blockBase }),
       } as Record<number, Binding>),
       params: run.p,
-      workgroups: [x, y, run.call.slices * piece.splitCount],
+      workgroups: [
+        x,
+        y,
+        partials ? run.call.slices * piece.splitCount : run.call.slices / run.slicesPer,
+      ],
     });
   }
 }
@@ -556,16 +565,22 @@ function recordRegister(
     b: packB !== undefined && texelsPay(gpu, shift, bSize * 4, 0, ceilDiv(m, plan.tile.tm)),
   };
   const shader = call.shader(registerCore(plan.tile, form, store));
+  const slicesPer = splits === 1 ? call.register?.slicesPer ?? 1 : 1;
+  if (slices % slicesPer !== 0) {
+    throw new RangeError(`slicesPer ${slicesPer} does not divide the product's ${slices} slices`);
+  }
+  const productConstants = { ...constants, GEMM_SLICES_PER: slicesPer };
   const run: RegisterRun = {
     gpu,
     call,
     p,
     shader,
     constants,
-    product: !texels.a && !texels.b ? { shader, constants } : {
+    product: !texels.a && !texels.b ? { shader, constants: productConstants } : {
       shader: call.shader(registerCore(plan.tile, form, store, texels)),
-      constants: { ...constants, GEMM_TEXEL_SHIFT: shift! },
+      constants: { ...productConstants, GEMM_TEXEL_SHIFT: shift! },
     },
+    slicesPer,
     aSlices,
     bSlices,
     maxWorkgroups: maxPerDim * maxPerDim,

@@ -79,7 +79,18 @@ function productKernel(
   add(`  if (b >= r.blocks) {`);
   add(`    return;`);
   add(`  }`);
-  add(`  let z = wg.id.z / r.splitCount;`);
+  // The single-split product loops over GEMM_SLICES_PER slices (closed by `end`).
+  if (entry === "gemm") {
+    add(`  for (var zi = 0u; zi < GEMM_SLICES_PER; zi++) {`);
+    add(`  let z = wg.id.z * GEMM_SLICES_PER + zi;`);
+  } else {
+    add(`  let z = wg.id.z / r.splitCount;`);
+  }
+  const end = () => {
+    if (entry === "gemm") add(`  }`);
+    add(`}`);
+    return lines.join("\n") + "\n";
+  };
   add(`  let split = r.splitBase + wg.id.z % r.splitCount;`);
   add(`  let kBegin = max(split * s.kChunk, r.k0);`);
   add(`  let kEnd = min(min(s.k, (split + 1u) * s.kChunk), r.k0 + r.kLen);`);
@@ -145,8 +156,7 @@ function productKernel(
       }
       add(`  }`);
     }
-    add(`}`);
-    return lines.join("\n") + "\n";
+    return end();
   }
   if (entry === "gemm" && store === "columns4") {
     for (let j = 0; j < tn; j += 4) {
@@ -159,8 +169,7 @@ function productKernel(
       }
       add(`  }`);
     }
-    add(`}`);
-    return lines.join("\n") + "\n";
+    return end();
   }
   for (let i = 0; i < tm; i++) {
     add(`  if (m + ${i}u < s.m) {`);
@@ -175,8 +184,7 @@ function productKernel(
     }
     add(`  }`);
   }
-  add(`}`);
-  return lines.join("\n") + "\n";
+  return end();
 }
 
 const cores = new Map<string, ShaderSource>();

@@ -35,6 +35,14 @@ import source from "../../shaders/winograd.wgsl" with { type: "text" };
 const WIDE_TILE = { tm: 8, tn: 32, wg: 64 };
 const WIDE_TILE_ROWS = 64;
 
+/**
+ * Slices each invocation of F(4x4, 3x3)'s products takes in turn, whose V interleaves them
+ * (winograd_v6_at). Measured on the paper CNN's evaluation, alternating in one process against
+ * the layout with slices outermost: 1 slice 0.95x, 4 1.04x, 6 1.05x, 9 1.00x, 12 1.05x, 18
+ * 1.02x, 36 1.03x.
+ */
+const SLICES_PER = 6;
+
 /** winograd.wgsl assembled with a GEMM core, a perturbation variant and an epilogue. */
 const winogradShader = layerShader("shaders/winograd.wgsl", source, invocationShader);
 
@@ -286,17 +294,19 @@ function recordPass(
     n: T,
     k: C,
     slices: slices * G,
-    // One input group serves every point: its slices as one shared operand.
-    sharedB: groups === 1,
+    // One input group serves every point: its slices as one shared operand (F(4x4, 3x3)'s V
+    // is one operand however many groups: see winograd_v6_at in the shader).
+    sharedB: groups === 1 || c.side === 4,
     // U read in place and V as the transform wrote it, vec4s along C
     register: {
       form: "dot",
       directA: u,
-      packB: { rows: groups === 1 ? slices * T : T, width: C / 4 },
+      packB: { rows: groups === 1 || c.side === 4 ? groups * slices * T : T, width: C / 4 },
       packedB: v,
       // F(4x4, 3x3)'s products have rows padded to whole vec4s (tStride)
       store: c.side === 4 ? "rows4" : "scalar",
       tile: K >= WIDE_TILE_ROWS ? WIDE_TILE : undefined,
+      slicesPer: c.side === 4 ? SLICES_PER : 1,
     },
     struct: UNIFORMS,
     fields: own,
