@@ -740,7 +740,8 @@ fn biasGradient(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
 
 // Where F(4x4, 3x3)'s V holds channels 4 cq .. 4 cq + 3 of tile t of input group g in slice xi,
 // in vec4s: slices fastest, so that each invocation of the input transform stores its 36 values
-// side by side (its stores 36 vec4s apart from one another ran 1.15-1.5x slower on lavapipe).
+// side by side (with slices outermost they lie T C / 4 vec4s apart, and the input transform ran
+// 1.15-1.5x slower on lavapipe).
 // The products then read V 36 vec4s apart along C; each of their invocations takes 6 slices
 // in turn (GEMM_SLICES_PER), which find the rest of V's cache lines loaded. F(2x2, 3x3)'s V
 // keeps slices outermost: its weight gradient reads that layout.

@@ -37,9 +37,9 @@ const WIDE_TILE_ROWS = 64;
 
 /**
  * Slices each invocation of F(4x4, 3x3)'s products takes in turn, whose V interleaves them
- * (winograd_v6_at). Measured on the paper CNN's evaluation, alternating in one process against
- * the layout with slices outermost: 1 slice 0.95x, 4 1.04x, 6 1.05x, 9 1.00x, 12 1.05x, 18
- * 1.02x, 36 1.03x.
+ * (winograd_v6_at). Measured on the paper CNN's evaluation against the layout with slices
+ * outermost, alternating in one process (two runs of 7 rounds; a few percent apart run to run):
+ * 1 slice 0.95x, 4 1.04x, 6 1.05x, 9 1.00x, 12 1.05x, 18 1.02x, 36 1.03x.
  */
 const SLICES_PER = 6;
 
