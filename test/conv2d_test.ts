@@ -1,8 +1,9 @@
 import { ok as assert } from "node:assert/strict";
 import type { Gpu } from "../src/gpu/gpu.ts";
 import { Conv2d } from "../src/nn/conv2d.ts";
-import { type GemmVariant, setGemmVariant } from "../src/nn/gemm.ts";
+import { type GemmVariant, REGISTER_MAX_DIM, setGemmVariant } from "../src/nn/gemm.ts";
 import {
+  imagesPerPass,
   recordWinograd,
   recordWinogradGradient,
   winogradApplies,
@@ -458,3 +459,24 @@ gpuTest(
     }
   },
 );
+
+Deno.test("Winograd passes keep V below REGISTER_MAX_DIM rows, so that the products read it in place", () => {
+  const gpu = {
+    limits: { maxStorageBufferBindingSize: 2 ** 31 - 1, maxComputeWorkgroupsPerDimension: 65_535 },
+    device: { limits: { minStorageBufferOffsetAlignment: 256 } },
+  } as unknown as Parameters<typeof imagesPerPass>[0];
+  // F(4x4, 3x3) on 28 x 28 images, pad 1: 36 slices of 49 tiles per image; C = K = 4.
+  const g = { outH: 28, outW: 28, tilesH: 7, tilesW: 7, tiles: 49, slices: 36 };
+  const conv = { batch: 4000, channels: 4, outChannels: 4, inH: 28, inW: 28 };
+  const n = imagesPerPass(gpu, conv, g);
+  assert(n >= 1 && n < 4000, `${n} images per pass`);
+  assert(36 * 49 * n < REGISTER_MAX_DIM, `${36 * 49 * n} rows of V`);
+  // The bindings alone would take every image.
+  assert(4000 * 36 * 49 * 4 * 4 < gpu.limits.maxStorageBufferBindingSize);
+  // G points read every image in one pass: none fits, and the caller convolves directly.
+  const points = { perturbation: { points: 41 }, groups: 41, wIndex: 0, bIndex: 0 };
+  const at = (batch: number) =>
+    imagesPerPass(gpu, { ...conv, batch, points } as unknown as typeof conv, g);
+  assert(at(60) === 0, `${at(60)}`); // 41 x 36 x 49 x 60 rows > 2^22, in 69 MB of bindings
+  assert(at(50) === 50, `${at(50)}`);
+});

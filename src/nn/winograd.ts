@@ -12,7 +12,7 @@ import type { Gpu, GpuBufferView } from "../gpu/gpu.ts";
 import { ceilDiv } from "../gpu/workgroups.ts";
 import { Tensor } from "../tensor.ts";
 import type { FieldValues } from "../gpu/uniforms.ts";
-import { GEMM_SHAPE, gemmShader, gemmVariant, recordGemm } from "./gemm.ts";
+import { GEMM_SHAPE, gemmShader, gemmVariant, recordGemm, REGISTER_MAX_DIM } from "./gemm.ts";
 import { invocationShader } from "../gpu/invocation.ts";
 import {
   type Perturbation,
@@ -173,13 +173,15 @@ export function winogradApplies(
 }
 
 /**
- * Images per pass such that the transformed weights, inputs and products each fit one binding
- * and every pass's input and output views start on a binding alignment; 0 where no pass fits
- * (or the device cannot dispatch every slice), and the caller convolves directly.
+ * Images per pass such that the transformed weights, inputs and products each fit one binding,
+ * V has fewer than REGISTER_MAX_DIM rows (so that the products read it in place: the core would
+ * otherwise pack one slice of it for every slice), and every pass's input and output views start
+ * on a binding alignment; 0 where no pass fits (or the device cannot dispatch every slice), and
+ * the caller convolves directly. Exported for its tests.
  */
-function imagesPerPass(
-  gpu: Gpu,
-  c: WinogradConv,
+export function imagesPerPass(
+  gpu: Pick<Gpu, "limits"> & { device: { limits: { minStorageBufferOffsetAlignment: number } } },
+  c: Pick<WinogradConv, "batch" | "channels" | "outChannels" | "inH" | "inW" | "points">,
   { tiles, slices, outH, outW }: ReturnType<typeof geometry>,
 ): number {
   const limit = gpu.limits.maxStorageBufferBindingSize;
@@ -191,11 +193,16 @@ function imagesPerPass(
     return 0;
   }
   const perImage = slices * tiles * Math.max(groups * C, G * K) * 4;
+  // M's rows are padded to whole vec4s of tiles (at most 3 more).
+  const fits = (n: number) =>
+    n * perImage + slices * G * K * 3 * 4 <= limit &&
+    slices * groups * n * tiles < REGISTER_MAX_DIM;
   // Points read every image of a group: one pass or none.
-  if (G > 1) return perImage * c.batch <= limit ? c.batch : 0;
+  if (G > 1) return fits(c.batch) ? c.batch : 0;
   const align = gpu.device.limits.minStorageBufferOffsetAlignment;
   const inBytes = C * c.inH * c.inW * 4, outBytes = K * out * 4;
   for (let n = Math.min(c.batch, Math.floor(limit / perImage)); n >= 1; n--) {
+    if (!fits(n)) continue;
     if (n === c.batch || ((n * inBytes) % align === 0 && (n * outBytes) % align === 0)) return n;
   }
   return 0;
