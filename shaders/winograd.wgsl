@@ -741,7 +741,7 @@ fn biasGradient(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
 // Where F(4x4, 3x3)'s V holds channels 4 cq .. 4 cq + 3 of tile t of input group g in slice xi,
 // in vec4s: slices fastest, so that each invocation of the input transform stores its 36 values
 // side by side (with slices outermost they lie T C / 4 vec4s apart, and the input transform ran
-// 1.15-1.5x slower on lavapipe).
+// 1.1-1.5x slower on lavapipe).
 // The products then read V 36 vec4s apart along C; each of their invocations takes 6 slices
 // in turn (GEMM_SLICES_PER), which find the rest of V's cache lines loaded. F(2x2, 3x3)'s V
 // keeps slices outermost: its weight gradient reads that layout.
@@ -822,7 +822,7 @@ fn gemm_b4(z: u32, k: u32, nq: u32) -> vec4<f32> {
 // the "dot" form (vec4s along c, its contraction), the weight gradient in the "outer" form
 // (row t = k of B, vec4s along n = c).
 fn gemm_b_pack(z: u32, row: u32, q: u32) -> vec4<f32> {
-  var rows = p.n; // T rows of C / 4 (the one shared slice holds 16 T rows)
+  var rows = p.n; // T rows of C / 4 (the one operand of every slice holds 16 T rows)
   var width = p.k / 4u;
   if (GRAD == 1u) {
     rows = p.k;
@@ -859,9 +859,9 @@ fn gemm_dot_b_k(z: u32, kq: u32) -> u32 {
   return kq;
 }
 
-// With one input group the products share V (sharedB: its 16 slices are one packed operand
-// of 16 T rows), so the slice is picked here; with G groups the core steps slices itself.
-// F(4x4, 3x3)'s V is one operand whatever the groups (winograd_v6_at).
+// With one input group V is one operand holding every slice (packB.everySlice: 16 T rows), so
+// the slice is picked here; with G groups the core steps slices itself. F(4x4, 3x3)'s V is one
+// operand whatever the groups (winograd_v6_at).
 fn gemm_dot_b_n(z: u32, n: u32) -> u32 {
   if (OUT_TILE == 4u) {
     return winograd_v6_of(z, 0u, min(n, p.n - 1u));

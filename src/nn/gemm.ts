@@ -106,7 +106,9 @@ export interface GemmCall {
    * The layer's own operand layouts for the register core, used when the product runs in one
    * piece (otherwise A and B are packed row by row through gemm_a4 and gemm_b4):
    * - packB: B packed by gemm_b_pack into `rows` x `width` vec4s per slice (GEMM_B_CUSTOM in
-   *   gemm_register.wgsl), read at gemm_b_index ("outer" form) or gemm_dot_b ("dot");
+   *   gemm_register.wgsl), read at gemm_b_index ("outer" form) or gemm_dot_b ("dot"); with
+   *   `everySlice`, one operand of `rows` x `width` holds every slice and the accessors pick
+   *   the slice from z (when the layout cannot be used, B is packed slice by slice);
    * - form "dot" (needs packB and directA): vec4s along K, A read straight from `directA` at
    *   gemm_dot_a; both layouts must hold zeros for k >= K in the last vec4;
    * - keepB: return B as packed in the packB layout (when it was) instead of freeing it, so
@@ -123,7 +125,7 @@ export interface GemmCall {
     store?: RegisterStore;
     /** The tile per invocation, where the layer measured a better one than registerTile's. */
     tile?: RegisterTile;
-    packB?: { rows: number; width: number };
+    packB?: PackB;
     directA?: GpuBufferView;
     keepB?: boolean;
     packedB?: Tensor | null;
@@ -146,12 +148,29 @@ export interface GemmCall {
 
 type Binding = GpuBufferView | Uniforms | GPUTextureView | null;
 
+/** B in the layer's own layout (GemmCall.register.packB). */
+interface PackB {
+  rows: number;
+  width: number;
+  /** One operand holds every slice; the includer's accessors index it by z. */
+  everySlice?: boolean;
+}
+
 /** The operand layouts a register product uses (see GemmCall.register). */
 interface Layouts {
   form: RegisterForm;
-  packB?: { rows: number; width: number };
+  packB?: PackB;
   directA?: GpuBufferView;
 }
+
+/**
+ * Slices of B the register core packs and steps through: one where B is shared, or held whole
+ * in the layer's layout `packB` (the one it uses, if any).
+ */
+function bSlicesOf(call: GemmCall, packB: PackB | undefined): number {
+  return call.sharedB || packB?.everySlice ? 1 : call.slices;
+}
+
 type Bindings = readonly Binding[];
 
 function merge(a: Bindings, b: Bindings): Binding[] {
@@ -180,13 +199,14 @@ export function recordGemm(gpu: Gpu, call: GemmCall): Tensor | null {
   const kChunk = ceilDiv(ceilDiv(k, splits), GEMM_TILE.depth) * GEMM_TILE.depth;
   const p = call.struct.write({ ...call.fields, m, n, k, splits, kChunk });
   const limit = gpu.limits.maxStorageBufferBindingSize;
-  const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
+  const aSlices = call.sharedA ? 1 : slices;
   // The layer's own layouts, where they fit one binding (else everything packs row by row).
   const own = call.register;
   const packB = own?.packB && own.packB.rows < REGISTER_MAX_DIM &&
-      bSlices * own.packB.rows * own.packB.width * 16 <= limit
+      bSlicesOf(call, own.packB) * own.packB.rows * own.packB.width * 16 <= limit
     ? own.packB
     : undefined;
+  const bSlices = bSlicesOf(call, packB);
   const layouts: Layouts = own?.form === "dot"
     ? (packB && own.directA ? { form: "dot", packB, directA: own.directA } : { form: "outer" })
     : { form: "outer", packB };
@@ -553,7 +573,7 @@ function recordRegister(
   const maxPerDim = gpu.limits.maxComputeWorkgroupsPerDimension;
   const store = call.register?.store ?? "scalar";
   const constants = { ...call.constants, GEMM_B_CUSTOM: packB ? 1 : 0 };
-  const aSlices = call.sharedA ? 1 : slices, bSlices = call.sharedB ? 1 : slices;
+  const aSlices = call.sharedA ? 1 : slices, bSlices = bSlicesOf(call, packB);
   // B in the layer's layout is packed once, whole, for every piece (or was packed before).
   const bTexels = packB ? packB.rows * packB.width : 0;
   const bSize = Math.max(1, bSlices * bTexels) * 4;

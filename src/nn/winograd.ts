@@ -174,8 +174,8 @@ export function winogradApplies(
 
 /**
  * Images per pass such that the transformed weights, inputs and products each fit one binding,
- * V has fewer than REGISTER_MAX_DIM rows (so that the products read it in place: the core would
- * otherwise pack one slice of it for every slice), and every pass's input and output views start
+ * V has fewer than REGISTER_MAX_DIM rows (so that the products read it in place instead of
+ * packing it again slice by slice), and every pass's input and output views start
  * on a binding alignment; 0 where no pass fits (or the device cannot dispatch every slice), and
  * the caller convolves directly. Exported for its tests.
  */
@@ -301,14 +301,15 @@ function recordPass(
     n: T,
     k: C,
     slices: slices * G,
-    // One input group serves every point: its slices as one shared operand (F(4x4, 3x3)'s V
-    // is one operand however many groups: see winograd_v6_at in the shader).
-    sharedB: groups === 1 || c.side === 4,
-    // U read in place and V as the transform wrote it, vec4s along C
+    // U read in place and V as the transform wrote it, vec4s along C: one operand holding
+    // every slice where one input group serves every point, and F(4x4, 3x3)'s V however many
+    // groups (see winograd_v6_at in the shader)
     register: {
       form: "dot",
       directA: u,
-      packB: { rows: groups === 1 || c.side === 4 ? groups * slices * T : T, width: C / 4 },
+      packB: groups === 1 || c.side === 4
+        ? { rows: groups * slices * T, width: C / 4, everySlice: true }
+        : { rows: T, width: C / 4 },
       packedB: v,
       // F(4x4, 3x3)'s products have rows padded to whole vec4s (tStride)
       store: c.side === 4 ? "rows4" : "scalar",
