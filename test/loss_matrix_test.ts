@@ -287,7 +287,7 @@ gpuTest(
 
 gpuTest(
   "chunk sizes count per-point activations from the first layer with parameters",
-  async (gpu) => {
+  (gpu) => {
     // An MLP's flattened input is one activation every point shares (Sequential's forward), so
     // points per chunk follow its hidden width; a convolution's outputs are each point's own.
     const budget = 16 * 2 ** 20;
