@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { synthetic } from "../src/data/synthetic.ts";
-import {
-  chunkSizes,
-  type EvalData,
-  lossMatrix,
-  type Points,
-} from "../src/landscape/loss_matrix.ts";
+import { type EvalData, lossMatrix, type Points } from "../src/landscape/loss_matrix.ts";
 import { lossMatrixMaterialized } from "../src/landscape/materialize.ts";
 import { cnn, mlp, type ModelConfig } from "../src/nn/model_config.ts";
 import { Sequential } from "../src/nn/sequential.ts";
@@ -282,35 +277,5 @@ gpuTest(
     assertBitwiseEqual(ov, wv.subarray(3 * 19, 4 * 19), "point 4 alone");
     for (const t of [whole, split, one]) t.dispose();
     model.dispose();
-  },
-);
-
-gpuTest(
-  "chunk sizes count per-point activations from the first layer with parameters",
-  (gpu) => {
-    // An MLP's flattened input is one activation every point shares (Sequential's forward), so
-    // points per chunk follow its hidden width; a convolution's outputs are each point's own.
-    const budget = 16 * 2 ** 20;
-    const dense = new Sequential(gpu, mlp({ inputShape: [1, 28, 28], hidden: 16, layers: 2 }));
-    assert.deepEqual(chunkSizes(dense, 1000, 2000, { activationBudget: budget }), {
-      points: Math.floor(budget / (4 * 16 * 2000)),
-      samples: 2000,
-    });
-    // Samples per chunk still fit one point's copy of the widest activation (the input here).
-    const samples = chunkSizes(dense, 1000, 9000, { activationBudget: 2 ** 22 }).samples;
-    assert.equal(samples, Math.floor(2 ** 22 / (4 * 784)));
-    // Perturbed weights are per point too: a chunk's copies of a parameter fit the budget.
-    const tight = 4 * 784 * 16 * 3 + 1; // the first layer's weights, the largest parameter
-    assert.equal(chunkSizes(dense, 1000, 1, { activationBudget: tight }).points, 3);
-    const conv = new Sequential(
-      gpu,
-      cnn({ inputShape: [1, 8, 8], channels: 4, convLayers: 2, headChannels: 3 }),
-    );
-    assert.deepEqual(chunkSizes(conv, 1000, 256, { activationBudget: budget }), {
-      points: Math.floor(budget / (4 * 4 * 8 * 8 * 256)),
-      samples: 256,
-    });
-    dense.dispose();
-    conv.dispose();
   },
 );

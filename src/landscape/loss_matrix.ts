@@ -14,7 +14,7 @@ import type { Perturbation } from "../nn/perturbation.ts";
 import type { Sequential } from "../nn/sequential.ts";
 import { squaredError } from "../nn/squared_error.ts";
 import { reduceRows } from "../ops/reduce.ts";
-import { shapeSize, Tensor } from "../tensor.ts";
+import { Tensor } from "../tensor.ts";
 
 /** Which parameter points to evaluate. */
 export type Points =
@@ -61,10 +61,7 @@ export type EvalData =
 
 /** Options of {@link lossMatrix}. */
 export interface LossMatrixOptions {
-  /**
-   * Bytes one tensor of a chunk may take (default 32 MiB): an activation, or the perturbed
-   * weights of the chunk's points; sets the chunk sizes.
-   */
+  /** Bytes one activation tensor may take (default 32 MiB); sets the chunk sizes. */
   activationBudget?: number;
   /** Most points per dispatch (default 256). */
   maxPointsPerChunk?: number;
@@ -154,10 +151,7 @@ function chunkPerturbation(model: Sequential, points: Points, first: number, cou
   };
 }
 
-/**
- * Chunk sizes (points, samples) that keep every activation, and the chunk's perturbed weights,
- * within the budget.
- */
+/** Chunk sizes (points, samples) that keep every activation within the budget. */
 export function chunkSizes(
   model: Sequential,
   points: number,
@@ -165,32 +159,15 @@ export function chunkSizes(
   options: LossMatrixOptions = {},
 ): { points: number; samples: number } {
   const budget = options.activationBudget ?? 32 * 2 ** 20;
-  const widths = model.shapes.slice(1).map(shapeSize);
-  // Up to the first layer with parameters every point shares one activation (Sequential's
-  // forward); from there on each point has its own, and weights of its own.
-  const first = model.layers.findIndex((_, i) => model.params.bindingsOf(i).length > 0);
-  const perPoint = 4 * Math.max(...widths.slice(Math.max(first, 0)));
-  const weights = 4 * Math.max(
-    0,
-    ...model.params.entries.filter((e) => e.spec.kind !== "running").map((e) =>
-      shapeSize(e.spec.shape)
-    ),
-  );
+  const widest = Math.max(...model.shapes.slice(1).map((s) => s.reduce((a, b) => a * b, 1)));
+  const perPair = 4 * widest;
   const b = Math.max(
     1,
-    Math.min(
-      samples,
-      options.maxSamplesPerChunk ?? 2048,
-      Math.floor(budget / (4 * Math.max(...widths))),
-    ),
+    Math.min(samples, options.maxSamplesPerChunk ?? 2048, Math.floor(budget / perPair)),
   );
   const g = Math.max(
     1,
-    Math.min(
-      points,
-      options.maxPointsPerChunk ?? 256,
-      Math.floor(budget / Math.max(perPoint * b, weights)),
-    ),
+    Math.min(points, options.maxPointsPerChunk ?? 256, Math.floor(budget / (perPair * b))),
   );
   return { points: g, samples: b };
 }
