@@ -10,8 +10,14 @@
  * one batch), delta_mlp and delta_cnn (the fused Δk loss matrix per point, σ = 0.01, plain
  * points, on --samples and --cnn-samples images).
  *
+ * Each timing waits for the device once, after --per-wait units (default 1). Deno's WebGPU
+ * sleeps 10 ms after every wait (mapAsync, onSubmittedWorkDone) before resolving it, so with one
+ * unit per wait a fixed 10 ms or so is part of every evaluation's time; work that records many
+ * batches before reading (the loss-matrix path) pays it once per chunk.
+ *
  * Usage: deno run -A bench/versus.ts [--base REV] [--only cnn_eval,...] [--reps 7]
- *        [--batch 64] [--points 64] [--samples 256] [--cnn-samples 16] [--json out.json]
+ *        [--batch 64] [--points 64] [--samples 256] [--cnn-samples 16] [--per-wait 1]
+ *        [--json out.json]
  * --base: any revision git knows (default HEAD~1). The revision needs bench/engine_workloads.ts
  * with Evaluate and DeltaMatrix.
  * @module
@@ -31,6 +37,7 @@ const { values: args } = parseArgs({
     points: { type: "string", default: "64" },
     samples: { type: "string", default: "256" },
     "cnn-samples": { type: "string", default: "16" },
+    "per-wait": { type: "string", default: "1" },
     json: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -62,6 +69,7 @@ const count = (name: string, v: string) => {
 const reps = count("reps", args.reps), batch = count("batch", args.batch);
 const points = count("points", args.points), samples = count("samples", args.samples);
 const cnnSamples = count("cnn-samples", args["cnn-samples"]);
+const perWait = count("per-wait", args["per-wait"]);
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 
@@ -136,18 +144,22 @@ async function side(dir: string, label: string): Promise<Side> {
   };
 }
 
+/** Milliseconds per unit of `w`, over --per-wait units and one wait for the device. */
 async function timeUnit(s: Side, w: Workload): Promise<number> {
   await s.sync();
   const t0 = performance.now();
-  await s.unit(w);
+  for (let i = 0; i < perWait; i++) await s.unit(w);
   await s.sync();
-  return performance.now() - t0;
+  return (performance.now() - t0) / perWait;
 }
 
 async function run(baseDir: string): Promise<void> {
   const base = await side(baseDir, `base ${commit.slice(0, 10)}`);
   const current = await side(here, "this tree");
-  console.error(`versus: ${base.label} against ${current.label}, ${reps} rounds each`);
+  console.error(
+    `versus: ${base.label} against ${current.label}, ${reps} rounds each, ${perWait} unit(s) ` +
+      `per wait`,
+  );
   const rows = [];
   for (const w of only as Workload[]) {
     // One untimed round compiles both sides' pipelines.
@@ -191,7 +203,7 @@ async function run(baseDir: string): Promise<void> {
     await writeAtomic(
       args.json,
       JSON.stringify(
-        { base: commit, reps, batch, points, samples, cnnSamples, cpu, rows },
+        { base: commit, reps, batch, points, samples, cnnSamples, perWait, cpu, rows },
         null,
         2,
       ) +
