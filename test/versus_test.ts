@@ -17,6 +17,7 @@ Deno.test("bench/versus.ts names a bad workload, count or revision in one line, 
     const [args, expected] of [
       [["--only", "cnn_eval,nope"], /unknown workload "nope"; choose from cnn_eval/],
       [["--reps", "0"], /--reps must be a positive integer, got "0"/],
+      [["--per-wait", "1.5"], /--per-wait must be a positive integer, got "1.5"/],
       [["--base", "no-such-revision-xyz"], /git rev-parse failed/],
     ] as const
   ) {
