@@ -13,7 +13,8 @@
  * Each timing waits for the device once, after --per-wait units (default 1). Deno's WebGPU
  * sleeps 10 ms after every wait (mapAsync, onSubmittedWorkDone) before resolving it, so with one
  * unit per wait a fixed 10 ms or so is part of every evaluation's time; work that records many
- * batches before reading (the loss-matrix path) pays it once per chunk.
+ * batches before reading (the loss-matrix path) pays it once per read, or per chunk where it
+ * reports progress.
  *
  * Usage: deno run -A bench/versus.ts [--base REV] [--only cnn_eval,...] [--reps 7]
  *        [--batch 64] [--points 64] [--samples 256] [--cnn-samples 16] [--per-wait 1]
