@@ -20,8 +20,8 @@
 // Bindings: 1 = U (gemm), x (inputTransform) or M (outputTransform); 2 = V (gemm) or the
 // parameters (weight transform); 3 = what the kernel writes; 4 = the bias of each point
 // (bias_table.wgsl's table, or the bias itself); 5 = the output transform's epilogue
-// (epilogue.wgsl). Invocations are numbered wid.x + wid.y * nwg.x workgroups of 64 (folded
-// past 65,535).
+// (epilogue.wgsl); 6 = x as a texture (inputTransform6). Invocations are numbered wid.x +
+// wid.y * nwg.x workgroups of 64 (folded past 65,535).
 
 struct Params {
   m: u32, // K: output channels (the weight gradient: see its section below)
@@ -314,12 +314,20 @@ fn weightTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
 
 @group(0) @binding(1) var<storage, read> srcA4: array<vec4<f32>>;
 
-// Vec4 q of binding 1 (as vec4s), zero before its start.
+// F(4x4, 3x3)'s input transform reads its input from a texture copy, vec4 q at texel
+// (q % 2^X_TEXEL_SHIFT, q / 2^X_TEXEL_SHIFT): lavapipe loads a texel per lane for less than a
+// storage vec4 (see gemm_register.wgsl), and the transform loads each input value 2.25 times.
+@group(0) @binding(6) var winogradInput: texture_2d<f32>;
+override X_TEXEL_SHIFT: u32 = 12u;
+
+// Vec4 q of the input, zero before its start.
 fn winograd_load4(q: i32) -> vec4<f32> {
   if (q < 0) {
     return vec4<f32>(0.0);
   }
-  return srcA4[u32(q)];
+  let i = u32(q);
+  let texel = vec2<u32>(i & ((1u << X_TEXEL_SHIFT) - 1u), i >> X_TEXEL_SHIFT);
+  return textureLoad(winogradInput, texel, 0);
 }
 
 // Six consecutive values of the twelve in a, b, c from offset o (0 .. 3), by selects.
@@ -337,7 +345,8 @@ fn winograd_window6(a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, o: u32) -> array<f
 }
 
 // Columns col0 .. col0 + 5 of row `row` of channel c of image nb, zero outside the image:
-// two or three vec4 loads of the flat input, whatever the row's alignment.
+// two or three vec4 loads of the flat input, whatever the row's alignment (a load past the
+// texture's last texel, whose value is undefined, only fills positions outside the image).
 fn winograd_row6(nb: u32, c: u32, row: i32, col0: i32) -> array<f32, 6> {
   if (row < 0 || row >= i32(p.inH)) {
     return array<f32, 6>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0);

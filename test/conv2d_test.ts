@@ -462,7 +462,11 @@ gpuTest(
 
 Deno.test("Winograd passes keep V below REGISTER_MAX_DIM rows, so that the products read it in place", () => {
   const gpu = {
-    limits: { maxStorageBufferBindingSize: 2 ** 31 - 1, maxComputeWorkgroupsPerDimension: 65_535 },
+    limits: {
+      maxStorageBufferBindingSize: 2 ** 31 - 1,
+      maxComputeWorkgroupsPerDimension: 65_535,
+      maxTextureDimension2D: 8192,
+    },
     device: { limits: { minStorageBufferOffsetAlignment: 256 } },
   } as unknown as Parameters<typeof imagesPerPass>[0];
   // F(4x4, 3x3) on 28 x 28 images, pad 1: 36 slices of 49 tiles per image; C = K = 4.
@@ -479,4 +483,10 @@ Deno.test("Winograd passes keep V below REGISTER_MAX_DIM rows, so that the produ
     imagesPerPass(gpu, { ...conv, batch, points } as unknown as typeof conv, g);
   assert(at(60) === 0, `${at(60)}`); // 41 x 36 x 49 x 60 rows > 2^22, in 69 MB of bindings
   assert(at(50) === 50, `${at(50)}`);
+  // The input transform reads a pass's input from a texture copy: its rows must fit too.
+  const small = { ...gpu, limits: { ...gpu.limits, maxTextureDimension2D: 1024 } };
+  const textured = imagesPerPass(small, conv, g);
+  assert(textured >= 1 && textured < n, `${textured} images per pass, ${n} with 8192`);
+  assert(Math.ceil(textured * 784 / 1024) <= 1024, `${textured} images' texels`);
+  assert(Math.ceil((textured + 1) * 784 / 1024) > 1024, `${textured} images: one more fits`);
 });

@@ -501,6 +501,11 @@ const TEXEL_ROW = 4096;
 /** Loads of each texel, at least, for a product to read an operand from a texture copy. */
 const TEXEL_READS = 8;
 
+/** log2 of the row width of texture copies: TEXEL_ROW texels, or what the device allows. */
+export function texelShift(limits: { maxTextureDimension2D: number }): number {
+  return Math.floor(Math.log2(Math.min(TEXEL_ROW, limits.maxTextureDimension2D)));
+}
+
 /**
  * log2 of the row width of texture copies of operands on `gpu`, or null where products read
  * their operands from storage buffers: adapters other than software ones (whose cheaper
@@ -509,7 +514,7 @@ const TEXEL_READS = 8;
  */
 function texelRowShift(gpu: Gpu): number | null {
   if (!isSoftwareAdapter(gpu.adapter)) return null;
-  const shift = Math.floor(Math.log2(Math.min(TEXEL_ROW, gpu.limits.maxTextureDimension2D)));
+  const shift = texelShift(gpu.limits);
   return shift < 4 ? null : shift;
 }
 
