@@ -47,6 +47,18 @@ struct Params {
   tableAt: u32, // bias of point g at biasTable[tableAt + g * tableStride + k]
   tableStride: u32,
   tStride: u32, // elements between rows of the products' output (N, or T in whole vec4s)
+  // A leading convolution (leadTable, inputTransformLed6): x0 [leadGroups, batch, C0, H0, W0];
+  // W0 and its bias at leadWAt and leadBAt in binding 2, leadWIndex and leadBIndex in the
+  // model's flat vector.
+  leadChannels: u32,
+  leadH: u32,
+  leadW: u32,
+  leadPad: u32,
+  leadGroups: u32,
+  leadWAt: u32,
+  leadBAt: u32,
+  leadWIndex: u32,
+  leadBIndex: u32,
 }
 
 // Side of the output tile: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3) (forward products only).
@@ -397,6 +409,26 @@ fn winograd_store_column6(first: u32, step: u32, s: u32, column: array<vec4<f32>
   dst4[first + (30u + s) * step] = v[5];
 }
 
+// B^T applied down the columns of d B (rows d0 .. d5), stored as the site's 36 values of V.
+fn winograd_store_tile6(
+  site: InputSite,
+  d0: array<vec4<f32>, 6>,
+  d1: array<vec4<f32>, 6>,
+  d2: array<vec4<f32>, 6>,
+  d3: array<vec4<f32>, 6>,
+  d4: array<vec4<f32>, 6>,
+  d5: array<vec4<f32>, 6>,
+) {
+  let first = site.first;
+  let step = site.step;
+  winograd_store_column6(first, step, 0u, array<vec4<f32>, 6>(d0[0], d1[0], d2[0], d3[0], d4[0], d5[0]));
+  winograd_store_column6(first, step, 1u, array<vec4<f32>, 6>(d0[1], d1[1], d2[1], d3[1], d4[1], d5[1]));
+  winograd_store_column6(first, step, 2u, array<vec4<f32>, 6>(d0[2], d1[2], d2[2], d3[2], d4[2], d5[2]));
+  winograd_store_column6(first, step, 3u, array<vec4<f32>, 6>(d0[3], d1[3], d2[3], d3[3], d4[3], d5[3]));
+  winograd_store_column6(first, step, 4u, array<vec4<f32>, 6>(d0[4], d1[4], d2[4], d3[4], d4[4], d5[4]));
+  winograd_store_column6(first, step, 5u, array<vec4<f32>, 6>(d0[5], d1[5], d2[5], d3[5], d4[5], d5[5]));
+}
+
 // One invocation per (tile, four channels): B^T d B for each channel, its 36 values stored
 // as vec4s over the channels.
 @compute @workgroup_size(64)
@@ -406,21 +438,224 @@ fn inputTransform6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
     return;
   }
   let site = winograd_input_site(i, 4u);
-  let d0 = winograd_input_row(site.image, site.c, site.row0, site.col0);
-  let d1 = winograd_input_row(site.image, site.c, site.row0 + 1, site.col0);
-  let d2 = winograd_input_row(site.image, site.c, site.row0 + 2, site.col0);
-  let d3 = winograd_input_row(site.image, site.c, site.row0 + 3, site.col0);
-  let d4 = winograd_input_row(site.image, site.c, site.row0 + 4, site.col0);
-  let d5 = winograd_input_row(site.image, site.c, site.row0 + 5, site.col0);
-  // B^T applied down the columns.
-  let first = site.first;
-  let step = site.step;
-  winograd_store_column6(first, step, 0u, array<vec4<f32>, 6>(d0[0], d1[0], d2[0], d3[0], d4[0], d5[0]));
-  winograd_store_column6(first, step, 1u, array<vec4<f32>, 6>(d0[1], d1[1], d2[1], d3[1], d4[1], d5[1]));
-  winograd_store_column6(first, step, 2u, array<vec4<f32>, 6>(d0[2], d1[2], d2[2], d3[2], d4[2], d5[2]));
-  winograd_store_column6(first, step, 3u, array<vec4<f32>, 6>(d0[3], d1[3], d2[3], d3[3], d4[3], d5[3]));
-  winograd_store_column6(first, step, 4u, array<vec4<f32>, 6>(d0[4], d1[4], d2[4], d3[4], d4[4], d5[4]));
-  winograd_store_column6(first, step, 5u, array<vec4<f32>, 6>(d0[5], d1[5], d2[5], d3[5], d4[5], d5[5]));
+  winograd_store_tile6(
+    site,
+    winograd_input_row(site.image, site.c, site.row0, site.col0),
+    winograd_input_row(site.image, site.c, site.row0 + 1, site.col0),
+    winograd_input_row(site.image, site.c, site.row0 + 2, site.col0),
+    winograd_input_row(site.image, site.c, site.row0 + 3, site.col0),
+    winograd_input_row(site.image, site.c, site.row0 + 4, site.col0),
+    winograd_input_row(site.image, site.c, site.row0 + 5, site.col0),
+  );
+}
+
+// A leading convolution: where this convolution's input x is epilogue(conv(x0)) for a 3x3,
+// stride-1 convolution of an input x0 with few channels (an image's), the input transform
+// computes x's 6 x 6 values of its tile from x0 instead of loading them, and that convolution
+// never stores x (on the paper CNN, 9 multiply-adds a value against a pass over 64 channels).
+// x0 is read from a texture copy as x is above (binding 6); the lead's weights, bias and
+// epilogue coefficients at every point from a table leadTable writes first (binding 2). Values
+// of x outside x's H x W are the convolution's zero padding, not conv(x0).
+
+@group(0) @binding(2) var<storage, read> srcB4: array<vec4<f32>>;
+
+// Vec4s of the lead's table per (point, four channels): 9 C0 taps, then the bias, and the
+// epilogue's mean, scale and shift.
+fn winograd_lead_entries() -> u32 {
+  return 9u * p.leadChannels + 4u;
+}
+
+// One invocation per (point, four channels c .. c + 3, entry e): for e < 9 C0 the tap e = 9 ci
+// + 3 a + b of W0[c .. c + 3, ci] at the point, then the bias and the epilogue's coefficients.
+@compute @workgroup_size(64)
+fn leadTable(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
+  let entries = winograd_lead_entries();
+  let C4 = p.k / 4u;
+  if (i >= p.points * C4 * entries) {
+    return;
+  }
+  let e = i % entries;
+  let c = 4u * ((i / entries) % C4);
+  let point = i / (entries * C4);
+  let taps = 9u * p.leadChannels;
+  var v = vec4<f32>(0.0);
+  if (e <= taps) {
+    // W0[c + j] at tap e, or the bias of channel c + j.
+    var w = (c * p.leadChannels) * 9u + e;
+    var step = taps;
+    var at = p.leadWAt;
+    var index = p.leadWIndex;
+    if (e == taps) {
+      w = c;
+      step = 1u;
+      at = p.leadBAt;
+      index = p.leadBIndex;
+    }
+    v = vec4<f32>(
+      perturbed(point, index + w, srcB[at + w]),
+      perturbed(point, index + w + step, srcB[at + w + step]),
+      perturbed(point, index + w + 2u * step, srcB[at + w + 2u * step]),
+      perturbed(point, index + w + 3u * step, srcB[at + w + 3u * step]),
+    );
+  } else {
+    let ep = epilogue_channels4(point, c, p.k);
+    v = select(select(ep.shift, ep.scale, e == taps + 2u), ep.mean, e == taps + 1u);
+  }
+  dst4[i] = v;
+}
+
+// Eight values of row `row` of channel ci of x0's image n0 from column col (zero outside x0):
+// three vec4 loads, whatever the alignment.
+fn winograd_lead_row8(n0: u32, ci: u32, row: i32, col: i32) -> array<f32, 8> {
+  if (row < 0 || row >= i32(p.leadH)) {
+    return array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+  }
+  let start = i32(((n0 * p.leadChannels + ci) * p.leadH + u32(row)) * p.leadW) + col;
+  let q = (start + 8) / 4 - 2; // floor(start / 4): start >= -4
+  let o = u32(start - 4 * q);
+  let a = winograd_load4(q);
+  let b = winograd_load4(q + 1);
+  let c = winograd_load4(q + 2);
+  let lo = winograd_window6(a, b, c, o);
+  let o1 = o == 1u;
+  let o2 = o == 2u;
+  let o3 = o == 3u;
+  let s7 = select(select(select(b.z, b.w, o1), c.x, o2), c.y, o3);
+  let s8 = select(select(select(b.w, c.x, o1), c.y, o2), c.z, o3);
+  let x = array<f32, 8>(lo[0], lo[1], lo[2], lo[3], lo[4], lo[5], s7, s8);
+  let w = i32(p.leadW);
+  return array<f32, 8>(
+    select(0.0, x[0], col >= 0 && col < w),
+    select(0.0, x[1], col + 1 >= 0 && col + 1 < w),
+    select(0.0, x[2], col + 2 >= 0 && col + 2 < w),
+    select(0.0, x[3], col + 3 >= 0 && col + 3 < w),
+    select(0.0, x[4], col + 4 >= 0 && col + 4 < w),
+    select(0.0, x[5], col + 5 >= 0 && col + 5 < w),
+    select(0.0, x[6], col + 6 >= 0 && col + 6 < w),
+    select(0.0, x[7], col + 7 >= 0 && col + 7 < w),
+  );
+}
+
+// The taps of W0[c .. c + 3, ci] (table vec4s from `at`): w[3 a + b] holds tap (a, b).
+fn winograd_lead_weights(at: u32) -> array<vec4<f32>, 9> {
+  return array<vec4<f32>, 9>(
+    srcB4[at],
+    srcB4[at + 1u],
+    srcB4[at + 2u],
+    srcB4[at + 3u],
+    srcB4[at + 4u],
+    srcB4[at + 5u],
+    srcB4[at + 6u],
+    srcB4[at + 7u],
+    srcB4[at + 8u],
+  );
+}
+
+// One value of the lead for four channels: the 3 x 3 taps times rows a, b, c from a column.
+fn winograd_lead_dot(
+  w: array<vec4<f32>, 9>,
+  a0: f32, a1: f32, a2: f32,
+  b0: f32, b1: f32, b2: f32,
+  c0: f32, c1: f32, c2: f32,
+) -> vec4<f32> {
+  return w[0] * a0 + w[1] * a1 + w[2] * a2 + w[3] * b0 + w[4] * b1 + w[5] * b2 + w[6] * c0 +
+    w[7] * c1 + w[8] * c2;
+}
+
+// Six values of a row of the lead from three rows of x0 (constant indices only: see
+// winograd_column6), added to `sum`.
+fn winograd_lead_row(
+  sum: array<vec4<f32>, 6>,
+  w: array<vec4<f32>, 9>,
+  a: array<f32, 8>,
+  b: array<f32, 8>,
+  c: array<f32, 8>,
+) -> array<vec4<f32>, 6> {
+  return array<vec4<f32>, 6>(
+    sum[0] + winograd_lead_dot(w, a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2]),
+    sum[1] + winograd_lead_dot(w, a[1], a[2], a[3], b[1], b[2], b[3], c[1], c[2], c[3]),
+    sum[2] + winograd_lead_dot(w, a[2], a[3], a[4], b[2], b[3], b[4], c[2], c[3], c[4]),
+    sum[3] + winograd_lead_dot(w, a[3], a[4], a[5], b[3], b[4], b[5], c[3], c[4], c[5]),
+    sum[4] + winograd_lead_dot(w, a[4], a[5], a[6], b[4], b[5], b[6], c[4], c[5], c[6]),
+    sum[5] + winograd_lead_dot(w, a[5], a[6], a[7], b[5], b[6], b[7], c[5], c[6], c[7]),
+  );
+}
+
+// Row `row` of x's tile (six sums of the lead, four channels each): bias added, epilogue e
+// applied, zero outside x, then times B.
+fn winograd_lead_finish(
+  sum: array<vec4<f32>, 6>,
+  bias: vec4<f32>,
+  e: EpilogueAt,
+  row: i32,
+  col0: i32,
+) -> array<vec4<f32>, 6> {
+  let inRow = row >= 0 && row < i32(p.inH);
+  let w = i32(p.inW);
+  let zero = vec4<f32>(0.0);
+  return winograd_bt6(array<vec4<f32>, 6>(
+    select(zero, epilogue_apply(e, sum[0] + bias), inRow && col0 >= 0 && col0 < w),
+    select(zero, epilogue_apply(e, sum[1] + bias), inRow && col0 + 1 >= 0 && col0 + 1 < w),
+    select(zero, epilogue_apply(e, sum[2] + bias), inRow && col0 + 2 >= 0 && col0 + 2 < w),
+    select(zero, epilogue_apply(e, sum[3] + bias), inRow && col0 + 3 >= 0 && col0 + 3 < w),
+    select(zero, epilogue_apply(e, sum[4] + bias), inRow && col0 + 4 >= 0 && col0 + 4 < w),
+    select(zero, epilogue_apply(e, sum[5] + bias), inRow && col0 + 5 >= 0 && col0 + 5 < w),
+  ));
+}
+
+// inputTransform6 with a leading convolution: one invocation per (group, tile, four channels
+// of x); group g is parameter point g (or the one point).
+@compute @workgroup_size(64)
+fn inputTransformLed6(wg: Workgroup, @builtin(local_invocation_index) lid: u32) {
+  let i = invocation_index(wg, 64u, lid);
+  if (i >= p.groups * p.n * (p.k / 4u)) {
+    return;
+  }
+  let site = winograd_input_site(i, 4u);
+  let point = site.image / p.batch;
+  let n0 = select(point, 0u, p.leadGroups == 1u) * p.batch + site.image % p.batch;
+  // x0's rows and columns under the tile's 6 x 6 values of x.
+  let row = site.row0 - i32(p.leadPad);
+  let col = site.col0 - i32(p.leadPad);
+  let zero = vec4<f32>(0.0);
+  var s0 = array<vec4<f32>, 6>(zero, zero, zero, zero, zero, zero);
+  var s1 = s0;
+  var s2 = s0;
+  var s3 = s0;
+  var s4 = s0;
+  var s5 = s0;
+  let table = (point * (p.k / 4u) + site.c / 4u) * winograd_lead_entries();
+  for (var ci = 0u; ci < p.leadChannels; ci++) {
+    let w = winograd_lead_weights(table + 9u * ci);
+    let x0 = winograd_lead_row8(n0, ci, row, col);
+    let x1 = winograd_lead_row8(n0, ci, row + 1, col);
+    let x2 = winograd_lead_row8(n0, ci, row + 2, col);
+    let x3 = winograd_lead_row8(n0, ci, row + 3, col);
+    let x4 = winograd_lead_row8(n0, ci, row + 4, col);
+    let x5 = winograd_lead_row8(n0, ci, row + 5, col);
+    let x6 = winograd_lead_row8(n0, ci, row + 6, col);
+    let x7 = winograd_lead_row8(n0, ci, row + 7, col);
+    s0 = winograd_lead_row(s0, w, x0, x1, x2);
+    s1 = winograd_lead_row(s1, w, x1, x2, x3);
+    s2 = winograd_lead_row(s2, w, x2, x3, x4);
+    s3 = winograd_lead_row(s3, w, x3, x4, x5);
+    s4 = winograd_lead_row(s4, w, x4, x5, x6);
+    s5 = winograd_lead_row(s5, w, x5, x6, x7);
+  }
+  let rest = table + 9u * p.leadChannels;
+  let bias = srcB4[rest];
+  let e = EpilogueAt(srcB4[rest + 1u], srcB4[rest + 2u], srcB4[rest + 3u]);
+  let r = site.row0;
+  winograd_store_tile6(
+    site,
+    winograd_lead_finish(s0, bias, e, r, site.col0),
+    winograd_lead_finish(s1, bias, e, r + 1, site.col0),
+    winograd_lead_finish(s2, bias, e, r + 2, site.col0),
+    winograd_lead_finish(s3, bias, e, r + 3, site.col0),
+    winograd_lead_finish(s4, bias, e, r + 4, site.col0),
+    winograd_lead_finish(s5, bias, e, r + 5, site.col0),
+  );
 }
 
 // A^T m for six vec4s m (four tiles at once): four outputs of each.

@@ -181,6 +181,72 @@ export class Conv2d implements Layer {
     return this.#forward(ctx, x, epilogue);
   }
 
+  /**
+   * The evaluation forward, `epilogue` applied, of x = leadEpilogue(lead(x0)): the leading
+   * convolution computed inside this one's Winograd input transform, so that x is never
+   * stored (winograd.ts, WinogradLead). Null where that does not apply; then run the two
+   * layers one after the other.
+   */
+  forwardLed(
+    ctx: ForwardContext,
+    x0: Tensor,
+    lead: Conv2d,
+    leadEpilogue: Epilogue | undefined,
+    epilogue: Epilogue | undefined,
+  ): Tensor | null {
+    const gpu = ctx.gpu, p = ctx.perturbation;
+    if (
+      ctx.training || lead.kernelSize !== 3 || lead.stride !== 1 ||
+      lead.outChannels !== this.inChannels ||
+      !winogradApplies(gpu, this.inChannels, this.kernelSize, this.stride, this.padding)
+    ) {
+      return null;
+    }
+    const { groups, batch, sample } = activationDims(x0);
+    const points = pointCount(p);
+    if (groups !== 1 && groups !== points) {
+      throw new RangeError(`input has ${groups} groups for ${points} parameter points`);
+    }
+    const [, h, w] = lead.outputShape(sample);
+    const [oc, oh, ow] = this.outputShape([this.inChannels, h, w]);
+    const y = Tensor.empty(gpu, [points, batch, oc, oh, ow]);
+    const { weight, bias } = this.#params(), own = lead.#params();
+    const params = span(weight.value, bias.value),
+      leadParams = span(own.weight.value, own.bias.value);
+    const done = recordWinograd(gpu, {
+      input: x0,
+      output: y,
+      batch,
+      channels: this.inChannels,
+      outChannels: oc,
+      inH: h,
+      inW: w,
+      pad: this.padding,
+      params: params.view,
+      wAt: params.at(weight.value),
+      flip: false,
+      bAt: params.at(bias.value),
+      points: p && { perturbation: p, groups: points, wIndex: weight.offset, bIndex: bias.offset },
+      epilogue,
+      side: 4,
+      lead: {
+        channels: lead.inChannels,
+        inH: sample[1],
+        inW: sample[2],
+        pad: lead.padding,
+        params: leadParams.view,
+        wAt: leadParams.at(own.weight.value),
+        bAt: leadParams.at(own.bias.value),
+        wIndex: own.weight.offset,
+        bIndex: own.bias.offset,
+        epilogue: leadEpilogue,
+      },
+    });
+    if (done) return y;
+    y.dispose();
+    return null;
+  }
+
   #forward(ctx: ForwardContext, x: Tensor, epilogue: Epilogue | undefined): Tensor {
     const { weight, bias } = this.#params();
     const { groups, batch, sample, features } = activationDims(x);

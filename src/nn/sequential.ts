@@ -138,7 +138,11 @@ export class Sequential implements Disposable {
       const layerCtx = i <= this.#firstWithParams ? shared : ctx;
       const run = runs.find((r) => r.product === i);
       let out: Tensor;
-      if (run) {
+      const led = ctx.training ? null : this.#forwardLed(ctx, h, i, run, runs);
+      if (led) {
+        out = led.y;
+        i = led.last;
+      } else if (run) {
         const norm = run.norm?.evalCoefficients(ctx) ?? null;
         out = (this.layers[i] as EpilogueLayer).forwardWith(layerCtx, h, { ...run, norm });
         norm?.dispose();
@@ -158,6 +162,39 @@ export class Sequential implements Disposable {
     if (ctx.training) this.#activations = kept;
     else for (const t of kept) t.dispose();
     return h;
+  }
+
+  /**
+   * Where layer i is a convolution whose output (after its fused run) feeds another
+   * convolution, the evaluation forward of the two with the first computed in the second's
+   * input transform (Conv2d.forwardLed): its output and the last layer it covers, or null.
+   */
+  #forwardLed(
+    ctx: ForwardContext,
+    x: Tensor,
+    i: number,
+    run: FusedRun | undefined,
+    runs: FusedRun[],
+  ): { y: Tensor; last: number } | null {
+    const lead = this.layers[i];
+    // Evaluation dropouts between the two are the identity.
+    let j = (run?.last ?? i) + 1;
+    while (this.layers[j]?.kind === "dropout") j++;
+    const next = this.layers[j];
+    if (!(lead instanceof Conv2d) || !(next instanceof Conv2d)) return null;
+    const nextRun = runs.find((r) => r.product === j);
+    const leadNorm = run?.norm?.evalCoefficients(ctx) ?? null;
+    const norm = nextRun?.norm?.evalCoefficients(ctx) ?? null;
+    const y = next.forwardLed(
+      ctx,
+      x,
+      lead,
+      run && { ...run, norm: leadNorm },
+      nextRun && { ...nextRun, norm },
+    );
+    leadNorm?.dispose();
+    norm?.dispose();
+    return y && { y, last: nextRun?.last ?? j };
   }
 
   /** Records the backward pass for the last training forward; gradients land in `params.grads`. */

@@ -85,7 +85,40 @@ export interface WinogradConv {
   epilogue?: Epilogue;
   /** Output tile side (default: 2 where the transformed input is kept, else 4). */
   side?: TileSide;
+  /**
+   * The input is this convolution's output, computed in the input transform (F(4x4, 3x3),
+   * evaluation, one pass); `input` is then the lead's input.
+   */
+  lead?: WinogradLead;
 }
+
+/**
+ * A leading 3x3, stride-1 convolution: x = epilogue(conv(x0)) for x0 [1 or G, batch, C0, H0,
+ * W0] (the WinogradConv's `input`) and C0 up to LEAD_MAX_CHANNELS.
+ */
+export interface WinogradLead {
+  /** Input channels C0. */
+  channels: number;
+  inH: number;
+  inW: number;
+  /** Zero padding on every side (at most 2). */
+  pad: number;
+  /** The binding holding its weights [C, C0, 3, 3] at wAt and bias [C] at bAt. */
+  params: GpuBufferView;
+  wAt: number;
+  bAt: number;
+  /** Flat indices of W0 and its bias (for perturbed points). */
+  wIndex: number;
+  bIndex: number;
+  /** Applied to each value of x. */
+  epilogue?: Epilogue;
+}
+
+/**
+ * Most input channels of a leading convolution the input transform computes: each of its
+ * invocations loads 8 rows of every input channel, and 36 weights a channel.
+ */
+export const LEAD_MAX_CHANNELS = 4;
 
 /** Side of the output tiles: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3). */
 type TileSide = 2 | 4;
@@ -117,6 +150,15 @@ const OWN_FIELDS = {
   tableAt: "u32",
   tableStride: "u32",
   tStride: "u32",
+  leadChannels: "u32",
+  leadH: "u32",
+  leadW: "u32",
+  leadPad: "u32",
+  leadGroups: "u32",
+  leadWAt: "u32",
+  leadBAt: "u32",
+  leadWIndex: "u32",
+  leadBIndex: "u32",
 } as const;
 const UNIFORMS = GEMM_SHAPE.extend("Params", OWN_FIELDS);
 
@@ -137,7 +179,34 @@ interface Fields {
   tableAt: number;
   tableStride: number;
   tStride: number;
+  /** The lead's fields (winograd.wgsl's Params), zero without one. */
+  leadFields?: LeadFields;
 }
+
+type LeadFields = Pick<
+  FieldValues<typeof OWN_FIELDS>,
+  | "leadChannels"
+  | "leadH"
+  | "leadW"
+  | "leadPad"
+  | "leadGroups"
+  | "leadWAt"
+  | "leadBAt"
+  | "leadWIndex"
+  | "leadBIndex"
+>;
+
+const NO_LEAD: LeadFields = {
+  leadChannels: 0,
+  leadH: 0,
+  leadW: 0,
+  leadPad: 0,
+  leadGroups: 0,
+  leadWAt: 0,
+  leadBAt: 0,
+  leadWIndex: 0,
+  leadBIndex: 0,
+};
 
 /** The layer's fields of the struct, the output geometry derived from the input's. */
 function fields(f: Fields): FieldValues<typeof OWN_FIELDS> {
@@ -161,6 +230,7 @@ function fields(f: Fields): FieldValues<typeof OWN_FIELDS> {
     tableAt: f.tableAt,
     tableStride: f.tableStride,
     tStride: f.tStride,
+    ...(f.leadFields ?? NO_LEAD),
   };
 }
 
@@ -235,7 +305,7 @@ export function recordWinograd(
   const g = geometry(c.inH, c.inW, c.pad, c.side);
   const { outH, outW } = g;
   const images = imagesPerPass(gpu, c, g);
-  if (images === 0) return null;
+  if (images === 0 || (c.lead && !leadApplies(gpu, c, images))) return null;
   if (images === c.batch) {
     return { transformedInput: recordPass(gpu, c, keepInput && c.side === 2) };
   }
@@ -252,6 +322,20 @@ export function recordWinograd(
   return { transformedInput: null };
 }
 
+/**
+ * Whether the input transform computes `c.lead`: F(4x4, 3x3) in one pass, a lead of at most
+ * LEAD_MAX_CHANNELS input channels and padding 2, its input whole vec4s that fit a texture.
+ */
+function leadApplies(gpu: Gpu, c: WinogradConv & { side: TileSide }, images: number): boolean {
+  const lead = c.lead!, x0 = c.input;
+  const texels = x0.byteLength / 16;
+  return c.side === 4 && images === c.batch && lead.channels <= LEAD_MAX_CHANNELS &&
+    lead.pad <= 2 && lead.inH + 2 * lead.pad - 2 === c.inH &&
+    lead.inW + 2 * lead.pad - 2 === c.inW && Number.isInteger(texels) &&
+    x0.byteOffset % 16 === 0 &&
+    Math.ceil(texels / 2 ** texelShift(gpu.limits)) <= gpu.limits.maxTextureDimension2D;
+}
+
 /** One pass: the transforms and the products for c.batch images; V if kept. */
 function recordPass(
   gpu: Gpu,
@@ -263,8 +347,9 @@ function recordPass(
   const T = c.batch * tiles;
   // F(4x4, 3x3)'s output transform reads four tiles' products at once: rows in whole vec4s.
   const tStride = c.side === 4 ? ceilDiv(T, 4) * 4 : T;
-  const perturbation = c.points?.perturbation;
-  const G = pointCount(perturbation), groups = c.points?.groups ?? 1;
+  const perturbation = c.points?.perturbation, lead = c.lead;
+  // A lead's output, the products' input, has one group per point.
+  const G = pointCount(perturbation), groups = lead ? G : c.points?.groups ?? 1;
   // The bias of each point: a table of G perturbed biases, or the bias itself for all.
   const table = perturbation && c.bAt !== null
     ? perturbedBiases(gpu, perturbation, c.params, c.bAt, c.points!.bIndex, K)
@@ -279,6 +364,17 @@ function recordPass(
     tableAt: table ? 0 : c.bAt ?? 0,
     tableStride: table ? K : 0,
     tStride,
+    leadFields: lead && {
+      leadChannels: lead.channels,
+      leadH: lead.inH,
+      leadW: lead.inW,
+      leadPad: lead.pad,
+      leadGroups: c.input.shape[0],
+      leadWAt: lead.wAt,
+      leadBAt: lead.bAt,
+      leadWIndex: lead.wIndex,
+      leadBIndex: lead.bIndex,
+    },
   });
   const struct = UNIFORMS.write({ ...own, m: K, n: T, k: C, splits: 1, kChunk: C });
   const shader = winogradShader(perturbation);
@@ -303,14 +399,40 @@ function recordPass(
   // 1.25x less GPU time on the paper CNN, the copies included.
   const shift = texelShift(gpu.limits);
   const texels = c.side === 4 ? gpu.textureCopy(c.input, 2 ** shift) : null;
-  gpu.dispatch({
-    kernel: texels
-      ? { ...kernel("inputTransform"), constants: { ...constants, X_TEXEL_SHIFT: shift } }
-      : kernel("inputTransform"),
-    bindings: texels ? [null, null, v, null, null, texels.view] : [c.input, null, v],
-    params: struct,
-    workgroups: ceilDiv(groups * T * C / 4, 64),
-  });
+  if (lead) {
+    // The lead's weights, bias and epilogue coefficients at every point, as vec4s over four
+    // channels, then the input transform that computes x from x0.
+    const leadShader = winogradShader(perturbation, lead.epilogue)(gemmShader);
+    const entries = G * (C / 4) * (9 * lead.channels + 4);
+    const leadTable = Tensor.empty(gpu, [entries * 4]);
+    const coefficients = lead.epilogue ? lead.epilogue.norm ?? lead.params : null;
+    gpu.dispatch({
+      kernel: { shader: leadShader, entryPoint: "leadTable", constants },
+      bindings: withPerturbation([null, lead.params, leadTable, null, coefficients], perturbation),
+      params: struct,
+      workgroups: ceilDiv(entries, 64),
+    });
+    gpu.dispatch({
+      kernel: {
+        shader: leadShader,
+        entryPoint: "inputTransformLed6",
+        constants: { ...constants, X_TEXEL_SHIFT: shift },
+      },
+      bindings: [null, leadTable, v, null, null, texels!.view],
+      params: struct,
+      workgroups: ceilDiv(groups * T * C / 4, 64),
+    });
+    leadTable.dispose();
+  } else {
+    gpu.dispatch({
+      kernel: texels
+        ? { ...kernel("inputTransform"), constants: { ...constants, X_TEXEL_SHIFT: shift } }
+        : kernel("inputTransform"),
+      bindings: texels ? [null, null, v, null, null, texels.view] : [c.input, null, v],
+      params: struct,
+      workgroups: ceilDiv(groups * T * C / 4, 64),
+    });
+  }
   texels?.release();
   recordGemm(gpu, {
     shader,
