@@ -220,3 +220,41 @@ for (const [name, config, leads] of MODELS) {
     model.dispose();
   });
 }
+
+gpuTest(
+  "a leading convolution reads an input with one group per point: equals layer by layer",
+  async (gpu) => {
+    const config = MODELS[0][1];
+    const model = await trainedLooking(gpu, config);
+    const points = 3, batch = 4, sample = config.inputShape.reduce((a, b) => a * b);
+    // Each point's images differ, so reading another point's group would show.
+    const x = Tensor.from(gpu, randomArray(points * batch * sample, 11), [
+      points,
+      batch,
+      ...config.inputShape,
+    ]);
+    const ctx: ForwardContext = {
+      gpu,
+      training: false,
+      seed: 0,
+      step: 0,
+      perturbation: { mode: "full", points, seed: 4, sigma: 0.1 },
+    };
+    const kernels: string[] = [];
+    const dispatch = gpu.dispatch.bind(gpu);
+    gpu.dispatch = (d) => {
+      kernels.push(d.kernel.entryPoint);
+      dispatch(d);
+    };
+    const fused = model.forward(ctx, x);
+    gpu.dispatch = dispatch;
+    assert.equal(
+      kernels.filter((k) => k === "inputTransformLed6").length,
+      gemmVariant(gpu) === "register" ? 1 : 0,
+    );
+    const reference = layerByLayer(model, ctx, x);
+    assertBitwiseEqual(await fused.read(), await reference.read(), "groups of x per point");
+    for (const t of [x, fused, reference]) t.dispose();
+    model.dispose();
+  },
+);
