@@ -8,7 +8,9 @@ import {
   recordWinograd,
   recordWinogradGradient,
   winogradApplies,
+  type WinogradConv,
   winogradGradientApplies,
+  winogradTakes,
 } from "./winograd.ts";
 
 import {
@@ -182,17 +184,17 @@ export class Conv2d implements Layer {
   }
 
   /**
-   * The evaluation forward, `epilogue` applied, of x = leadEpilogue(lead(x0)): the leading
-   * convolution computed inside this one's Winograd input transform, so that x is never
-   * stored (winograd.ts, WinogradLead). Null where that does not apply; then run the two
-   * layers one after the other.
+   * The evaluation forward of x = epilogue(lead(x0)) through this convolution and its own
+   * epilogue: the leading convolution computed inside this one's Winograd input transform, so
+   * that x is never stored (winograd.ts, WinogradLead). Null, recording nothing, where that does
+   * not apply; then run the two layers one after the other. `epilogues` is called (and its
+   * coefficients recorded) only where it applies.
    */
   forwardLed(
     ctx: ForwardContext,
     x0: Tensor,
     lead: Conv2d,
-    leadEpilogue: Epilogue | undefined,
-    epilogue: Epilogue | undefined,
+    epilogues: () => { lead?: Epilogue; own?: Epilogue },
   ): Tensor | null {
     const gpu = ctx.gpu, p = ctx.perturbation;
     if (
@@ -209,13 +211,12 @@ export class Conv2d implements Layer {
     }
     const [, h, w] = lead.outputShape(sample);
     const [oc, oh, ow] = this.outputShape([this.inChannels, h, w]);
-    const y = Tensor.empty(gpu, [points, batch, oc, oh, ow]);
     const { weight, bias } = this.#params(), own = lead.#params();
     const params = span(weight.value, bias.value),
       leadParams = span(own.weight.value, own.bias.value);
-    const done = recordWinograd(gpu, {
+    const conv: WinogradConv = {
       input: x0,
-      output: y,
+      output: Tensor.empty(gpu, [points, batch, oc, oh, ow]),
       batch,
       channels: this.inChannels,
       outChannels: oc,
@@ -227,7 +228,6 @@ export class Conv2d implements Layer {
       flip: false,
       bAt: params.at(bias.value),
       points: p && { perturbation: p, groups: points, wIndex: weight.offset, bIndex: bias.offset },
-      epilogue,
       side: 4,
       lead: {
         channels: lead.inChannels,
@@ -239,12 +239,15 @@ export class Conv2d implements Layer {
         bAt: leadParams.at(own.bias.value),
         wIndex: own.weight.offset,
         bIndex: own.bias.offset,
-        epilogue: leadEpilogue,
       },
-    });
-    if (done) return y;
-    y.dispose();
-    return null;
+    };
+    if (!winogradTakes(gpu, conv)) {
+      conv.output.dispose();
+      return null;
+    }
+    const e = epilogues();
+    recordWinograd(gpu, { ...conv, epilogue: e.own, lead: { ...conv.lead!, epilogue: e.lead } });
+    return conv.output;
   }
 
   #forward(ctx: ForwardContext, x: Tensor, epilogue: Epilogue | undefined): Tensor {

@@ -183,17 +183,21 @@ export class Sequential implements Disposable {
     const next = this.layers[j];
     if (!(lead instanceof Conv2d) || !(next instanceof Conv2d)) return null;
     const nextRun = runs.find((r) => r.product === j);
-    const leadNorm = run?.norm?.evalCoefficients(ctx) ?? null;
-    const norm = nextRun?.norm?.evalCoefficients(ctx) ?? null;
+    const norms: Tensor[] = [];
+    // Batch-norm coefficients are recorded only where the two run as one.
+    const epilogue = (r: FusedRun | undefined) => {
+      if (!r) return undefined;
+      const norm = r.norm?.evalCoefficients(ctx) ?? null;
+      if (norm) norms.push(norm);
+      return { ...r, norm };
+    };
     const y = next.forwardLed(
       ctx,
       x,
       lead,
-      run && { ...run, norm: leadNorm },
-      nextRun && { ...nextRun, norm },
+      () => ({ lead: epilogue(run), own: epilogue(nextRun) }),
     );
-    leadNorm?.dispose();
-    norm?.dispose();
+    for (const t of norms) t.dispose();
     return y && { y, last: nextRun?.last ?? j };
   }
 

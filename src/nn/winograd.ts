@@ -306,8 +306,8 @@ export function recordWinograd(
   const c = { ...conv, side: conv.side ?? (keepInput ? 2 : 4) };
   const g = geometry(c.inH, c.inW, c.pad, c.side);
   const { outH, outW } = g;
-  const images = imagesPerPass(gpu, c, g);
-  if (images === 0 || (c.lead && !leadApplies(gpu, c, images))) return null;
+  const images = passImages(gpu, c);
+  if (images === 0) return null;
   if (images === c.batch) {
     return { transformedInput: recordPass(gpu, c, keepInput && c.side === 2) };
   }
@@ -322,6 +322,20 @@ export function recordWinograd(
     }, false);
   }
   return { transformedInput: null };
+}
+
+/** Images per pass of `c` (imagesPerPass), 0 where it has a lead the transform cannot take. */
+function passImages(gpu: Gpu, c: WinogradConv & { side: TileSide }): number {
+  const images = imagesPerPass(gpu, c, geometry(c.inH, c.inW, c.pad, c.side));
+  return c.lead && !leadApplies(gpu, c, images) ? 0 : images;
+}
+
+/**
+ * Whether recordWinograd records `conv` (without keeping its transformed input), before
+ * anything it depends on is recorded.
+ */
+export function winogradTakes(gpu: Gpu, conv: WinogradConv): boolean {
+  return passImages(gpu, { ...conv, side: conv.side ?? 4 }) > 0;
 }
 
 /**
