@@ -1,4 +1,5 @@
 /** Running the command lines inside a test process, with their console output captured. */
+import { fileURLToPath } from "node:url";
 import { main } from "../src/cli.ts";
 import { serveMain } from "../src/serve.ts";
 
@@ -31,4 +32,18 @@ export function serveCli(...args: string[]): Promise<CliResult> {
     await server?.close();
     return code;
   });
+}
+
+/** Runs `deno run -A bench/<script> ...args` in a process of its own: its exit code and stderr. */
+export async function benchScript(
+  script: string,
+  ...args: string[]
+): Promise<{ code: number; stderr: string }> {
+  const path = fileURLToPath(new URL(`../bench/${script}`, import.meta.url));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }

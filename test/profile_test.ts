@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { benchScript } from "./cli_run.ts";
 
-const script = fileURLToPath(new URL("../bench/profile.ts", import.meta.url));
-
-async function profile(...args: string[]): Promise<{ code: number; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
+const profile = (...args: string[]) => benchScript("profile.ts", ...args);
 
 Deno.test("bench/profile.ts names a bad workload or count in one line, exit 1", async () => {
   for (
