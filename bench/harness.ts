@@ -1,6 +1,7 @@
 /**
  * Small helpers shared by the benchmark suites and the comparison harness: medians, wall-clock
- * timing around `gpu.sync()`, alternating measurements, and FLOP counts of the paper's models.
+ * timing around `gpu.sync()`, alternating measurements, FLOP counts of the paper's models, and
+ * the command-line tools' one-line errors.
  * Not a suite itself (the file name does not end in `_bench.ts`).
  * @module
  */
@@ -92,4 +93,19 @@ export function trainingFlops(config: ModelConfig): number {
 /** Bytes of a float32 tensor with these extents. */
 export function f32Bytes(...dims: number[]): number {
   return 4 * dims.reduce((a, b) => a * b, 1);
+}
+
+/** A command-line tool's one-line error ("tool: message", what is wrong and what to do), exit 1. */
+export function failWith(tool: string, message: string): never {
+  console.error(`${tool}: ${message}`);
+  Deno.exit(1);
+}
+
+/** Option --`name` of `tool` as a positive integer, or its one-line error. */
+export function positiveOption(tool: string, name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    failWith(tool, `--${name} must be a positive integer, got "${text}"`);
+  }
+  return n;
 }

@@ -18,14 +18,13 @@ import { parseArgs } from "node:util";
 import { Gpu } from "../src/gpu/gpu.ts";
 import { GpuTimer, type Timing } from "../src/gpu/timer.ts";
 import { DeltaMatrix, Evaluate, PAPER_CNN, PAPER_MLP, TrainStep } from "./engine_workloads.ts";
-import { median, sig } from "./harness.ts";
+import { failWith, median, positiveOption, sig } from "./harness.ts";
 
 const WORKLOADS = ["cnn_eval", "mlp_eval", "cnn_step", "mlp_step", "delta_mlp", "delta_cnn"];
 
-/** One-line error and exit 1: what is wrong and what to do. */
+/** One-line error and exit 1 (failWith). */
 function fail(message: string): never {
-  console.error(`profile: ${message}`);
-  Deno.exit(1);
+  return failWith("profile", message);
 }
 
 const { values: args, positionals } = parseArgs({
@@ -48,11 +47,7 @@ if (positionals.length !== 1 || !WORKLOADS.includes(workload)) {
   fail(`give one workload, got "${positionals.join(" ")}"; choose from ${WORKLOADS.join(", ")}`);
 }
 
-function count(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${text}"`);
-  return n;
-}
+const count = (name: string, text: string) => positiveOption("profile", name, text);
 const reps = count("reps", args.reps);
 const batch = count("batch", args.batch);
 const points = count("points", args.points);
@@ -62,7 +57,7 @@ const gpu = await Gpu.create();
 if (!gpu.hasTimestamps) {
   fail(`adapter "${gpu.adapter}" has no timestamp-query feature; time whole runs instead`);
 }
-const model = workload.startsWith("cnn") || workload === "delta_cnn" ? PAPER_CNN : PAPER_MLP;
+const model = workload.includes("cnn") ? PAPER_CNN : PAPER_MLP;
 
 /** One unit of the workload, recorded and waited for. */
 function unit(): () => Promise<void> {

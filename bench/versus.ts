@@ -25,7 +25,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { median, sig } from "./harness.ts";
+import { failWith, median, positiveOption, sig } from "./harness.ts";
 import { writeAtomic } from "../src/report/atomic.ts";
 
 const { values: args } = parseArgs({
@@ -48,10 +48,9 @@ if (args.help) {
   Deno.exit(0);
 }
 
-/** One-line error and exit 1: what is wrong and what to do. */
+/** One-line error and exit 1 (failWith). */
 function fail(message: string): never {
-  console.error(`versus: ${message}`);
-  Deno.exit(1);
+  return failWith("versus", message);
 }
 
 const WORKLOADS = ["cnn_eval", "mlp_eval", "delta_mlp", "delta_cnn"] as const;
@@ -62,11 +61,7 @@ for (const w of only) {
     fail(`--only: unknown workload "${w}"; choose from ${WORKLOADS.join(", ")}`);
   }
 }
-const count = (name: string, v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${v}"`);
-  return n;
-};
+const count = (name: string, v: string) => positiveOption("versus", name, v);
 const reps = count("reps", args.reps), batch = count("batch", args.batch);
 const points = count("points", args.points), samples = count("samples", args.samples);
 const cnnSamples = count("cnn-samples", args["cnn-samples"]);

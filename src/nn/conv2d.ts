@@ -214,9 +214,8 @@ export class Conv2d implements Layer {
     const { weight, bias } = this.#params(), own = lead.#params();
     const params = span(weight.value, bias.value),
       leadParams = span(own.weight.value, own.bias.value);
-    const conv: WinogradConv = {
+    const conv: Omit<WinogradConv, "output"> = {
       input: x0,
-      output: Tensor.empty(gpu, [points, batch, oc, oh, ow]),
       batch,
       channels: this.inChannels,
       outChannels: oc,
@@ -241,13 +240,16 @@ export class Conv2d implements Layer {
         bIndex: own.bias.offset,
       },
     };
-    if (!winogradTakes(gpu, conv)) {
-      conv.output.dispose();
-      return null;
-    }
+    if (!winogradTakes(gpu, conv)) return null;
+    const output = Tensor.empty(gpu, [points, batch, oc, oh, ow]);
     const e = epilogues();
-    recordWinograd(gpu, { ...conv, epilogue: e.own, lead: { ...conv.lead!, epilogue: e.lead } });
-    return conv.output;
+    recordWinograd(gpu, {
+      ...conv,
+      output,
+      epilogue: e.own,
+      lead: { ...conv.lead!, epilogue: e.lead },
+    });
+    return output;
   }
 
   #forward(ctx: ForwardContext, x: Tensor, epilogue: Epilogue | undefined): Tensor {

@@ -324,8 +324,11 @@ export function recordWinograd(
   return { transformedInput: null };
 }
 
+/** A convolution as recordWinograd plans it, before its output exists. */
+type Planned = Omit<WinogradConv, "output"> & { side: TileSide };
+
 /** Images per pass of `c` (imagesPerPass), 0 where it has a lead the transform cannot take. */
-function passImages(gpu: Gpu, c: WinogradConv & { side: TileSide }): number {
+function passImages(gpu: Gpu, c: Planned): number {
   const images = imagesPerPass(gpu, c, geometry(c.inH, c.inW, c.pad, c.side));
   return c.lead && !leadApplies(gpu, c, images) ? 0 : images;
 }
@@ -334,7 +337,7 @@ function passImages(gpu: Gpu, c: WinogradConv & { side: TileSide }): number {
  * Whether recordWinograd records `conv` (without keeping its transformed input), before
  * anything it depends on is recorded.
  */
-export function winogradTakes(gpu: Gpu, conv: WinogradConv): boolean {
+export function winogradTakes(gpu: Gpu, conv: Omit<WinogradConv, "output">): boolean {
   return passImages(gpu, { ...conv, side: conv.side ?? 4 }) > 0;
 }
 
@@ -342,7 +345,7 @@ export function winogradTakes(gpu: Gpu, conv: WinogradConv): boolean {
  * Whether the input transform computes `c.lead`: F(4x4, 3x3) in one pass, a lead of at most
  * LEAD_MAX_CHANNELS input channels and padding 2, its input whole vec4s that fit a texture.
  */
-function leadApplies(gpu: Gpu, c: WinogradConv & { side: TileSide }, images: number): boolean {
+function leadApplies(gpu: Gpu, c: Planned, images: number): boolean {
   const lead = c.lead!, x0 = c.input;
   const texels = x0.byteLength / 16;
   return c.side === 4 && images === c.batch && lead.channels <= LEAD_MAX_CHANNELS &&
@@ -416,6 +419,7 @@ function recordPass(
   // the copies 4.8 ms.
   const shift = texelShift(gpu.limits);
   const texels = c.side === 4 ? gpu.textureCopy(c.input, 2 ** shift) : null;
+  const texelConstants = { ...constants, X_TEXEL_SHIFT: shift };
   if (lead) {
     // The lead's weights, bias and epilogue coefficients at every point, as vec4s over four
     // channels, then the input transform that computes x from x0.
@@ -433,7 +437,7 @@ function recordPass(
       kernel: {
         shader: leadShader,
         entryPoint: "inputTransformLed6",
-        constants: { ...constants, X_TEXEL_SHIFT: shift },
+        constants: texelConstants,
       },
       bindings: [null, leadTable, v, null, null, texels!.view],
       params: struct,
@@ -442,9 +446,7 @@ function recordPass(
     leadTable.dispose();
   } else {
     gpu.dispatch({
-      kernel: texels
-        ? { ...kernel("inputTransform"), constants: { ...constants, X_TEXEL_SHIFT: shift } }
-        : kernel("inputTransform"),
+      kernel: { ...kernel("inputTransform"), constants: texels ? texelConstants : constants },
       bindings: texels ? [null, null, v, null, null, texels.view] : [c.input, null, v],
       params: struct,
       workgroups: ceilDiv(groups * T * C / 4, 64),
