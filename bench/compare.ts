@@ -1,10 +1,11 @@
 /**
  * The comparison harness: the same workloads, in one process run and alternating, in this
  * engine, in TensorFlow.js on its WebGPU backend (tfjs-core + tfjs-backend-webgpu 4.22.0 from
- * npm, on the same WebGPU implementation and adapter), and in PyTorch on the CPU
- * (bench/torch_bench.py under /usr/bin/python3, kept running as a server so its repetitions
- * alternate with the others). Prints a table of medians and ratios and the issue's targets,
- * and writes JSON.
+ * npm, on the same WebGPU implementation and adapter), and in PyTorch (bench/torch_bench.py,
+ * kept running as a server so its repetitions alternate with the others) on the CPU or, with
+ * --torch-device cuda (auto: where PyTorch sees one), on an NVIDIA GPU in full float32. Its
+ * interpreter: --python, else the first of /usr/bin/python3 and python3 on the PATH that
+ * imports torch. Prints a table of medians and ratios and the issue's targets, and writes JSON.
  *
  * Workloads: 1024^3 float32 matrix product; one training step of the paper's MLP and CNN at
  * batch 64 (forward, cross-entropy, backward, Adam; 28x28x1 images); CNN evaluation throughput
@@ -36,7 +37,8 @@
  *
  * Usage: deno run -A bench/compare.ts [--json out.json] [--quick] [--reps 5] [--cnn-reps 2]
  *        [--points 256] [--samples 256] [--eval-batch 64] [--target-ms 500] [--threads N]
- *        [--se-points 256] [--se-epochs 2] [--no-tfjs] [--no-torch]
+ *        [--se-points 256] [--se-epochs 2] [--no-tfjs] [--no-torch] [--python PATH]
+ *        [--torch-device cpu|cuda|auto]
  *        [--only matmul,mlp_step,cnn_step,cnn_eval,delta,delta_se]
  * --quick: 3 repetitions, 1 for the CNN step, tfjs's CNN step and CNN evaluation skipped, 64 points.
  * @module
@@ -57,7 +59,7 @@ import {
   PAPER_MLP,
   TrainStep,
 } from "./engine_workloads.ts";
-import { forwardFlops, median, sig, timeSync, trainingFlops } from "./harness.ts";
+import { failWith, forwardFlops, median, sig, timeSync, trainingFlops } from "./harness.ts";
 import { measureRoofline, percentOf, type Roofline } from "./roofline.ts";
 
 const { values: args } = parseArgs({
@@ -76,6 +78,8 @@ const { values: args } = parseArgs({
     "se-epochs": { type: "string", default: "2" },
     "no-tfjs": { type: "boolean", default: false },
     "no-torch": { type: "boolean", default: false },
+    python: { type: "string" },
+    "torch-device": { type: "string", default: "cpu" },
     only: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -85,6 +89,14 @@ if (args.help) {
     "Usage: deno run -A bench/compare.ts [--json out.json] [--quick] (see the file's header)",
   );
   Deno.exit(0);
+}
+
+const TORCH_DEVICES = ["cpu", "cuda", "auto"];
+if (!TORCH_DEVICES.includes(args["torch-device"]!)) {
+  failWith(
+    "compare",
+    `--torch-device must be one of ${TORCH_DEVICES.join(", ")}, got "${args["torch-device"]}"`,
+  );
 }
 
 const quick = args.quick ?? false;
@@ -132,7 +144,7 @@ interface Unit {
   dispose(): void | Promise<void>;
 }
 
-type Framework = "engine" | "engine (materialised)" | "tfjs-webgpu" | "torch-cpu";
+type Framework = "engine" | "engine (materialised)" | "tfjs-webgpu" | "torch-cpu" | "torch-cuda";
 
 interface Contender {
   framework: Framework;
@@ -211,7 +223,6 @@ if (!args["no-tfjs"]) {
 log(`tfjs: ${tfjsStatus}`);
 
 // PyTorch -----------------------------------------------------------------------------------
-const PYTHON = "/usr/bin/python3";
 /** The tuned BLAS PyTorch is given on Debian (OpenMP threads, like PyTorch's own). */
 const OPENBLAS = "libopenblas0-openmp";
 const TORCH_SCRIPT = fileURLToPath(new URL("./torch_bench.py", import.meta.url));
@@ -237,9 +248,15 @@ class TorchServer {
       .pipeThrough(lineSplitter())[Symbol.asyncIterator]();
   }
 
-  static start(threads?: number): TorchServer {
-    const command = new Deno.Command(PYTHON, {
-      args: [TORCH_SCRIPT, "--serve", ...(threads ? ["--threads", String(threads)] : [])],
+  static start(python: string, device: "cpu" | "cuda", threads?: number): TorchServer {
+    const command = new Deno.Command(python, {
+      args: [
+        TORCH_SCRIPT,
+        "--serve",
+        "--device",
+        device,
+        ...(threads ? ["--threads", String(threads)] : []),
+      ],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -284,49 +301,106 @@ function lineSplitter(): TransformStream<string, string> {
   });
 }
 
+/** What importing torch under one interpreter said: its version and whether it sees CUDA. */
+interface TorchProbe {
+  python: string;
+  ok: boolean;
+  cuda: boolean;
+  /** The version, or the last line of the error. */
+  said: string;
+}
+
+async function probeTorch(python: string): Promise<TorchProbe> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(python, {
+      args: ["-c", "import torch; print(torch.__version__, torch.cuda.is_available())"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) { // no such interpreter
+    return { python, ok: false, cuda: false, said: (e as Error).message };
+  }
+  const text = new TextDecoder().decode(out.success ? out.stdout : out.stderr).trim();
+  const last = text.split("\n").pop() ?? "";
+  return {
+    python,
+    ok: out.success,
+    cuda: out.success && last.endsWith(" True"),
+    said: out.success ? last.split(" ")[0] : last,
+  };
+}
+
+/** The interpreter PyTorch runs under: --python, else the first that imports torch. */
+async function findTorch(): Promise<{ found: TorchProbe | null; tried: TorchProbe[] }> {
+  const tried: TorchProbe[] = [];
+  for (const python of args.python ? [args.python] : ["/usr/bin/python3", "python3"]) {
+    const probe = await probeTorch(python);
+    tried.push(probe);
+    if (probe.ok) return { found: probe, tried };
+  }
+  return { found: null, tried };
+}
+
 let torch: TorchServer | null = null;
 let torchStatus = "not requested (--no-torch)";
 let torchInfo: Record<string, unknown> | null = null;
+/** The device PyTorch's workloads run on. */
+let torchDevice: "cpu" | "cuda" = args["torch-device"] === "cuda" ? "cuda" : "cpu";
 if (!args["no-torch"]) {
-  const probe = await new Deno.Command(PYTHON, {
-    args: ["-c", "import torch; print(torch.__version__)"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output().catch((e) => ({ success: false, stdout: new Uint8Array(), stderr: e.message }));
-  if (!probe.success) {
-    const err = typeof probe.stderr === "string"
-      ? probe.stderr
-      : new TextDecoder().decode(probe.stderr).trim().split("\n").pop();
-    torchStatus = `PyTorch is not importable from ${PYTHON}: ${err}`;
+  const { found, tried } = await findTorch();
+  if (args["torch-device"] === "auto" && found?.cuda) torchDevice = "cuda";
+  if (!found) {
+    torchStatus = "PyTorch is not importable: " +
+      tried.map((t) => `from ${t.python}: ${t.said}`).join("; ");
+  } else if (torchDevice === "cuda" && !found.cuda) {
+    torchStatus = `torch ${found.said} under ${found.python} sees no CUDA device ` +
+      `(--torch-device cuda)`;
   } else {
+    const python = found.python;
     const threads = args.threads ? Number(args.threads) : undefined;
-    torch = TorchServer.start(threads);
+    torch = TorchServer.start(python, torchDevice, threads);
     torchInfo = await torch.call({ cmd: "info" });
     // Against the netlib reference BLAS PyTorch's dense products are far slower than a user's;
     // give it OpenBLAS (Debian's alternatives switch libblas.so.3 over) or say it is missing.
-    if (torchInfo.reference_blas && isDebianRoot()) {
+    if (torchDevice === "cpu" && torchInfo.reference_blas && isDebianRoot()) {
       log(`PyTorch links Debian's reference BLAS; installing ${OPENBLAS} for a tuned one`);
       if (await aptInstall(OPENBLAS)) {
         await torch.close();
-        torch = TorchServer.start(threads);
+        torch = TorchServer.start(python, torchDevice, threads);
         torchInfo = await torch.call({ cmd: "info" });
       }
     }
-    torchStatus = `torch ${torchInfo.version}, ${torchInfo.threads} threads (default ` +
-      `${torchInfo.default_threads}), BLAS_INFO=${torchInfo.blas_info}, BLAS library ` +
-      `${blasPackages(torchInfo)}` +
-      (torchInfo.reference_blas
-        ? ` (Debian libblas3: the netlib reference BLAS, unoptimised; PyTorch's dense ratios ` +
-          `below flatter the engine: install ${OPENBLAS} as root)`
-        : "") +
-      `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}, ` +
-      (torchInfo.malloc_tuned
-        ? "glibc malloc keeping freed blocks up to 32 MiB"
-        : "malloc left as it is (not glibc, or it refused the setting)") +
-      `; a 1024^3 ` +
-      `product through oneDNN (1x1 conv) runs at ${sig(Number(torchInfo.onednn_gemm_gflops))} ` +
-      `GFLOPS on this CPU`;
+    torchStatus = torchDevice === "cuda"
+      ? cudaStatus(python, torchInfo)
+      : `torch ${torchInfo.version} (${python}), ${torchInfo.threads} threads (default ` +
+        `${torchInfo.default_threads}), BLAS_INFO=${torchInfo.blas_info}, BLAS library ` +
+        `${blasPackages(torchInfo)}` +
+        (torchInfo.reference_blas
+          ? ` (Debian libblas3: the netlib reference BLAS, unoptimised; PyTorch's dense ratios ` +
+            `below flatter the engine: install ${OPENBLAS} as root)`
+          : "") +
+        `, oneDNN ${torchInfo.mkldnn_available ? "available" : "not available"}, ` +
+        (torchInfo.malloc_tuned
+          ? "glibc malloc keeping freed blocks up to 32 MiB"
+          : "malloc left as it is (not glibc, or it refused the setting)") +
+        `; a 1024^3 ` +
+        `product through oneDNN (1x1 conv) runs at ${sig(Number(torchInfo.onednn_gemm_gflops))} ` +
+        `GFLOPS on this CPU`;
   }
+}
+/** PyTorch's rows: its framework name and how tables and targets call it. */
+const TORCH: Framework = torchDevice === "cuda" ? "torch-cuda" : "torch-cpu";
+const TORCH_LABEL = torchDevice === "cuda" ? "PyTorch CUDA" : "PyTorch CPU";
+
+/** The status line of PyTorch on a CUDA device (torch_bench.py's info). */
+function cudaStatus(python: string, info: Record<string, unknown>): string {
+  const c = info.cuda as Record<string, unknown>;
+  return `torch ${info.version} (${python}) on ${c.name} (compute capability ${c.capability}), ` +
+    `CUDA ${c.cuda}, cuDNN ${c.cudnn}, ` +
+    (c.tf32 ? "TF32 on" : "full float32 (TF32 off, as the engine computes)") +
+    `, cuDNN autotuner ${c.cudnn_benchmark ? "on" : "off"}; a 4096^3 float32 product through ` +
+    `cuBLAS runs at ${sig(Number(c.gemm_gflops))} GFLOPS on this GPU`;
 }
 log(`PyTorch: ${torchStatus}`);
 
@@ -403,7 +477,7 @@ const workloads: Workload[] = [
         },
       },
       { framework: "tfjs-webgpu", inner: "calibrate", make: tfjsUnit((m) => m.tfMatmul()) },
-      { framework: "torch-cpu", inner: "calibrate", make: torchUnit("matmul") },
+      { framework: TORCH, inner: "calibrate", make: torchUnit("matmul") },
     ],
   },
   {
@@ -426,7 +500,7 @@ const workloads: Workload[] = [
         },
       },
       { framework: "tfjs-webgpu", inner: "calibrate", make: tfjsUnit((m) => m.tfTrainStep("mlp")) },
-      { framework: "torch-cpu", inner: "calibrate", make: torchUnit("mlp_step") },
+      { framework: TORCH, inner: "calibrate", make: torchUnit("mlp_step") },
     ],
   },
   {
@@ -454,7 +528,7 @@ const workloads: Workload[] = [
         make: tfjsUnit((m) => m.tfTrainStep("cnn"), quick ? "skipped (--quick)" : undefined),
       },
       {
-        framework: "torch-cpu",
+        framework: TORCH,
         inner: 1,
         reps: Math.max(CNN_REPS, 3),
         make: torchUnit("cnn_step"),
@@ -486,7 +560,7 @@ const workloads: Workload[] = [
         make: tfjsUnit((m) => m.tfCnnEval(EVAL_BATCH), quick ? "skipped (--quick)" : undefined),
       },
       {
-        framework: "torch-cpu",
+        framework: TORCH,
         inner: 1,
         reps: 5,
         make: torchUnit("cnn_eval", { batch: EVAL_BATCH }),
@@ -506,7 +580,7 @@ const workloads: Workload[] = [
       deltaEngine("engine (materialised)", (d) => d.materialized()),
       { framework: "tfjs-webgpu", inner: 1, make: tfjsUnit((m) => m.tfDelta(POINTS, SAMPLES)) },
       {
-        framework: "torch-cpu",
+        framework: TORCH,
         inner: 1,
         make: torchUnit("delta", { samples: SAMPLES }, POINTS),
       },
@@ -533,7 +607,7 @@ const workloads: Workload[] = [
         },
       },
       {
-        framework: "torch-cpu",
+        framework: TORCH,
         inner: 1,
         make: async () => {
           if (!torch) return torchStatus;
@@ -547,7 +621,7 @@ const workloads: Workload[] = [
             seed: SE_SEED,
           });
           pilots.set(
-            `${sigma} torch-cpu`,
+            `${sigma} ${TORCH}`,
             torchPilot(meta.losses as number[], meta.center as number[], SE_POINTS),
           );
           return {
@@ -726,7 +800,7 @@ const header = [
   "engine",
   "engine (materialised)",
   "tfjs-webgpu",
-  "torch-cpu",
+  TORCH,
   "engine/tfjs",
   "engine/torch",
 ];
@@ -738,9 +812,9 @@ const table: string[][] = results.map(({ workload: w, measured }) => {
     cell(engine, w),
     w.id === "delta" ? cell(by("engine (materialised)"), w) : "",
     cell(by("tfjs-webgpu"), w),
-    cell(by("torch-cpu"), w),
+    cell(by(TORCH), w),
     ratio(engine, by("tfjs-webgpu")).text,
-    ratio(engine, by("torch-cpu")).text,
+    ratio(engine, by(TORCH)).text,
   ];
 });
 
@@ -786,11 +860,11 @@ speedupTarget(
   20,
 );
 {
-  const e = get("cnn_step", "engine"), t = get("cnn_step", "torch-cpu");
+  const e = get("cnn_step", "engine"), t = get("cnn_step", TORCH);
   if (e?.msPerItem && t?.msPerItem) {
     const s = t.msPerItem / e.msPerItem;
     targets.push({
-      target: "paper CNN training step vs PyTorch CPU (reported, no target)",
+      target: `paper CNN training step vs ${TORCH_LABEL} (reported, no target)`,
       measured: s >= 1 ? `engine ${sig(s)}x faster` : `PyTorch ${sig(1 / s)}x faster`,
       met: null,
       value: s,
@@ -857,8 +931,8 @@ interface SeRow {
 const seRows: SeRow[] = [];
 for (const sigma of SE_SIGMAS) {
   const id = `delta_se:${sigma}`;
-  const e = get(id, "engine"), t = get(id, "torch-cpu");
-  const pe = pilots.get(`${sigma} engine`), pt = pilots.get(`${sigma} torch-cpu`);
+  const e = get(id, "engine"), t = get(id, TORCH);
+  const pe = pilots.get(`${sigma} engine`), pt = pilots.get(`${sigma} ${TORCH}`);
   if (!e?.msPerItem || !t?.msPerItem || !pe?.terms || !pt?.terms) continue;
   for (const k of SE_KS) {
     const j = k - 2;
@@ -901,7 +975,7 @@ for (const sigma of SE_SIGMAS) {
 }
 /** A target on the engine's time per item over PyTorch's: met at `limit` or below. */
 function torchRatioTarget(name: string, id: string, limit: number): void {
-  const e = get(id, "engine"), t = get(id, "torch-cpu");
+  const e = get(id, "engine"), t = get(id, TORCH);
   if (!e?.msPerItem || !t?.msPerItem) {
     targets.push({ target: name, measured: "not measured", met: null });
     return;
@@ -930,7 +1004,7 @@ torchRatioTarget(
   2,
 );
 torchRatioTarget(
-  "paper CNN evaluation within 6x of PyTorch CPU per image (the moonshot: 4x; against an " +
+  `paper CNN evaluation within 6x of ${TORCH_LABEL} per image (the moonshot: 4x; against an ` +
     "earlier revision: deno task bench:versus)",
   "cnn_eval",
   6,
@@ -951,7 +1025,7 @@ console.log(markdown(table));
 console.log("\nPaired ratios (median over rounds of engine/other within a round):");
 for (const { workload: w, measured } of results) {
   const by = (f: Framework) => measured.find((m) => m.framework === f);
-  const cells = (["engine (materialised)", "tfjs-webgpu", "torch-cpu"] as Framework[])
+  const cells = (["engine (materialised)", "tfjs-webgpu", TORCH] as Framework[])
     .map((f) => [f, pairedRatio(by("engine"), by(f))] as const)
     .filter(([, r]) => r !== undefined)
     .map(([f, r]) => `engine/${f} ${sig(r!)}`);
@@ -1041,7 +1115,7 @@ if (args.json) {
         ).ratio,
         engineOverTorch: ratio(
           measured[0],
-          measured.find((m) => m.framework === "torch-cpu"),
+          measured.find((m) => m.framework === TORCH),
         ).ratio,
         pairedEngineOverTfjs: pairedRatio(
           measured[0],
@@ -1049,7 +1123,7 @@ if (args.json) {
         ),
         pairedEngineOverTorch: pairedRatio(
           measured[0],
-          measured.find((m) => m.framework === "torch-cpu"),
+          measured.find((m) => m.framework === TORCH),
         ),
         pairedEngineOverMaterialised: pairedRatio(
           measured[0],

@@ -1,10 +1,13 @@
 /**
  * `deno task bench:gpu`: the one command to run on a machine with a real GPU behind Vulkan. It
- * runs the kernel checks of the test suite (bench/kernel_checks.ts) and `bench:compare --quick`,
- * and writes one JSON: the adapter, every test's outcome, the comparison's results, wall times.
- * Meant to finish within 8 minutes on a GPU; it needs no network (Deno runs with
- * --cached-only, so a contender that is not installed, e.g. tfjs or PyTorch, is reported as
- * unavailable by bench:compare instead of being fetched).
+ * runs the kernel checks of the test suite (bench/kernel_checks.ts) and `bench:compare --quick`
+ * (PyTorch on CUDA where it sees a GPU, else on the CPU), and writes one JSON: the adapter, every
+ * test's outcome, the comparison's results, wall times. Meant to finish within 8 minutes on a
+ * GPU; it needs no network (Deno runs with --cached-only, so a contender that is not installed,
+ * e.g. tfjs or PyTorch, is reported as unavailable by bench:compare instead of being fetched).
+ * On a machine with no network and an empty Deno cache run it as
+ * `deno run --allow-all --cached-only bench/gpu_check.ts`: `deno task` first fetches every npm
+ * package deno.json imports, which this command does not need.
  *
  * Refuses (exit 1, one line, nothing written) when the adapter runs shaders on the CPU (lavapipe,
  * SwiftShader), unless --allow-cpu is given. Exit 1 as well when a kernel check failed, a test
@@ -112,6 +115,8 @@ try {
     "--cached-only",
     "bench/compare.ts",
     "--quick",
+    "--torch-device",
+    "auto",
     "--json",
     comparePath,
   ]);

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch (CPU) side of bench/compare.ts: the same workloads as the engine and tfjs.
+"""PyTorch side of bench/compare.ts: the same workloads as the engine and tfjs, on the CPU or
+(--device cuda) on an NVIDIA GPU, there in full float32 (TF32 off, as the engine computes) with
+cuDNN's autotuner on.
 
 Workloads (all float32, batch 64 unless said):
   matmul     1024 x 1024 x 1024 product (torch.mm)
@@ -20,7 +22,7 @@ Workloads (all float32, batch 64 unless said):
 Usage:
   /usr/bin/python3 bench/torch_bench.py --info
   /usr/bin/python3 bench/torch_bench.py --workload mlp_step [--reps 5] [--inner 20] [--threads N]
-  /usr/bin/python3 bench/torch_bench.py --serve [--threads N]
+  /usr/bin/python3 bench/torch_bench.py --serve [--threads N] [--device cpu|cuda]
       (JSON lines on stdin: {"cmd": "setup", "workload": W, "batch": B, "samples": S},
        {"cmd": "run", "workload": W, "inner": K} -> {"ms": total}, {"cmd": "quit"})
 """
@@ -97,6 +99,38 @@ def onednn_gemm_gflops():
     return 2 * 1024**3 / sorted(times)[2] / 1e9
 
 
+def cuda_gemm_gflops():
+    """The GPU's float32 rate through cuBLAS (TF32 off): a 4096^3 product, median of 5."""
+    import torch
+
+    a, b = torch.randn(4096, 4096, device="cuda"), torch.randn(4096, 4096, device="cuda")
+    torch.mm(a, b)
+    times = []
+    for _ in range(5):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return 2 * 4096**3 / sorted(times)[2] / 1e9
+
+
+def cuda_info():
+    """What runs the workloads with --device cuda."""
+    import torch
+
+    major, minor = torch.cuda.get_device_capability()
+    return {
+        "name": torch.cuda.get_device_name(),
+        "capability": f"{major}.{minor}",
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version(),
+        "tf32": torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32,
+        "cudnn_benchmark": torch.backends.cudnn.benchmark,
+        "gemm_gflops": cuda_gemm_gflops(),
+    }
+
+
 def info(threads_used):
     import torch
 
@@ -125,6 +159,8 @@ def info(threads_used):
         "onednn_gemm_gflops": onednn_gemm_gflops(),
         "config": torch.__config__.show(),
         "parallel_info": torch.__config__.parallel_info(),
+        "device": DEVICE,
+        "cuda": cuda_info() if DEVICE == "cuda" else None,
     }
 
 
@@ -155,22 +191,28 @@ class Workloads:
         import torch.nn.functional as F
 
         self.torch, self.nn, self.F = torch, nn, F
+        self.device = torch.device(DEVICE)
         self.state = {}
 
+    def sync(self):
+        """Waits for the device: CUDA runs its kernels asynchronously."""
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize()
+
     def setup(self, name, batch=64, samples=256, sigma=0.01, state=None, points=0, seed=0):
-        torch, nn, F = self.torch, self.nn, self.F
+        torch, nn, F, dev = self.torch, self.nn, self.F, self.device
         torch.manual_seed(0)
         if name == "matmul":
-            a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-            c = torch.empty(1024, 1024)
+            a, b = torch.randn(1024, 1024, device=dev), torch.randn(1024, 1024, device=dev)
+            c = torch.empty(1024, 1024, device=dev)
             self.state[name] = lambda: torch.mm(a, b, out=c)
             return {"parameters": 0}
         if name in ("mlp_step", "cnn_step"):
-            model = mlp_model(nn) if name == "mlp_step" else cnn_model(nn)
+            model = (mlp_model(nn) if name == "mlp_step" else cnn_model(nn)).to(dev)
             model.train()
             opt = torch.optim.Adam(model.parameters(), lr=3e-4)
-            xs = [torch.randn(batch, 1, 28, 28) for _ in range(4)]
-            ys = [torch.randint(0, 10, (batch,)) for _ in range(4)]
+            xs = [torch.randn(batch, 1, 28, 28, device=dev) for _ in range(4)]
+            ys = [torch.randint(0, 10, (batch,), device=dev) for _ in range(4)]
             counter = [0]
 
             def step():
@@ -184,9 +226,9 @@ class Workloads:
             self.state[name] = step
             return {"parameters": sum(p.numel() for p in model.parameters())}
         if name == "cnn_eval":
-            model = cnn_model(nn).eval()
-            x = torch.randn(batch, 1, 28, 28)
-            y = torch.randint(0, 10, (batch,))
+            model = cnn_model(nn).to(dev).eval()
+            x = torch.randn(batch, 1, 28, 28, device=dev)
+            y = torch.randint(0, 10, (batch,), device=dev)
 
             def evaluate():
                 with torch.no_grad():
@@ -195,12 +237,12 @@ class Workloads:
             self.state[name] = evaluate
             return {"parameters": sum(p.numel() for p in model.parameters())}
         if name == "delta":
-            model = mlp_model(nn).eval()
+            model = mlp_model(nn).to(dev).eval()
             params = [p for p in model.parameters()]
             centers = [p.detach().clone() for p in params]
-            x = torch.randn(samples, 1, 28, 28)
-            y = torch.randint(0, 10, (samples,))
-            out = torch.empty(samples)
+            x = torch.randn(samples, 1, 28, 28, device=dev)
+            y = torch.randint(0, 10, (samples,), device=dev)
+            out = torch.empty(samples, device=dev)
 
             def point():
                 with torch.no_grad():
@@ -223,10 +265,10 @@ class Workloads:
     def setup_delta_se(self, path, sigma, points, seed):
         torch, F = self.torch, self.F
         tensors = read_safetensors(path)
-        x, y = tensors.pop("x"), tensors.pop("y").long()
+        x, y = tensors.pop("x").to(self.device), tensors.pop("y").long().to(self.device)
         model = mlp_model(self.nn)
         model.load_state_dict(tensors, strict=True)
-        model.eval()
+        model.to(self.device).eval()
         params = list(model.parameters())
         centers = [p.detach().clone() for p in params]
 
@@ -256,9 +298,11 @@ class Workloads:
 
     def run(self, name, inner=1):
         work = self.state[name]
+        self.sync()
         t0 = time.perf_counter()
         for _ in range(inner):
             work()
+        self.sync()
         ms = (time.perf_counter() - t0) * 1000
         restore = self.state.get(name + ":restore")
         if restore:
@@ -289,10 +333,11 @@ def read_safetensors(path):
 
 
 DEFAULT_THREADS = None
+DEVICE = "cpu"
 
 
 def main():
-    global DEFAULT_THREADS
+    global DEFAULT_THREADS, DEVICE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--info", action="store_true")
     ap.add_argument("--serve", action="store_true")
@@ -302,9 +347,19 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--samples", type=int, default=256)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (default: CPUs available)")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
 
     import torch
+
+    if args.device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: this PyTorch sees no CUDA device (torch.cuda.is_available() is False)")
+        # Equal precision with the engine's float32, and the conv algorithms a tuned user gets.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
+    DEVICE = args.device
 
     DEFAULT_THREADS = torch.get_num_threads()
     threads = args.threads or cpu_count()
