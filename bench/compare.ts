@@ -342,14 +342,17 @@ async function findTorch(): Promise<{ found: TorchProbe | null; tried: TorchProb
   return { found: null, tried };
 }
 
+const search = args["no-torch"] ? null : await findTorch();
+/** The device PyTorch's workloads run on. */
+const torchDevice: "cpu" | "cuda" = args["torch-device"] === "cuda" ||
+    (args["torch-device"] === "auto" && search?.found?.cuda)
+  ? "cuda"
+  : "cpu";
 let torch: TorchServer | null = null;
 let torchStatus = "not requested (--no-torch)";
 let torchInfo: Record<string, unknown> | null = null;
-/** The device PyTorch's workloads run on. */
-let torchDevice: "cpu" | "cuda" = args["torch-device"] === "cuda" ? "cuda" : "cpu";
-if (!args["no-torch"]) {
-  const { found, tried } = await findTorch();
-  if (args["torch-device"] === "auto" && found?.cuda) torchDevice = "cuda";
+if (search) {
+  const { found, tried } = search;
   if (!found) {
     torchStatus = "PyTorch is not importable: " +
       tried.map((t) => `from ${t.python}: ${t.said}`).join("; ");

@@ -84,19 +84,26 @@ def linked_libraries():
     return out
 
 
+def median_seconds(work, sync=lambda: None):
+    """Median of 5 timed calls of work() after one untimed, sync() waiting for the device."""
+    work()
+    times = []
+    for _ in range(5):
+        sync()
+        t0 = time.perf_counter()
+        work()
+        sync()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[2]
+
+
 def onednn_gemm_gflops():
     """The CPU's practical float32 rate: a 1024^3 product run as a 1x1 convolution, which
     PyTorch hands to oneDNN (torch.mm goes to the system BLAS instead). Median of 5."""
     import torch
 
     x, w = torch.randn(1, 1024, 32, 32), torch.randn(1024, 1024, 1, 1)
-    torch.nn.functional.conv2d(x, w)
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        torch.nn.functional.conv2d(x, w)
-        times.append(time.perf_counter() - t0)
-    return 2 * 1024**3 / sorted(times)[2] / 1e9
+    return 2 * 1024**3 / median_seconds(lambda: torch.nn.functional.conv2d(x, w)) / 1e9
 
 
 def cuda_gemm_gflops():
@@ -104,15 +111,7 @@ def cuda_gemm_gflops():
     import torch
 
     a, b = torch.randn(4096, 4096, device="cuda"), torch.randn(4096, 4096, device="cuda")
-    torch.mm(a, b)
-    times = []
-    for _ in range(5):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        torch.mm(a, b)
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return 2 * 4096**3 / sorted(times)[2] / 1e9
+    return 2 * 4096**3 / median_seconds(lambda: torch.mm(a, b), torch.cuda.synchronize) / 1e9
 
 
 def cuda_info():
